@@ -1,0 +1,24 @@
+//! Domain types and rules of Broadsheet: articles, sections, authors, tags, media and the
+//! small value types (slugs, cursors, credits) that can only hold valid values.
+//!
+//! No I/O, no async runtime, no database and no HTTP here: every other crate depends on this one.
+
+mod article;
+mod cursor;
+mod error;
+mod section;
+mod slug;
+
+pub use article::{
+    Article, ArticleInput, ArticleStatus, ArticleSummary, AuthorRef, Credit, HeroImage, HeroInput,
+    Media, NewMedia, SectionRef, TagRef,
+};
+pub use cursor::{Cursor, Page};
+pub use error::CoreError;
+pub use section::{
+    Author, MenuItem, NewSection, Section, Tag, build_menu, section_path, section_subtree,
+};
+pub use slug::Slug;
+
+/// Seconds since the Unix epoch, UTC: the one time representation the store and cursors share.
+pub type Timestamp = chrono::DateTime<chrono::Utc>;

@@ -1,0 +1,6 @@
+//! Parsers that turn outside content into Broadsheet's types. Pure functions over bytes,
+//! tested against fixtures; no I/O.
+//!
+//! `jsonl`: the archive import format, one article per JSON line.
+
+pub mod jsonl;

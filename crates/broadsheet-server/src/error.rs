@@ -1,0 +1,116 @@
+//! `AppError`, the one error type of the HTTP layer, and the middleware that turns every error
+//! response (ours, axum's rejections, a caught panic) into the theme's error page.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use broadsheet_render::RenderError;
+use broadsheet_store::StoreError;
+use http::StatusCode;
+use http::header::{CACHE_CONTROL, CONTENT_TYPE};
+
+use crate::state::AppState;
+use crate::views;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+}
+
+/// Marks a response as an error whose page the middleware should render.
+#[derive(Debug, Clone)]
+pub(crate) struct ErrorInfo {
+    pub message: String,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, message) = match &self {
+            Self::NotFound => (
+                StatusCode::NOT_FOUND,
+                "We could not find that page. It may have moved, or the address may be mistyped."
+                    .to_owned(),
+            ),
+            Self::BadRequest(why) => (
+                StatusCode::BAD_REQUEST,
+                format!("The address is not valid: {why}."),
+            ),
+            Self::Store(_) | Self::Render(_) => {
+                // Logged here, once, with the detail; the reader gets a plain apology.
+                tracing::error!(error = %self, "request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong on our side. Please try again in a moment.".to_owned(),
+                )
+            }
+        };
+        let mut response = status.into_response();
+        response.extensions_mut().insert(ErrorInfo { message });
+        response
+    }
+}
+
+fn title(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "Bad request",
+        404 => "Page not found",
+        405 => "Method not allowed",
+        408 => "Request timed out",
+        413 => "Request too large",
+        429 => "Too many requests",
+        500 => "Something went wrong",
+        503 => "Temporarily unavailable",
+        _ => status.canonical_reason().unwrap_or("Error"),
+    }
+}
+
+/// Renders the error page for every 4xx/5xx response that is not already an HTML page.
+pub(crate) async fn error_pages(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_html = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let info = response.extensions().get::<ErrorInfo>().cloned();
+    if is_html && info.is_none() {
+        return response;
+    }
+    let message = info
+        .map(|i| i.message)
+        .unwrap_or_else(|| match status.as_u16() {
+            404 => "We could not find that page.".into(),
+            405 => "This address does not accept that kind of request.".into(),
+            s if s >= 500 => {
+                "Something went wrong on our side. Please try again in a moment.".into()
+            }
+            _ => "The request could not be understood.".into(),
+        });
+    let (mut parts, _) = response.into_parts();
+    let html = views::error_page(&state, status, title(status), &message).await;
+    parts.headers.insert(
+        CONTENT_TYPE,
+        http::HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    parts
+        .headers
+        .insert(CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+    parts.headers.remove(http::header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(html))
+}

@@ -1,0 +1,23 @@
+//! The HTTP side of Broadsheet: the axum router (public pages, media, assets), the cache of
+//! rendered pages and its invalidation, HTTP caching and compression, error pages, and `serve`.
+//!
+//! Invariant: handlers are thin (extract, one store call or two, render) and every page a
+//! reader gets goes through `AppState::cached`, which is where ETags, 304s, compression and
+//! invalidation live.
+
+mod cache;
+mod error;
+mod respond;
+mod routes;
+mod serve;
+mod state;
+mod views;
+
+pub use error::AppError;
+pub use serve::{bind, serve};
+pub use state::{AppState, SiteConfig};
+
+/// The application router for `state`, with all middleware.
+pub fn router(state: AppState) -> axum::Router {
+    routes::router(state)
+}

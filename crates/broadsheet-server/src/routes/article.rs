@@ -1,0 +1,101 @@
+//! `/article/{slug}`: one story with its figure, credit, sources, tags and more from its section.
+
+use axum::extract::State;
+use axum::response::Response;
+use broadsheet_core::{Article, ArticleSummary, section_path};
+use broadsheet_store::{KEY_ALL, ListFilter, key_article, key_section};
+use chrono::Utc;
+use http::HeaderMap;
+use serde::Serialize;
+
+use super::extract::SlugParam;
+use crate::error::AppError;
+use crate::state::{AppState, Rendered};
+use crate::views;
+
+#[derive(Serialize)]
+struct Crumb {
+    slug: String,
+    name: String,
+}
+
+#[derive(Serialize)]
+struct ArticlePage {
+    article: Article,
+    breadcrumb: Vec<Crumb>,
+    /// Shown only when the story was edited well after it went out.
+    updated: bool,
+    credit: bool,
+    more: Vec<ArticleSummary>,
+}
+
+pub(crate) async fn article(
+    State(state): State<AppState>,
+    SlugParam(slug): SlugParam,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let path = format!("/article/{slug}");
+    state
+        .cached(path.clone(), &headers, render(&state, slug, path))
+        .await
+}
+
+async fn render(
+    state: &AppState,
+    slug: broadsheet_core::Slug,
+    path: String,
+) -> Result<Rendered, AppError> {
+    let now = Utc::now();
+    let article = state
+        .store
+        .public_article_by_slug(&slug, now)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let sections = state.store.sections().await?;
+    let section_id = article.section.id;
+    let more = state
+        .store
+        .list_public(&ListFilter::Sections(vec![section_id]), now, None, 5)
+        .await?
+        .items
+        .into_iter()
+        .filter(|a| a.id != article.id)
+        .take(4)
+        .collect();
+    let breadcrumb = section_path(&sections, section_id)
+        .into_iter()
+        .map(|s| Crumb {
+            slug: s.slug.to_string(),
+            name: s.name.clone(),
+        })
+        .collect::<Vec<_>>();
+    let active = breadcrumb
+        .first()
+        .map(|c| c.slug.clone())
+        .unwrap_or_default();
+    // Edited after it went out (not merely written before its publication time).
+    let updated = article.published_at.is_some_and(|p| {
+        article.updated_at - p.max(article.created_at) > chrono::Duration::minutes(10)
+    });
+    let credit = article.hero.as_ref().is_some_and(|h| !h.credit.is_empty());
+    let last_modified = Some(article.updated_at);
+    let deps = vec![
+        key_article(article.id),
+        key_section(section_id),
+        KEY_ALL.into(),
+    ];
+    let chrome = views::chrome(state, &sections, &active, &path);
+    let page = ArticlePage {
+        article,
+        breadcrumb,
+        updated,
+        credit,
+        more,
+    };
+    let html = views::render(state, "article.html", chrome, page)?;
+    Ok(Rendered {
+        html,
+        deps,
+        last_modified,
+    })
+}

@@ -1,0 +1,136 @@
+//! The route table and its middleware stack. One file per resource.
+
+mod article;
+mod assets;
+mod extract;
+mod home;
+mod listing;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::error::{AppError, error_pages};
+use crate::state::AppState;
+
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+                   object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'";
+/// Media is served as-is: an SVG opened directly must not run anything.
+const MEDIA_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
+
+pub(crate) fn router(state: AppState) -> Router {
+    let media = Router::new()
+        .fallback_service(ServeDir::new(&state.media_dir).append_index_html_on_directories(false))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=86400"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(MEDIA_CSP),
+        ));
+    let x_request_id = HeaderName::from_static("x-request-id");
+
+    Router::new()
+        .route("/", get(home::home))
+        .route("/article/{slug}", get(article::article))
+        .route("/section/{slug}", get(listing::section))
+        .route("/tag/{slug}", get(listing::tag))
+        .route("/author/{slug}", get(listing::author))
+        .route("/static/{file}", get(assets::asset))
+        .route("/healthz", get(health))
+        .nest_service("/media", media)
+        .fallback(fallback)
+        .layer(from_fn_with_state(state.clone(), error_pages))
+        .layer(CatchPanicLayer::new())
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    let id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", id, method = %req.method(), path = req.uri().path())
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
+        .layer(SetRequestIdLayer::new(x_request_id, Counter::default()))
+        .with_state(state)
+}
+
+/// Request ids: process start time and a counter, unique per node without randomness.
+#[derive(Clone)]
+struct Counter {
+    prefix: String,
+    next: std::sync::Arc<AtomicU64>,
+}
+
+impl Default for Counter {
+    fn default() -> Self {
+        let start = chrono::Utc::now().timestamp_millis();
+        Self {
+            prefix: format!("{start:x}"),
+            next: Default::default(),
+        }
+    }
+}
+
+impl MakeRequestId for Counter {
+    fn make_request_id<B>(&mut self, _: &http::Request<B>) -> Option<RequestId> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        HeaderValue::from_str(&format!("{}-{n}", self.prefix))
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+async fn health(State(state): State<AppState>) -> Result<&'static str, AppError> {
+    state.store.change_head().await?;
+    Ok("ok\n")
+}
+
+/// Unknown paths get the 404 page; a path with a trailing slash is sent to the one without.
+async fn fallback(req: Request) -> Response {
+    let path = req.uri().path();
+    if path.len() > 1 && path.ends_with('/') && !path.starts_with("//") {
+        let trimmed = path.trim_end_matches('/');
+        let target = match req.uri().query() {
+            Some(q) => format!("{trimmed}?{q}"),
+            None => trimmed.to_owned(),
+        };
+        if !trimmed.is_empty() {
+            return Redirect::permanent(&target).into_response();
+        }
+    }
+    AppError::NotFound.into_response()
+}

@@ -1,0 +1,90 @@
+//! Page contexts: the parts every page shares (site, menu, year) and the error page.
+
+use broadsheet_core::{MenuItem, Section, build_menu};
+use chrono::Datelike;
+use http::StatusCode;
+use serde::Serialize;
+
+use crate::error::AppError;
+use crate::state::{AppState, SiteConfig};
+
+/// What the base template needs on every page.
+#[derive(Serialize)]
+pub(crate) struct Chrome<'a> {
+    pub site: &'a SiteConfig,
+    pub menu: Vec<MenuItem>,
+    pub year: i32,
+    /// Slug of the menu entry to mark as current ("home" for the front page).
+    pub active: String,
+    pub canonical: Option<String>,
+}
+
+#[derive(Serialize)]
+struct WithChrome<'a, T: Serialize> {
+    #[serde(flatten)]
+    chrome: Chrome<'a>,
+    #[serde(flatten)]
+    page: T,
+}
+
+pub(crate) fn chrome<'a>(
+    state: &'a AppState,
+    sections: &[Section],
+    active: &str,
+    path: &str,
+) -> Chrome<'a> {
+    Chrome {
+        site: &state.site,
+        menu: build_menu(sections),
+        year: chrono::Utc::now().year(),
+        active: active.to_owned(),
+        canonical: state
+            .site
+            .base_url
+            .as_deref()
+            .map(|base| format!("{}{path}", base.trim_end_matches('/'))),
+    }
+}
+
+pub(crate) fn render(
+    state: &AppState,
+    template: &str,
+    chrome: Chrome<'_>,
+    page: impl Serialize,
+) -> Result<String, AppError> {
+    Ok(state.theme.render(template, WithChrome { chrome, page })?)
+}
+
+#[derive(Serialize)]
+struct ErrorPage<'a> {
+    status: u16,
+    title: &'a str,
+    message: &'a str,
+}
+
+/// The themed error page; falls back to a plain page when the store or the theme is what
+/// failed, so an error page itself never errors.
+pub(crate) async fn error_page(
+    state: &AppState,
+    status: StatusCode,
+    title: &str,
+    message: &str,
+) -> String {
+    let sections = state.store.sections().await.unwrap_or_default();
+    let chrome = chrome(state, &sections, "", "");
+    let page = ErrorPage {
+        status: status.as_u16(),
+        title,
+        message,
+    };
+    match render(state, "error.html", chrome, page) {
+        Ok(html) => html,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot render the error page");
+            format!(
+                "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>{title}</title>\
+                 <main><h1>{title}</h1><p>{message}</p><p><a href=\"/\">Front page</a></p></main></html>"
+            )
+        }
+    }
+}

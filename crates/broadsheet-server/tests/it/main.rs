@@ -1,0 +1,5 @@
+//! In-process route tests: the router over a real SQLite store filled with the demo site.
+
+mod caching;
+mod pages;
+mod support;

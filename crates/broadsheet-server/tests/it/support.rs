@@ -1,0 +1,123 @@
+//! A test site: temp data directory, SQLite store, the demo content, the built-in theme.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use broadsheet_render::Theme;
+use broadsheet_server::{AppState, SiteConfig};
+use broadsheet_store::{SqliteStore, Store};
+use http::{HeaderMap, Request, StatusCode};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+pub struct Site {
+    pub _dir: tempfile::TempDir,
+    pub store: Arc<dyn Store>,
+    pub state: AppState,
+    pub app: Router,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+impl Site {
+    pub async fn demo() -> Self {
+        Self::with_theme(None, true).await
+    }
+
+    pub async fn empty() -> Self {
+        Self::with_theme(None, false).await
+    }
+
+    pub async fn with_theme(theme: Option<&Path>, demo: bool) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store: Arc<dyn Store> = Arc::new(
+            SqliteStore::open(&dir.path().join("broadsheet.db"))
+                .await
+                .expect("store"),
+        );
+        let media = dir.path().join("media");
+        std::fs::create_dir_all(&media).expect("media dir");
+        if demo {
+            broadsheet_demo::install(store.as_ref(), &media)
+                .await
+                .expect("demo");
+        }
+        let site = SiteConfig {
+            name: "The Meridian Ledger".into(),
+            ..SiteConfig::default()
+        };
+        let state = AppState::new(
+            store.clone(),
+            Theme::load(theme).expect("theme"),
+            site,
+            media,
+        )
+        .await
+        .expect("state");
+        let app = broadsheet_server::router(state.clone());
+        Self {
+            _dir: dir,
+            store,
+            state,
+            app,
+        }
+    }
+
+    pub async fn request(&self, req: Request<Body>) -> Reply {
+        let resp = self.app.clone().oneshot(req).await.expect("infallible");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, uri: &str) -> Reply {
+        self.request(Request::get(uri).body(Body::empty()).expect("request"))
+            .await
+    }
+
+    pub async fn get_with(&self, uri: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut req = Request::get(uri);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.request(req.body(Body::empty()).expect("request"))
+            .await
+    }
+
+    /// The path of the first article linked from `page`.
+    pub async fn first_article_on(&self, page: &str) -> String {
+        let html = self.get(page).await.text();
+        let start = html.find("href=\"/article/").expect("an article link") + 6;
+        let end = start + html[start..].find('"').expect("end quote");
+        html[start..end].to_owned()
+    }
+}

@@ -1,0 +1,141 @@
+//! The storage layer: the `Store` trait every backend implements, its error type, and the SQLite
+//! implementation (the embedded default). A PostgreSQL implementation follows behind the same
+//! trait and runs the same conformance suite (`tests/it/conformance.rs`).
+//!
+//! Invariant: a write either lands whole (article row, its authors, its tags and its change-log
+//! entry in one transaction) or not at all.
+
+mod error;
+mod hash;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use broadsheet_core::{
+    Article, ArticleInput, ArticleSummary, Author, Cursor, Media, NewMedia, NewSection, Page,
+    Section, Slug, Tag, Timestamp,
+};
+
+pub use error::StoreError;
+pub use sqlite::SqliteStore;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Which public articles a listing shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListFilter {
+    All,
+    /// Any of these sections (a section page passes its whole subtree).
+    Sections(Vec<i64>),
+    Tag(i64),
+    Author(i64),
+}
+
+/// What a save did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaveKind {
+    Created,
+    Updated,
+    /// Matched on `external_id` and identical: nothing was written.
+    Unchanged,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Saved {
+    pub id: i64,
+    pub slug: Slug,
+    pub kind: SaveKind,
+}
+
+/// Counts for summaries and health checks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub articles: i64,
+    pub published: i64,
+    pub sections: i64,
+    pub authors: i64,
+    pub tags: i64,
+}
+
+/// Content changes since a point in the change log: the cache keys they touch (see
+/// `cache_key_*` below) and the log position to ask from next time.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    pub upto: i64,
+    pub keys: Vec<String>,
+}
+
+/// Cache dependency keys written to the change log. Every rendered page depends on `all`
+/// (menu, site settings) and on the keys of the content it shows.
+pub const KEY_ALL: &str = "all";
+pub const KEY_HOME: &str = "home";
+pub fn key_article(id: i64) -> String {
+    format!("article:{id}")
+}
+pub fn key_section(id: i64) -> String {
+    format!("section:{id}")
+}
+pub fn key_author(id: i64) -> String {
+    format!("author:{id}")
+}
+pub fn key_tag(id: i64) -> String {
+    format!("tag:{id}")
+}
+
+/// The persistence seam. Reads for readers (`public_*`, `list_public`, `top_stories`) only ever
+/// return articles that are published with a publication time at or before `now`.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Creates or updates a section, matched on slug. Its parent must exist and may not be the
+    /// section itself or one of its descendants.
+    async fn upsert_section(&self, section: &NewSection) -> Result<Section>;
+    async fn sections(&self) -> Result<Vec<Section>>;
+
+    /// Creates an author (slug derived from the name unless given) or updates the bio of the
+    /// existing one with that slug.
+    async fn upsert_author(&self, name: &str, slug: Option<&Slug>, bio: &str) -> Result<Author>;
+    async fn author_by_slug(&self, slug: &Slug) -> Result<Option<Author>>;
+    async fn tag_by_slug(&self, slug: &Slug) -> Result<Option<Tag>>;
+
+    /// Registers a media file, or updates the one already registered at that path.
+    async fn upsert_media(&self, media: &NewMedia) -> Result<Media>;
+
+    /// Creates or updates one article (see `ArticleInput` for matching and slugs).
+    async fn save_article(&self, input: &ArticleInput) -> Result<Saved>;
+    /// Saves many articles in one transaction; each item succeeds or fails on its own and a
+    /// failed item leaves nothing behind.
+    async fn save_articles(&self, inputs: &[ArticleInput]) -> Result<Vec<Result<Saved>>>;
+
+    /// Any article, whatever its status (for the newsroom and for tests).
+    async fn article_by_slug(&self, slug: &Slug) -> Result<Option<Article>>;
+    async fn article_by_external_id(&self, external_id: &str) -> Result<Option<Article>>;
+    /// The article a reader may see under this slug.
+    async fn public_article_by_slug(&self, slug: &Slug, now: Timestamp) -> Result<Option<Article>>;
+
+    /// Public articles, newest first, starting after `after`.
+    async fn list_public(
+        &self,
+        filter: &ListFilter,
+        now: Timestamp,
+        after: Option<Cursor>,
+        limit: u32,
+    ) -> Result<Page<ArticleSummary>>;
+    /// The most important of the `window` newest public articles: importance first, then date.
+    async fn top_stories(
+        &self,
+        now: Timestamp,
+        window: u32,
+        limit: u32,
+    ) -> Result<Vec<ArticleSummary>>;
+
+    async fn counts(&self) -> Result<Counts>;
+
+    /// A site setting (`site.name`, …), if set.
+    async fn setting(&self, key: &str) -> Result<Option<String>>;
+    /// Sets a site setting; every cached page shows settings, so this invalidates them all.
+    async fn set_setting(&self, key: &str, value: &str) -> Result<()>;
+
+    /// The change log position now.
+    async fn change_head(&self) -> Result<i64>;
+    /// Cache keys touched after log position `since`.
+    async fn changes_since(&self, since: i64) -> Result<Changes>;
+}

@@ -1,0 +1,848 @@
+//! The SQLite store: one file in WAL mode, a single-connection writer pool (SQLite allows one
+//! writer at a time; queuing in-process beats `SQLITE_BUSY`) and a pool of read-only readers.
+
+mod migrate;
+mod rows;
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use broadsheet_core::{
+    Article, ArticleInput, ArticleSummary, Author, AuthorRef, CoreError, Cursor, Media, NewMedia,
+    NewSection, Page, Section, Slug, Tag, TagRef, Timestamp,
+};
+use chrono::Utc;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+
+use crate::hash::input_hash;
+use crate::{
+    Changes, Counts, KEY_ALL, KEY_HOME, ListFilter, Result, SaveKind, Saved, Store, StoreError,
+    key_article, key_author, key_section, key_tag,
+};
+use rows::{ARTICLE_COLUMNS, SUMMARY_COLUMNS, article_from_row, summary_from_row};
+
+pub struct SqliteStore {
+    read: SqlitePool,
+    write: SqlitePool,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub async fn open(path: &Path) -> Result<Self> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| open_error(path, e))?;
+        migrate::run(&write, path).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options.read_only(true))
+            .await
+            .map_err(|e| open_error(path, e))?;
+        Ok(Self {
+            read,
+            write,
+            path: path.to_owned(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    async fn begin(&self) -> Result<sqlx::Transaction<'static, Sqlite>> {
+        // IMMEDIATE takes the write lock up front, so a second process (an import running
+        // beside the server) waits on busy_timeout instead of failing mid-transaction.
+        Ok(self.write.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    async fn load_article(&self, clause: &'static str, bind: Bind<'_>) -> Result<Option<Article>> {
+        let mut q = QueryBuilder::<Sqlite>::new(ARTICLE_COLUMNS);
+        q.push(clause);
+        match bind {
+            Bind::Text(s) => q.push_bind(s.to_owned()),
+            Bind::TextAndTime(s, now) => {
+                q.push_bind(s.to_owned());
+                q.push(" AND a.status = 'published' AND a.published_at <= ");
+                q.push_bind(now.timestamp())
+            }
+        };
+        let Some(row) = q.build().fetch_optional(&self.read).await? else {
+            return Ok(None);
+        };
+        let mut article = article_from_row(&row)?;
+        let id = article.id;
+        article.authors = self
+            .authors_of(&[id])
+            .await?
+            .remove(&id)
+            .unwrap_or_default();
+        article.tags = sqlx::query(
+            "SELECT t.id, t.slug, t.name FROM article_tags at JOIN tags t ON t.id = at.tag_id
+             WHERE at.article_id = ? ORDER BY t.name",
+        )
+        .bind(id)
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(TagRef {
+                id: r.try_get("id")?,
+                slug: rows::slug(r, "slug")?,
+                name: r.try_get("name")?,
+            })
+        })
+        .collect::<Result<_>>()?;
+        Ok(Some(article))
+    }
+
+    async fn authors_of(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<AuthorRef>>> {
+        let mut out: HashMap<i64, Vec<AuthorRef>> = HashMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "SELECT aa.article_id, au.id, au.slug, au.name FROM article_authors aa
+             JOIN authors au ON au.id = aa.author_id WHERE aa.article_id IN (",
+        );
+        let mut list = q.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        q.push(") ORDER BY aa.article_id, aa.position");
+        for r in q.build().fetch_all(&self.read).await? {
+            out.entry(r.try_get("article_id")?)
+                .or_default()
+                .push(AuthorRef {
+                    id: r.try_get("id")?,
+                    slug: rows::slug(&r, "slug")?,
+                    name: r.try_get("name")?,
+                });
+        }
+        Ok(out)
+    }
+
+    async fn with_authors(&self, mut items: Vec<ArticleSummary>) -> Result<Vec<ArticleSummary>> {
+        let ids: Vec<i64> = items.iter().map(|a| a.id).collect();
+        let mut authors = self.authors_of(&ids).await?;
+        for item in &mut items {
+            item.authors = authors.remove(&item.id).unwrap_or_default();
+        }
+        Ok(items)
+    }
+}
+
+enum Bind<'a> {
+    Text(&'a str),
+    TextAndTime(&'a str, Timestamp),
+}
+
+fn open_error(path: &Path, e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e
+        && (db.code().as_deref() == Some("26") || db.message().contains("not a database"))
+    {
+        return StoreError::NotADatabase {
+            path: path.to_owned(),
+            reason: "the file is not an SQLite database".into(),
+        };
+    }
+    StoreError::Open {
+        path: path.to_owned(),
+        source: e,
+    }
+}
+
+async fn record_changes(tx: &mut SqliteConnection, keys: &BTreeSet<String>) -> Result<()> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let joined = keys
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(" ");
+    sqlx::query("INSERT INTO changes (keys, at) VALUES (?, ?)")
+        .bind(joined)
+        .bind(Utc::now().timestamp())
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// Returns the id of the section with this slug, creating it (hidden from the menu: the
+/// newsroom decides what the menu shows) when it does not exist.
+async fn ensure_section(tx: &mut SqliteConnection, slug: &Slug, name: &str) -> Result<i64> {
+    let name = if name.trim().is_empty() {
+        slug.as_str()
+    } else {
+        name.trim()
+    };
+    Ok(sqlx::query_scalar(
+        "INSERT INTO sections (slug, name, position, in_menu)
+         VALUES (?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM sections), 0)
+         ON CONFLICT (slug) DO UPDATE SET slug = excluded.slug RETURNING id",
+    )
+    .bind(slug.as_str())
+    .bind(name)
+    .fetch_one(tx)
+    .await?)
+}
+
+async fn ensure_named(
+    tx: &mut SqliteConnection,
+    table: Named,
+    field: &'static str,
+    name: &str,
+) -> Result<i64> {
+    let name = name.trim();
+    let slug = Slug::derive(name)
+        .ok_or_else(|| CoreError::invalid(field, format!("{name:?} has no letters or digits")))?;
+    let sql = match table {
+        Named::Author => {
+            "INSERT INTO authors (slug, name) VALUES (?, ?)
+             ON CONFLICT (slug) DO UPDATE SET slug = excluded.slug RETURNING id"
+        }
+        Named::Tag => {
+            "INSERT INTO tags (slug, name) VALUES (?, ?)
+             ON CONFLICT (slug) DO UPDATE SET slug = excluded.slug RETURNING id"
+        }
+    };
+    Ok(sqlx::query_scalar(sql)
+        .bind(slug.as_str())
+        .bind(name)
+        .fetch_one(tx)
+        .await?)
+}
+
+#[derive(Clone, Copy)]
+enum Named {
+    Author,
+    Tag,
+}
+
+async fn section_and_ancestors(tx: &mut SqliteConnection, id: i64) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "WITH RECURSIVE up (id, parent_id, depth) AS (
+             SELECT id, parent_id, 0 FROM sections WHERE id = ?
+             UNION ALL
+             SELECT s.id, s.parent_id, up.depth + 1 FROM sections s JOIN up ON s.id = up.parent_id
+             WHERE up.depth < 16)
+         SELECT id FROM up",
+    )
+    .bind(id)
+    .fetch_all(tx)
+    .await?)
+}
+
+/// The first free slug among `base`, `base-2`, `base-3`, … (ignoring article `except`).
+async fn unique_slug(tx: &mut SqliteConnection, base: &Slug, except: Option<i64>) -> Result<Slug> {
+    let taken: BTreeSet<String> = sqlx::query_scalar(
+        "SELECT slug FROM articles
+         WHERE (slug = ?1 OR (slug > ?1 || '-' AND slug < ?1 || '.')) AND id IS NOT ?2",
+    )
+    .bind(base.as_str())
+    .bind(except)
+    .fetch_all(tx)
+    .await?
+    .into_iter()
+    .collect();
+    if !taken.contains(base.as_str()) {
+        return Ok(base.clone());
+    }
+    let mut n = 2;
+    loop {
+        let candidate = base.with_suffix(n);
+        if !taken.contains(candidate.as_str()) {
+            return Ok(candidate);
+        }
+        n += 1;
+    }
+}
+
+fn default_slug() -> Slug {
+    Slug::parse("article").expect("literal slug")
+}
+
+/// Writes one article inside an open transaction; adds the cache keys it touched to `keys`.
+async fn save_one(
+    tx: &mut SqliteConnection,
+    input: &ArticleInput,
+    keys: &mut BTreeSet<String>,
+) -> Result<Saved> {
+    input.validate()?;
+    let hash = input_hash(input);
+    let now = Utc::now().timestamp();
+
+    let existing = match &input.external_id {
+        Some(ext) => {
+            sqlx::query(
+                "SELECT id, slug, input_hash, section_id FROM articles WHERE external_id = ?",
+            )
+            .bind(ext)
+            .fetch_optional(&mut *tx)
+            .await?
+        }
+        None => None,
+    };
+    let existing = match existing {
+        Some(r) => Some((
+            r.try_get::<i64, _>("id")?,
+            rows::slug(&r, "slug")?,
+            r.try_get::<String, _>("input_hash")?,
+            r.try_get::<i64, _>("section_id")?,
+        )),
+        None => None,
+    };
+    if let Some((id, slug, old_hash, _)) = &existing
+        && *old_hash == hash
+    {
+        return Ok(Saved {
+            id: *id,
+            slug: slug.clone(),
+            kind: SaveKind::Unchanged,
+        });
+    }
+
+    if let Some(hero) = &input.hero {
+        let found: Option<i64> = sqlx::query_scalar("SELECT id FROM media WHERE id = ?")
+            .bind(hero.media_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if found.is_none() {
+            return Err(CoreError::invalid(
+                "hero",
+                format!("media {} does not exist", hero.media_id),
+            )
+            .into());
+        }
+    }
+
+    let section_id = ensure_section(tx, &input.section, &input.section_name).await?;
+    let mut author_ids = Vec::new();
+    for name in &input.authors {
+        let id = ensure_named(tx, Named::Author, "author", name).await?;
+        if !author_ids.contains(&id) {
+            author_ids.push(id);
+        }
+    }
+    let mut tag_ids = Vec::new();
+    for name in &input.tags {
+        let id = ensure_named(tx, Named::Tag, "tag", name).await?;
+        if !tag_ids.contains(&id) {
+            tag_ids.push(id);
+        }
+    }
+
+    // An existing article keeps its slug (published links must not break) unless a new one is
+    // asked for explicitly; a new article derives one from its headline.
+    let slug = match &existing {
+        Some((_, current, _, _)) if input.slug.as_ref().is_none_or(|w| w == current) => {
+            current.clone()
+        }
+        Some((id, _, _, _)) => {
+            let wanted = input.slug.clone().unwrap_or_else(|| default_slug());
+            unique_slug(tx, &wanted, Some(*id)).await?
+        }
+        None => {
+            let base = input
+                .slug
+                .clone()
+                .or_else(|| Slug::derive(&input.headline))
+                .unwrap_or_else(default_slug);
+            unique_slug(tx, &base, None).await?
+        }
+    };
+
+    let sources = serde_json::to_string(&input.sources).unwrap_or_else(|_| "[]".into());
+    let (hero_id, alt, caption, credit) = match &input.hero {
+        Some(h) => (
+            Some(h.media_id),
+            h.alt.as_str(),
+            h.caption.as_str(),
+            h.credit.clone(),
+        ),
+        None => (None, "", "", Default::default()),
+    };
+
+    let (id, kind) = match &existing {
+        Some((id, _, _, old_section)) => {
+            keys.extend(
+                section_and_ancestors(tx, *old_section)
+                    .await?
+                    .into_iter()
+                    .map(key_section),
+            );
+            let old_authors: Vec<i64> =
+                sqlx::query_scalar("SELECT author_id FROM article_authors WHERE article_id = ?")
+                    .bind(id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            let old_tags: Vec<i64> =
+                sqlx::query_scalar("SELECT tag_id FROM article_tags WHERE article_id = ?")
+                    .bind(id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            keys.extend(old_authors.into_iter().map(key_author));
+            keys.extend(old_tags.into_iter().map(key_tag));
+            sqlx::query(
+                "UPDATE articles SET slug = ?, headline = ?, standfirst = ?, body_markdown = ?,
+                 body_html = ?, section_id = ?, hero_media_id = ?, hero_alt = ?, hero_caption = ?,
+                 credit_photographer = ?, credit_agency = ?, credit_via = ?, sources = ?,
+                 status = ?, importance = ?, published_at = ?, updated_at = ?, input_hash = ?
+                 WHERE id = ?",
+            )
+            .bind(slug.as_str())
+            .bind(&input.headline)
+            .bind(&input.standfirst)
+            .bind(&input.body_markdown)
+            .bind(&input.body_html)
+            .bind(section_id)
+            .bind(hero_id)
+            .bind(alt)
+            .bind(caption)
+            .bind(&credit.photographer)
+            .bind(&credit.agency)
+            .bind(&credit.via)
+            .bind(&sources)
+            .bind(input.status.as_str())
+            .bind(input.importance)
+            .bind(input.published_at.map(|p| p.timestamp()))
+            .bind(now)
+            .bind(&hash)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM article_authors WHERE article_id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM article_tags WHERE article_id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            (*id, SaveKind::Updated)
+        }
+        None => {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO articles (external_id, slug, headline, standfirst, body_markdown,
+                 body_html, section_id, hero_media_id, hero_alt, hero_caption, credit_photographer,
+                 credit_agency, credit_via, sources, status, importance, published_at, created_at,
+                 updated_at, input_hash)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            )
+            .bind(&input.external_id)
+            .bind(slug.as_str())
+            .bind(&input.headline)
+            .bind(&input.standfirst)
+            .bind(&input.body_markdown)
+            .bind(&input.body_html)
+            .bind(section_id)
+            .bind(hero_id)
+            .bind(alt)
+            .bind(caption)
+            .bind(&credit.photographer)
+            .bind(&credit.agency)
+            .bind(&credit.via)
+            .bind(&sources)
+            .bind(input.status.as_str())
+            .bind(input.importance)
+            .bind(input.published_at.map(|p| p.timestamp()))
+            .bind(now)
+            .bind(now)
+            .bind(&hash)
+            .fetch_one(&mut *tx)
+            .await?;
+            (id, SaveKind::Created)
+        }
+    };
+
+    for (position, author_id) in author_ids.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO article_authors (article_id, author_id, position) VALUES (?, ?, ?)",
+        )
+        .bind(id)
+        .bind(author_id)
+        .bind(position as i64)
+        .execute(&mut *tx)
+        .await?;
+    }
+    for tag_id in &tag_ids {
+        sqlx::query("INSERT INTO article_tags (article_id, tag_id) VALUES (?, ?)")
+            .bind(id)
+            .bind(tag_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+
+    keys.insert(key_article(id));
+    keys.insert(KEY_HOME.to_owned());
+    keys.extend(
+        section_and_ancestors(tx, section_id)
+            .await?
+            .into_iter()
+            .map(key_section),
+    );
+    keys.extend(author_ids.into_iter().map(key_author));
+    keys.extend(tag_ids.into_iter().map(key_tag));
+    Ok(Saved { id, slug, kind })
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn upsert_section(&self, s: &NewSection) -> Result<Section> {
+        let mut tx = self.begin().await?;
+        let parent_id: Option<i64> = match &s.parent {
+            Some(parent) => {
+                let id: Option<i64> = sqlx::query_scalar("SELECT id FROM sections WHERE slug = ?")
+                    .bind(parent.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let id = id.ok_or_else(|| {
+                    CoreError::invalid("parent", format!("section {parent} does not exist"))
+                })?;
+                let me: Option<i64> = sqlx::query_scalar("SELECT id FROM sections WHERE slug = ?")
+                    .bind(s.slug.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if let Some(me) = me
+                    && section_and_ancestors(&mut tx, id).await?.contains(&me)
+                {
+                    return Err(CoreError::invalid(
+                        "parent",
+                        format!("{parent} is {} or below it", s.slug),
+                    )
+                    .into());
+                }
+                Some(id)
+            }
+            None => None,
+        };
+        let row = sqlx::query(
+            "INSERT INTO sections (slug, name, description, parent_id, position, in_menu)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (slug) DO UPDATE SET name = excluded.name,
+               description = excluded.description, parent_id = excluded.parent_id,
+               position = excluded.position, in_menu = excluded.in_menu
+             RETURNING id, slug, name, description, parent_id, position, in_menu",
+        )
+        .bind(s.slug.as_str())
+        .bind(&s.name)
+        .bind(&s.description)
+        .bind(parent_id)
+        .bind(s.position)
+        .bind(s.in_menu)
+        .fetch_one(&mut *tx)
+        .await?;
+        let section = rows::section_from_row(&row)?;
+        record_changes(&mut tx, &BTreeSet::from([KEY_ALL.to_owned()])).await?;
+        tx.commit().await?;
+        Ok(section)
+    }
+
+    async fn sections(&self) -> Result<Vec<Section>> {
+        sqlx::query(
+            "SELECT id, slug, name, description, parent_id, position, in_menu FROM sections
+             ORDER BY position, name",
+        )
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(rows::section_from_row)
+        .collect()
+    }
+
+    async fn upsert_author(&self, name: &str, slug: Option<&Slug>, bio: &str) -> Result<Author> {
+        let name = name.trim();
+        let slug = match slug {
+            Some(s) => s.clone(),
+            None => Slug::derive(name).ok_or_else(|| {
+                CoreError::invalid("author", format!("{name:?} has no letters or digits"))
+            })?,
+        };
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(
+            "INSERT INTO authors (slug, name, bio) VALUES (?, ?, ?)
+             ON CONFLICT (slug) DO UPDATE SET name = excluded.name, bio = excluded.bio
+             RETURNING id, slug, name, bio, photo_media_id",
+        )
+        .bind(slug.as_str())
+        .bind(name)
+        .bind(bio)
+        .fetch_one(&mut *tx)
+        .await?;
+        let author = rows::author_from_row(&row)?;
+        record_changes(&mut tx, &BTreeSet::from([key_author(author.id)])).await?;
+        tx.commit().await?;
+        Ok(author)
+    }
+
+    async fn author_by_slug(&self, slug: &Slug) -> Result<Option<Author>> {
+        sqlx::query("SELECT id, slug, name, bio, photo_media_id FROM authors WHERE slug = ?")
+            .bind(slug.as_str())
+            .fetch_optional(&self.read)
+            .await?
+            .as_ref()
+            .map(rows::author_from_row)
+            .transpose()
+    }
+
+    async fn tag_by_slug(&self, slug: &Slug) -> Result<Option<Tag>> {
+        let row = sqlx::query("SELECT id, slug, name FROM tags WHERE slug = ?")
+            .bind(slug.as_str())
+            .fetch_optional(&self.read)
+            .await?;
+        row.map(|r| {
+            Ok(Tag {
+                id: r.try_get("id")?,
+                slug: rows::slug(&r, "slug")?,
+                name: r.try_get("name")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn upsert_media(&self, m: &NewMedia) -> Result<Media> {
+        let row = sqlx::query(
+            "INSERT INTO media (path, mime, width, height, bytes, created_at)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (path) DO UPDATE SET mime = excluded.mime, width = excluded.width,
+               height = excluded.height, bytes = excluded.bytes
+             RETURNING id, path, mime, width, height, bytes",
+        )
+        .bind(&m.path)
+        .bind(&m.mime)
+        .bind(m.width)
+        .bind(m.height)
+        .bind(m.bytes as i64)
+        .bind(Utc::now().timestamp())
+        .fetch_one(&self.write)
+        .await?;
+        rows::media_from_row(&row, "")
+    }
+
+    async fn save_article(&self, input: &ArticleInput) -> Result<Saved> {
+        let mut tx = self.begin().await?;
+        let mut keys = BTreeSet::new();
+        let saved = save_one(&mut tx, input, &mut keys).await?;
+        record_changes(&mut tx, &keys).await?;
+        tx.commit().await?;
+        Ok(saved)
+    }
+
+    async fn save_articles(&self, inputs: &[ArticleInput]) -> Result<Vec<Result<Saved>>> {
+        let mut tx = self.begin().await?;
+        let mut keys = BTreeSet::new();
+        let mut out = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            sqlx::query("SAVEPOINT item").execute(&mut *tx).await?;
+            let mut item_keys = BTreeSet::new();
+            match save_one(&mut tx, input, &mut item_keys).await {
+                Ok(saved) => {
+                    sqlx::query("RELEASE item").execute(&mut *tx).await?;
+                    keys.append(&mut item_keys);
+                    out.push(Ok(saved));
+                }
+                Err(e) => {
+                    sqlx::query("ROLLBACK TO item").execute(&mut *tx).await?;
+                    sqlx::query("RELEASE item").execute(&mut *tx).await?;
+                    out.push(Err(e));
+                }
+            }
+        }
+        record_changes(&mut tx, &keys).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn article_by_slug(&self, slug: &Slug) -> Result<Option<Article>> {
+        self.load_article(" WHERE a.slug = ", Bind::Text(slug.as_str()))
+            .await
+    }
+
+    async fn article_by_external_id(&self, external_id: &str) -> Result<Option<Article>> {
+        self.load_article(" WHERE a.external_id = ", Bind::Text(external_id))
+            .await
+    }
+
+    async fn public_article_by_slug(&self, slug: &Slug, now: Timestamp) -> Result<Option<Article>> {
+        self.load_article(" WHERE a.slug = ", Bind::TextAndTime(slug.as_str(), now))
+            .await
+    }
+
+    async fn list_public(
+        &self,
+        filter: &ListFilter,
+        now: Timestamp,
+        after: Option<Cursor>,
+        limit: u32,
+    ) -> Result<Page<ArticleSummary>> {
+        let mut q = QueryBuilder::<Sqlite>::new(SUMMARY_COLUMNS);
+        q.push(" WHERE a.status = 'published' AND a.published_at <= ");
+        q.push_bind(now.timestamp());
+        match filter {
+            ListFilter::All => {}
+            ListFilter::Sections(ids) => {
+                if ids.is_empty() {
+                    return Ok(Page {
+                        items: Vec::new(),
+                        next: None,
+                    });
+                }
+                q.push(" AND a.section_id IN (");
+                let mut list = q.separated(", ");
+                for id in ids {
+                    list.push_bind(*id);
+                }
+                q.push(")");
+            }
+            ListFilter::Tag(id) => {
+                q.push(" AND a.id IN (SELECT article_id FROM article_tags WHERE tag_id = ");
+                q.push_bind(*id);
+                q.push(")");
+            }
+            ListFilter::Author(id) => {
+                q.push(" AND a.id IN (SELECT article_id FROM article_authors WHERE author_id = ");
+                q.push_bind(*id);
+                q.push(")");
+            }
+        }
+        if let Some(c) = after {
+            q.push(" AND (a.published_at, a.id) < (");
+            q.push_bind(c.published_at.timestamp());
+            q.push(", ");
+            q.push_bind(c.id);
+            q.push(")");
+        }
+        q.push(" ORDER BY a.published_at DESC, a.id DESC LIMIT ");
+        q.push_bind(i64::from(limit) + 1);
+        let rows = q.build().fetch_all(&self.read).await?;
+        let mut items = rows
+            .iter()
+            .map(summary_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        let next = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items.last().map(|a| Cursor {
+                published_at: a.published_at,
+                id: a.id,
+            })
+        } else {
+            None
+        };
+        Ok(Page {
+            items: self.with_authors(items).await?,
+            next,
+        })
+    }
+
+    async fn top_stories(
+        &self,
+        now: Timestamp,
+        window: u32,
+        limit: u32,
+    ) -> Result<Vec<ArticleSummary>> {
+        let mut q = QueryBuilder::<Sqlite>::new(SUMMARY_COLUMNS);
+        q.push(" JOIN (SELECT id FROM articles WHERE status = 'published' AND published_at <= ");
+        q.push_bind(now.timestamp());
+        q.push(" ORDER BY published_at DESC, id DESC LIMIT ");
+        q.push_bind(i64::from(window));
+        q.push(
+            ") w ON w.id = a.id ORDER BY a.importance DESC, a.published_at DESC, a.id DESC LIMIT ",
+        );
+        q.push_bind(i64::from(limit));
+        let rows = q.build().fetch_all(&self.read).await?;
+        let items = rows
+            .iter()
+            .map(summary_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        self.with_authors(items).await
+    }
+
+    async fn counts(&self) -> Result<Counts> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM articles) AS articles,
+                    (SELECT COUNT(*) FROM articles WHERE status = 'published') AS published,
+                    (SELECT COUNT(*) FROM sections) AS sections,
+                    (SELECT COUNT(*) FROM authors) AS authors,
+                    (SELECT COUNT(*) FROM tags) AS tags",
+        )
+        .fetch_one(&self.read)
+        .await?;
+        Ok(Counts {
+            articles: row.try_get("articles")?,
+            published: row.try_get("published")?,
+            sections: row.try_get("sections")?,
+            authors: row.try_get("authors")?,
+            tags: row.try_get("tags")?,
+        })
+    }
+
+    async fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+                .bind(key)
+                .fetch_optional(&self.read)
+                .await?,
+        )
+    }
+
+    async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES (?, ?)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&mut *tx)
+        .await?;
+        record_changes(&mut tx, &BTreeSet::from([KEY_ALL.to_owned()])).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn change_head(&self) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM changes")
+                .fetch_one(&self.read)
+                .await?,
+        )
+    }
+
+    async fn changes_since(&self, since: i64) -> Result<Changes> {
+        let rows =
+            sqlx::query("SELECT seq, keys FROM changes WHERE seq > ? ORDER BY seq LIMIT 500")
+                .bind(since)
+                .fetch_all(&self.read)
+                .await?;
+        let mut changes = Changes {
+            upto: since,
+            keys: Vec::new(),
+        };
+        let mut seen = BTreeSet::new();
+        for r in rows {
+            changes.upto = r.try_get("seq")?;
+            let keys: String = r.try_get("keys")?;
+            for k in keys.split(' ') {
+                if seen.insert(k.to_owned()) {
+                    changes.keys.push(k.to_owned());
+                }
+            }
+        }
+        Ok(changes)
+    }
+}

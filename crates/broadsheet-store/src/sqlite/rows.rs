@@ -1,0 +1,139 @@
+//! Mapping SQLite rows to domain types; the column lists the queries share.
+
+use broadsheet_core::{
+    Article, ArticleSummary, Author, CoreError, Credit, HeroImage, Media, Section, SectionRef,
+    Slug, Timestamp,
+};
+use chrono::DateTime;
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use crate::Result;
+
+pub(super) const SUMMARY_COLUMNS: &str = "SELECT a.id, a.slug, a.headline, a.standfirst,
+    a.importance, a.published_at, a.updated_at,
+    s.id AS section_id, s.slug AS section_slug, s.name AS section_name,
+    a.hero_alt, a.hero_caption, a.credit_photographer, a.credit_agency, a.credit_via,
+    m.id AS media_id, m.path AS media_path, m.mime AS media_mime, m.width AS media_width,
+    m.height AS media_height, m.bytes AS media_bytes
+    FROM articles a JOIN sections s ON s.id = a.section_id
+    LEFT JOIN media m ON m.id = a.hero_media_id";
+
+pub(super) const ARTICLE_COLUMNS: &str = "SELECT a.id, a.slug, a.headline, a.standfirst,
+    a.importance, a.published_at, a.updated_at, a.created_at, a.external_id, a.body_markdown,
+    a.body_html, a.sources, a.status,
+    s.id AS section_id, s.slug AS section_slug, s.name AS section_name,
+    a.hero_alt, a.hero_caption, a.credit_photographer, a.credit_agency, a.credit_via,
+    m.id AS media_id, m.path AS media_path, m.mime AS media_mime, m.width AS media_width,
+    m.height AS media_height, m.bytes AS media_bytes
+    FROM articles a JOIN sections s ON s.id = a.section_id
+    LEFT JOIN media m ON m.id = a.hero_media_id";
+
+/// Unix seconds to a timestamp; out-of-range values (only a hand-edited database holds them)
+/// become the epoch rather than an error on every page that lists them.
+pub(super) fn ts(secs: i64) -> Timestamp {
+    DateTime::from_timestamp(secs, 0).unwrap_or_default()
+}
+
+pub(super) fn slug(row: &SqliteRow, column: &str) -> Result<Slug> {
+    let raw: String = row.try_get(column)?;
+    Slug::parse(&raw).map_err(|e| CoreError::invalid("slug", format!("stored {raw:?}: {e}")).into())
+}
+
+pub(super) fn media_from_row(row: &SqliteRow, prefix: &str) -> Result<Media> {
+    let col = |c: &str| format!("{prefix}{c}");
+    Ok(Media {
+        id: row.try_get(col("id").as_str())?,
+        path: row.try_get(col("path").as_str())?,
+        mime: row.try_get(col("mime").as_str())?,
+        width: row.try_get(col("width").as_str())?,
+        height: row.try_get(col("height").as_str())?,
+        bytes: row.try_get::<i64, _>(col("bytes").as_str())?.max(0) as u64,
+    })
+}
+
+fn hero(row: &SqliteRow) -> Result<Option<HeroImage>> {
+    let id: Option<i64> = row.try_get("media_id")?;
+    if id.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(HeroImage {
+        media: media_from_row(row, "media_")?,
+        alt: row.try_get("hero_alt")?,
+        caption: row.try_get("hero_caption")?,
+        credit: Credit {
+            photographer: row.try_get("credit_photographer")?,
+            agency: row.try_get("credit_agency")?,
+            via: row.try_get("credit_via")?,
+        },
+    }))
+}
+
+fn section_ref(row: &SqliteRow) -> Result<SectionRef> {
+    Ok(SectionRef {
+        id: row.try_get("section_id")?,
+        slug: slug(row, "section_slug")?,
+        name: row.try_get("section_name")?,
+    })
+}
+
+pub(super) fn summary_from_row(row: &SqliteRow) -> Result<ArticleSummary> {
+    Ok(ArticleSummary {
+        id: row.try_get("id")?,
+        slug: slug(row, "slug")?,
+        headline: row.try_get("headline")?,
+        standfirst: row.try_get("standfirst")?,
+        section: section_ref(row)?,
+        authors: Vec::new(),
+        hero: hero(row)?,
+        importance: row.try_get("importance")?,
+        published_at: ts(row.try_get::<Option<i64>, _>("published_at")?.unwrap_or(0)),
+        updated_at: ts(row.try_get("updated_at")?),
+    })
+}
+
+pub(super) fn article_from_row(row: &SqliteRow) -> Result<Article> {
+    let sources: String = row.try_get("sources")?;
+    let status: String = row.try_get("status")?;
+    Ok(Article {
+        id: row.try_get("id")?,
+        external_id: row.try_get("external_id")?,
+        slug: slug(row, "slug")?,
+        headline: row.try_get("headline")?,
+        standfirst: row.try_get("standfirst")?,
+        body_markdown: row.try_get("body_markdown")?,
+        body_html: row.try_get("body_html")?,
+        section: section_ref(row)?,
+        authors: Vec::new(),
+        tags: Vec::new(),
+        hero: hero(row)?,
+        sources: serde_json::from_str(&sources).unwrap_or_default(),
+        status: status.parse()?,
+        importance: row.try_get("importance")?,
+        published_at: row.try_get::<Option<i64>, _>("published_at")?.map(ts),
+        created_at: ts(row.try_get("created_at")?),
+        updated_at: ts(row.try_get("updated_at")?),
+    })
+}
+
+pub(super) fn section_from_row(row: &SqliteRow) -> Result<Section> {
+    Ok(Section {
+        id: row.try_get("id")?,
+        slug: slug(row, "slug")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        parent_id: row.try_get("parent_id")?,
+        position: row.try_get("position")?,
+        in_menu: row.try_get("in_menu")?,
+    })
+}
+
+pub(super) fn author_from_row(row: &SqliteRow) -> Result<Author> {
+    Ok(Author {
+        id: row.try_get("id")?,
+        slug: slug(row, "slug")?,
+        name: row.try_get("name")?,
+        bio: row.try_get("bio")?,
+        photo_media_id: row.try_get("photo_media_id")?,
+    })
+}

@@ -1,0 +1,612 @@
+//! The behaviour every `Store` backend must have. `store_suite!(open)` instantiates each
+//! check as a test for a backend whose `open().await` returns `(guard, store)`.
+
+use broadsheet_core::{ArticleInput, ArticleStatus, Credit, HeroInput, NewMedia, NewSection, Slug};
+use broadsheet_store::{ListFilter, SaveKind, Store, StoreError};
+use chrono::{Duration, Utc};
+
+#[macro_export]
+macro_rules! store_suite {
+    ($open:path) => {
+        $crate::store_suite!(@tests $open;
+            saves_and_reads_back_every_field,
+            external_id_makes_saves_idempotent,
+            slugs_are_unique_and_stable,
+            only_published_past_articles_are_public,
+            keyset_pages_are_stable_under_inserts,
+            listings_filter_by_section_subtree_tag_and_author,
+            a_failed_item_in_a_batch_leaves_nothing_behind,
+            invalid_input_is_refused_with_its_field,
+            sections_nest_but_never_in_a_cycle,
+            writes_log_the_cache_keys_they_touch,
+            top_stories_rank_by_importance_then_date,
+            settings_round_trip,
+        );
+    };
+    (@tests $open:path; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let (_guard, store) = $open().await;
+                $crate::conformance::$name(&store).await;
+            }
+        )*
+    };
+}
+
+pub fn input(id: &str, headline: &str, hours_ago: i64) -> ArticleInput {
+    ArticleInput {
+        external_id: Some(id.to_owned()),
+        slug: None,
+        headline: headline.to_owned(),
+        standfirst: format!("About {headline}"),
+        body_markdown: format!("Body of {headline}"),
+        body_html: format!("<p>Body of {headline}</p>"),
+        section: Slug::parse("economy").expect("slug"),
+        section_name: "Economy".into(),
+        authors: vec!["Ines Halvorsen".into()],
+        tags: vec!["Rates".into()],
+        hero: None,
+        sources: vec!["MPA".into()],
+        status: ArticleStatus::Published,
+        importance: 0,
+        published_at: Some(Utc::now() - Duration::hours(hours_ago)),
+    }
+}
+
+fn slug(s: &str) -> Slug {
+    Slug::parse(s).expect("slug")
+}
+
+pub async fn saves_and_reads_back_every_field(store: &dyn Store) {
+    let media = store
+        .upsert_media(&NewMedia {
+            path: "demo/a.svg".into(),
+            mime: "image/svg+xml".into(),
+            width: 1200,
+            height: 675,
+            bytes: 1234,
+        })
+        .await
+        .expect("media");
+    let mut a = input("x-1", "Copper hits high", 2);
+    a.authors = vec!["Rafael Quintero".into(), "Mei Tanabe".into()];
+    a.tags = vec!["Copper".into(), "Mining".into()];
+    a.sources = vec!["KCNA".into(), "AP".into()];
+    a.importance = 7;
+    a.hero = Some(HeroInput {
+        media_id: media.id,
+        alt: "A mine".into(),
+        caption: "The pit".into(),
+        credit: Credit {
+            photographer: Some("Gavriil Grigorov".into()),
+            agency: Some("Sputnik".into()),
+            via: Some("Kremlin Pool Photo via AP".into()),
+        },
+    });
+    let saved = store.save_article(&a).await.expect("save");
+    assert_eq!(saved.kind, SaveKind::Created);
+    assert_eq!(saved.slug.as_str(), "copper-hits-high");
+    let got = store
+        .article_by_slug(&saved.slug)
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(got.headline, a.headline);
+    assert_eq!(got.standfirst, a.standfirst);
+    assert_eq!(got.body_markdown, a.body_markdown);
+    assert_eq!(got.body_html, a.body_html);
+    assert_eq!(got.section.slug.as_str(), "economy");
+    assert_eq!(
+        got.authors
+            .iter()
+            .map(|x| x.name.as_str())
+            .collect::<Vec<_>>(),
+        ["Rafael Quintero", "Mei Tanabe"]
+    );
+    assert_eq!(
+        got.tags.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(),
+        ["Copper", "Mining"]
+    );
+    assert_eq!(got.sources, ["KCNA", "AP"]);
+    assert_eq!(got.importance, 7);
+    assert_eq!(got.status, ArticleStatus::Published);
+    assert_eq!(
+        got.published_at.map(|t| t.timestamp()),
+        a.published_at.map(|t| t.timestamp())
+    );
+    let hero = got.hero.expect("hero");
+    assert_eq!(hero.media, media);
+    assert_eq!(
+        hero.credit.to_string(),
+        "Gavriil Grigorov, Sputnik, Kremlin Pool Photo via AP"
+    );
+    assert_eq!(got.external_id.as_deref(), Some("x-1"));
+    let by_ext = store
+        .article_by_external_id("x-1")
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(by_ext.id, got.id);
+}
+
+pub async fn external_id_makes_saves_idempotent(store: &dyn Store) {
+    let a = input("wire-7", "Rates hold", 1);
+    let first = store.save_article(&a).await.expect("save");
+    let again = store.save_article(&a).await.expect("save");
+    assert_eq!(
+        (first.kind, again.kind),
+        (SaveKind::Created, SaveKind::Unchanged)
+    );
+    assert_eq!(first.id, again.id);
+    let before = store
+        .article_by_slug(&first.slug)
+        .await
+        .expect("read")
+        .expect("found");
+    let mut changed = a.clone();
+    changed.body_markdown = "New body".into();
+    let third = store.save_article(&changed).await.expect("save");
+    assert_eq!((third.kind, third.id), (SaveKind::Updated, first.id));
+    let after = store
+        .article_by_slug(&first.slug)
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(after.body_markdown, "New body");
+    assert_eq!(after.created_at, before.created_at);
+    assert_eq!(store.counts().await.expect("counts").articles, 1);
+}
+
+pub async fn slugs_are_unique_and_stable(store: &dyn Store) {
+    let mut slugs = Vec::new();
+    for i in 0..3 {
+        let saved = store
+            .save_article(&input(&format!("s-{i}"), "BAHIA COCOA REVIEW", 1))
+            .await
+            .expect("save");
+        slugs.push(saved.slug.to_string());
+    }
+    assert_eq!(
+        slugs,
+        [
+            "bahia-cocoa-review",
+            "bahia-cocoa-review-2",
+            "bahia-cocoa-review-3"
+        ]
+    );
+    // A new headline on update keeps the published slug (links must not break).
+    let mut renamed = input("s-1", "Cocoa review, corrected", 1);
+    renamed.body_markdown = "x".into();
+    let saved = store.save_article(&renamed).await.expect("save");
+    assert_eq!(saved.slug.as_str(), "bahia-cocoa-review-2");
+    // Symbols-only headlines still get a slug; no external id always creates.
+    let mut odd = input("s-9", "!!!", 1);
+    odd.external_id = None;
+    assert_eq!(
+        store.save_article(&odd).await.expect("save").slug.as_str(),
+        "article"
+    );
+    assert_eq!(
+        store.save_article(&odd).await.expect("save").slug.as_str(),
+        "article-2"
+    );
+}
+
+pub async fn only_published_past_articles_are_public(store: &dyn Store) {
+    let now = Utc::now();
+    let public = store
+        .save_article(&input("p", "Public story", 1))
+        .await
+        .expect("save");
+    let mut draft = input("d", "Draft story", 1);
+    draft.status = ArticleStatus::Draft;
+    let draft = store.save_article(&draft).await.expect("save");
+    let mut future = input("f", "Embargoed story", -5);
+    future.status = ArticleStatus::Published;
+    let future = store.save_article(&future).await.expect("save");
+    let mut unpublished = input("u", "Pulled story", 2);
+    unpublished.status = ArticleStatus::Unpublished;
+    let unpublished = store.save_article(&unpublished).await.expect("save");
+
+    assert!(
+        store
+            .public_article_by_slug(&public.slug, now)
+            .await
+            .expect("read")
+            .is_some()
+    );
+    for hidden in [&draft.slug, &future.slug, &unpublished.slug] {
+        assert!(
+            store
+                .public_article_by_slug(hidden, now)
+                .await
+                .expect("read")
+                .is_none(),
+            "{hidden}"
+        );
+        assert!(
+            store.article_by_slug(hidden).await.expect("read").is_some(),
+            "{hidden} stored"
+        );
+    }
+    let listed = store
+        .list_public(&ListFilter::All, now, None, 50)
+        .await
+        .expect("list");
+    assert_eq!(
+        listed.items.iter().map(|a| a.id).collect::<Vec<_>>(),
+        [public.id]
+    );
+    let top = store.top_stories(now, 50, 10).await.expect("top");
+    assert_eq!(top.iter().map(|a| a.id).collect::<Vec<_>>(), [public.id]);
+    let later = now + Duration::hours(6);
+    assert!(
+        store
+            .public_article_by_slug(&future.slug, later)
+            .await
+            .expect("read")
+            .is_some()
+    );
+}
+
+pub async fn keyset_pages_are_stable_under_inserts(store: &dyn Store) {
+    let now = Utc::now();
+    let batch: Vec<_> = (0..25)
+        .map(|i| input(&format!("k-{i}"), &format!("Story {i}"), 100 + i))
+        .collect();
+    for r in store.save_articles(&batch).await.expect("save") {
+        r.expect("item");
+    }
+    let first = store
+        .list_public(&ListFilter::All, now, None, 10)
+        .await
+        .expect("page 1");
+    assert_eq!(first.items.len(), 10);
+    let cursor = first.next.expect("more pages");
+    // Newer stories arrive between the two page loads.
+    for i in 0..5 {
+        store
+            .save_article(&input(&format!("new-{i}"), &format!("Breaking {i}"), 0))
+            .await
+            .expect("save");
+    }
+    let second = store
+        .list_public(&ListFilter::All, now, Some(cursor), 10)
+        .await
+        .expect("page 2");
+    let third = store
+        .list_public(&ListFilter::All, now, second.next, 10)
+        .await
+        .expect("page 3");
+    assert!(third.next.is_none());
+    let headlines: Vec<String> = first
+        .items
+        .iter()
+        .chain(&second.items)
+        .chain(&third.items)
+        .map(|a| a.headline.clone())
+        .collect();
+    let expected: Vec<String> = (0..25).map(|i| format!("Story {i}")).collect();
+    assert_eq!(headlines, expected, "no story skipped or repeated");
+    // Same timestamps: the id breaks the tie.
+    let when = Some(Utc::now() - Duration::days(30));
+    let ties: Vec<_> = (0..3)
+        .map(|i| ArticleInput {
+            published_at: when,
+            ..input(&format!("t-{i}"), &format!("Tie {i}"), 0)
+        })
+        .collect();
+    for r in store.save_articles(&ties).await.expect("save") {
+        r.expect("item");
+    }
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .list_public(&ListFilter::All, now, after, 4)
+            .await
+            .expect("page");
+        seen.extend(page.items.iter().map(|a| a.id));
+        match page.next {
+            Some(c) => after = Some(c),
+            None => break,
+        }
+    }
+    let mut unique = seen.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len());
+    assert_eq!(seen.len(), 33);
+}
+
+pub async fn listings_filter_by_section_subtree_tag_and_author(store: &dyn Store) {
+    let now = Utc::now();
+    for (slug, parent) in [("world", None), ("asia", Some("world")), ("tech", None)] {
+        store
+            .upsert_section(&NewSection {
+                slug: Slug::parse(slug).expect("slug"),
+                name: slug.into(),
+                description: String::new(),
+                parent: parent.map(|p| Slug::parse(p).expect("slug")),
+                position: 0,
+                in_menu: true,
+            })
+            .await
+            .expect("section");
+    }
+    let mut a = input("a", "Asia story", 1);
+    a.section = slug("asia");
+    a.tags = vec!["Chips".into()];
+    a.authors = vec!["Mei Tanabe".into()];
+    let mut w = input("w", "World story", 2);
+    w.section = slug("world");
+    w.tags = vec![];
+    let mut t = input("t", "Tech story", 3);
+    t.section = slug("tech");
+    t.tags = vec!["Chips".into()];
+    for x in [&a, &w, &t] {
+        store.save_article(x).await.expect("save");
+    }
+    let sections = store.sections().await.expect("sections");
+    let id = |s: &str| {
+        sections
+            .iter()
+            .find(|x| x.slug.as_str() == s)
+            .expect("section")
+            .id
+    };
+    let heads = |p: broadsheet_core::Page<broadsheet_core::ArticleSummary>| {
+        p.items.into_iter().map(|a| a.headline).collect::<Vec<_>>()
+    };
+    let subtree = broadsheet_core::section_subtree(&sections, id("world"));
+    assert_eq!(
+        heads(
+            store
+                .list_public(&ListFilter::Sections(subtree), now, None, 10)
+                .await
+                .expect("list")
+        ),
+        ["Asia story", "World story"]
+    );
+    assert_eq!(
+        heads(
+            store
+                .list_public(&ListFilter::Sections(vec![id("asia")]), now, None, 10)
+                .await
+                .expect("list")
+        ),
+        ["Asia story"]
+    );
+    assert!(
+        store
+            .list_public(&ListFilter::Sections(vec![]), now, None, 10)
+            .await
+            .expect("list")
+            .items
+            .is_empty()
+    );
+    let chips = store
+        .tag_by_slug(&slug("chips"))
+        .await
+        .expect("tag")
+        .expect("exists");
+    assert_eq!(
+        heads(
+            store
+                .list_public(&ListFilter::Tag(chips.id), now, None, 10)
+                .await
+                .expect("list")
+        ),
+        ["Asia story", "Tech story"]
+    );
+    let mei = store
+        .author_by_slug(&slug("mei-tanabe"))
+        .await
+        .expect("author")
+        .expect("exists");
+    assert_eq!(
+        heads(
+            store
+                .list_public(&ListFilter::Author(mei.id), now, None, 10)
+                .await
+                .expect("list")
+        ),
+        ["Asia story"]
+    );
+    let page = store
+        .list_public(&ListFilter::Author(mei.id), now, None, 10)
+        .await
+        .expect("list");
+    assert_eq!(page.items[0].authors[0].name, "Mei Tanabe");
+}
+
+pub async fn a_failed_item_in_a_batch_leaves_nothing_behind(store: &dyn Store) {
+    let good = input("g1", "Good one", 1);
+    let mut bad = input("b1", "Bad one", 1);
+    bad.authors = vec!["Only In Bad".into()];
+    bad.tags = vec!["Only-bad-tag".into()];
+    bad.section = slug("only-bad-section");
+    bad.hero = Some(HeroInput {
+        media_id: 999_999,
+        alt: String::new(),
+        caption: String::new(),
+        credit: Credit::default(),
+    });
+    let good2 = input("g2", "Good two", 1);
+    let results = store
+        .save_articles(&[good, bad, good2])
+        .await
+        .expect("batch");
+    assert!(results[0].is_ok() && results[2].is_ok());
+    assert!(
+        matches!(results[1], Err(StoreError::Invalid(_))),
+        "{:?}",
+        results[1]
+    );
+    assert_eq!(store.counts().await.expect("counts").articles, 2);
+    assert!(
+        store
+            .article_by_external_id("b1")
+            .await
+            .expect("read")
+            .is_none()
+    );
+    assert!(
+        store
+            .author_by_slug(&slug("only-in-bad"))
+            .await
+            .expect("read")
+            .is_none()
+    );
+    assert!(
+        store
+            .tag_by_slug(&slug("only-bad-tag"))
+            .await
+            .expect("read")
+            .is_none()
+    );
+    assert!(
+        !store
+            .sections()
+            .await
+            .expect("sections")
+            .iter()
+            .any(|s| s.slug.as_str() == "only-bad-section")
+    );
+}
+
+pub async fn invalid_input_is_refused_with_its_field(store: &dyn Store) {
+    let cases: Vec<(&str, Box<dyn Fn(&mut ArticleInput)>)> = vec![
+        ("headline", Box::new(|a| a.headline = "  ".into())),
+        ("body", Box::new(|a| a.body_markdown = String::new())),
+        ("published_at", Box::new(|a| a.published_at = None)),
+        ("author", Box::new(|a| a.authors = vec!["???".into()])),
+        ("id", Box::new(|a| a.external_id = Some("x".repeat(201)))),
+    ];
+    for (field, mutate) in cases {
+        let mut a = input("inv", "Fine headline", 1);
+        mutate(&mut a);
+        match store.save_article(&a).await {
+            Err(StoreError::Invalid(e)) => assert_eq!(e.field, field),
+            other => panic!("{field}: {other:?}"),
+        }
+    }
+    assert_eq!(store.counts().await.expect("counts").articles, 0);
+}
+
+pub async fn sections_nest_but_never_in_a_cycle(store: &dyn Store) {
+    let section = |s: &str, parent: Option<&str>| NewSection {
+        slug: slug(s),
+        name: s.to_uppercase(),
+        description: String::new(),
+        parent: parent.map(slug),
+        position: 1,
+        in_menu: true,
+    };
+    store
+        .upsert_section(&section("world", None))
+        .await
+        .expect("world");
+    store
+        .upsert_section(&section("asia", Some("world")))
+        .await
+        .expect("asia");
+    store
+        .upsert_section(&section("japan", Some("asia")))
+        .await
+        .expect("japan");
+    let cycle = store.upsert_section(&section("world", Some("japan"))).await;
+    assert!(
+        matches!(cycle, Err(StoreError::Invalid(ref e)) if e.field == "parent"),
+        "{cycle:?}"
+    );
+    let own = store.upsert_section(&section("asia", Some("asia"))).await;
+    assert!(matches!(own, Err(StoreError::Invalid(_))), "{own:?}");
+    let missing = store.upsert_section(&section("mars", Some("space"))).await;
+    assert!(
+        matches!(missing, Err(StoreError::Invalid(_))),
+        "{missing:?}"
+    );
+    let all = store.sections().await.expect("sections");
+    assert_eq!(all.len(), 3);
+    let world = all
+        .iter()
+        .find(|s| s.slug.as_str() == "world")
+        .expect("world");
+    assert_eq!(world.parent_id, None);
+}
+
+pub async fn writes_log_the_cache_keys_they_touch(store: &dyn Store) {
+    let head = store.change_head().await.expect("head");
+    let saved = store
+        .save_article(&input("c1", "Logged", 1))
+        .await
+        .expect("save");
+    let changes = store.changes_since(head).await.expect("changes");
+    assert!(changes.upto > head);
+    let article = store
+        .article_by_slug(&saved.slug)
+        .await
+        .expect("read")
+        .expect("found");
+    for key in [
+        format!("article:{}", saved.id),
+        format!("section:{}", article.section.id),
+        "home".into(),
+        format!("author:{}", article.authors[0].id),
+        format!("tag:{}", article.tags[0].id),
+    ] {
+        assert!(changes.keys.contains(&key), "{key} in {:?}", changes.keys);
+    }
+    // Moving the story to another section touches both sections.
+    let mut moved = input("c1", "Logged", 1);
+    moved.section = slug("markets");
+    moved.body_markdown = "moved".into();
+    store.save_article(&moved).await.expect("save");
+    let after = store.changes_since(changes.upto).await.expect("changes");
+    assert!(
+        after
+            .keys
+            .contains(&format!("section:{}", article.section.id)),
+        "{:?}",
+        after.keys
+    );
+    // Unchanged saves log nothing.
+    store.save_article(&moved).await.expect("save");
+    let none = store.changes_since(after.upto).await.expect("changes");
+    assert!(none.keys.is_empty() && none.upto == after.upto);
+}
+
+pub async fn top_stories_rank_by_importance_then_date(store: &dyn Store) {
+    let mut minor = input("m", "Minor but newest", 0);
+    minor.importance = 1;
+    let mut major = input("M", "Major", 5);
+    major.importance = 9;
+    let mut old_major = input("O", "Major but outside the window", 500);
+    old_major.importance = 10;
+    for a in [&minor, &major, &old_major] {
+        store.save_article(a).await.expect("save");
+    }
+    let top = store.top_stories(Utc::now(), 2, 10).await.expect("top");
+    assert_eq!(
+        top.iter().map(|a| a.headline.as_str()).collect::<Vec<_>>(),
+        ["Major", "Minor but newest"]
+    );
+}
+
+pub async fn settings_round_trip(store: &dyn Store) {
+    assert_eq!(store.setting("site.name").await.expect("get"), None);
+    store
+        .set_setting("site.name", "The Ledger")
+        .await
+        .expect("set");
+    store
+        .set_setting("site.name", "The Meridian Ledger")
+        .await
+        .expect("set");
+    assert_eq!(
+        store.setting("site.name").await.expect("get").as_deref(),
+        Some("The Meridian Ledger")
+    );
+}

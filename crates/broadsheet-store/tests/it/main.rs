@@ -1,0 +1,4 @@
+//! Store tests: the conformance suite, run against every backend, and SQLite-specific checks.
+
+mod conformance;
+mod sqlite;

@@ -1,0 +1,73 @@
+//! The conformance suite on SQLite, plus what only SQLite files can get wrong.
+
+use broadsheet_store::{SqliteStore, StoreError};
+
+async fn open() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(&dir.path().join("test.db"))
+        .await
+        .expect("open");
+    (dir, store)
+}
+
+crate::store_suite!(open);
+
+#[tokio::test]
+async fn a_file_that_is_not_a_database_is_named_in_the_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("broadsheet.db");
+    std::fs::write(&path, vec![b'x'; 8192]).expect("write");
+    let err = SqliteStore::open(&path).await.err().expect("must fail");
+    assert!(matches!(err, StoreError::NotADatabase { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains(&path.display().to_string()),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&path).expect("read"),
+        vec![b'x'; 8192],
+        "file untouched"
+    );
+}
+
+#[tokio::test]
+async fn another_applications_database_is_not_taken_over() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("other.db");
+    {
+        let other = SqliteStore::open(&dir.path().join("scratch.db"))
+            .await
+            .expect("open");
+        drop(other);
+    }
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+        .await
+        .expect("connect");
+    sqlx::query("CREATE TABLE invoices (id INTEGER)")
+        .execute(&pool)
+        .await
+        .expect("create");
+    pool.close().await;
+    let err = SqliteStore::open(&path).await.err().expect("must fail");
+    assert!(matches!(err, StoreError::NotADatabase { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn reopening_keeps_data_and_does_not_reapply_migrations() {
+    let (dir, store) = open().await;
+    store_one(&store).await;
+    drop(store);
+    let store = SqliteStore::open(&dir.path().join("test.db"))
+        .await
+        .expect("reopen");
+    use broadsheet_store::Store;
+    assert_eq!(store.counts().await.expect("counts").articles, 1);
+}
+
+async fn store_one(store: &SqliteStore) {
+    use broadsheet_store::Store;
+    store
+        .save_article(&crate::conformance::input("one", "Headline one", 1))
+        .await
+        .expect("save");
+}

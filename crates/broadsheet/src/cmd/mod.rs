@@ -1,0 +1,72 @@
+//! Subcommands and what they share: logging set-up and opening the data directory.
+
+pub mod demo;
+pub mod import;
+pub mod serve;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use broadsheet_server::SiteConfig;
+use broadsheet_store::{SqliteStore, Store};
+use tracing_subscriber::EnvFilter;
+
+use crate::config::Config;
+
+/// Logs go to stderr; `BROADSHEET_LOG` overrides `default` (an EnvFilter directive).
+pub fn init_logging(default: &str) {
+    let filter =
+        EnvFilter::try_from_env("BROADSHEET_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Creates the data directory layout if needed and opens the database.
+pub async fn open(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    for dir in [
+        config.data.clone(),
+        config.media_dir(),
+        config.data.join("search"),
+    ] {
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create data directory {}", dir.display()))?;
+    }
+    let probe = config.data.join(".broadsheet-write-test");
+    std::fs::write(&probe, b"")
+        .with_context(|| format!("data directory {} is not writable", config.data.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    let store = SqliteStore::open(&config.database_path()).await?;
+    Ok(Arc::new(store))
+}
+
+/// Site settings: configuration first, then what the newsroom stored, then defaults.
+pub async fn site_config(config: &Config, store: &dyn Store) -> anyhow::Result<SiteConfig> {
+    let defaults = SiteConfig::default();
+    let pick = |configured: &Option<String>, stored: Option<String>, default: String| {
+        configured.clone().or(stored).unwrap_or(default)
+    };
+    Ok(SiteConfig {
+        name: pick(
+            &config.site.name,
+            store.setting("site.name").await?,
+            defaults.name,
+        ),
+        tagline: pick(
+            &config.site.tagline,
+            store.setting("site.tagline").await?,
+            defaults.tagline,
+        ),
+        language: pick(
+            &config.site.language,
+            store.setting("site.language").await?,
+            defaults.language,
+        ),
+        base_url: config
+            .site
+            .base_url
+            .clone()
+            .or(store.setting("site.base_url").await?),
+    })
+}

@@ -1,0 +1,94 @@
+//! `broadsheet serve`: open (or create) the site and serve it until SIGINT or SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use broadsheet_render::Theme;
+use broadsheet_server::AppState;
+
+use crate::cmd;
+use crate::config::Config;
+
+/// How long in-flight requests get to finish after a shutdown signal.
+const GRACE: Duration = Duration::from_secs(30);
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Address to listen on [default: 127.0.0.1:8080; env: BROADSHEET_LISTEN].
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Theme directory overriding built-in templates and static files [env: BROADSHEET_THEME].
+    #[arg(long, value_name = "DIR")]
+    pub theme: Option<PathBuf>,
+    /// Fill an empty site with the demo publication before serving.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
+    cmd::init_logging("info,sqlx=warn");
+    let store = cmd::open(&config).await?;
+    let theme = Theme::load(config.theme.as_deref()).context("cannot load the theme")?;
+    let listener = broadsheet_server::bind(config.listen).await?;
+
+    if args.demo {
+        if store.counts().await?.articles == 0 {
+            let installed = broadsheet_demo::install(store.as_ref(), &config.media_dir()).await?;
+            tracing::info!(articles = installed.articles, "installed the demo site");
+        } else {
+            tracing::info!("the site already has articles; --demo left it as it is");
+        }
+    }
+
+    let site = cmd::site_config(&config, store.as_ref()).await?;
+    let state = AppState::new(store, theme, site, config.media_dir()).await?;
+    state.spawn_change_watcher(Duration::from_millis(500));
+    let addr = listener.local_addr().unwrap_or(config.listen);
+    tracing::info!(data = %config.data.display(), "serving http://{addr}/");
+
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down: finishing requests in flight");
+        let _ = stopping_tx.send(());
+    };
+    let server = broadsheet_server::serve(listener, broadsheet_server::router(state), signal);
+    tokio::select! {
+        result = server => result.context("the server stopped with an error")?,
+        () = async {
+            if stopping_rx.await.is_ok() {
+                tokio::time::sleep(GRACE).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        } => tracing::warn!("requests still open after {GRACE:?}; stopping anyway"),
+    }
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,149 @@
+//! Configuration: defaults, then a TOML file, then `BROADSHEET_*` environment variables, then
+//! command-line flags. Unknown keys in the file are errors that name the key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address to serve on. Loopback by default: put a reverse proxy in front to go public.
+    pub listen: SocketAddr,
+    /// Data directory: `broadsheet.db`, `media/`, `search/`.
+    pub data: PathBuf,
+    /// Theme directory whose `templates/` and `static/` override the built-in theme.
+    pub theme: Option<PathBuf>,
+    #[serde(default)]
+    pub site: SiteOverrides,
+}
+
+/// Site settings from configuration; unset ones come from the database, then defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteOverrides {
+    pub name: Option<String>,
+    pub tagline: Option<String>,
+    pub language: Option<String>,
+    pub base_url: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data: PathBuf::from("broadsheet-data"),
+            theme: None,
+            site: SiteOverrides::default(),
+        }
+    }
+}
+
+impl Config {
+    pub fn database_path(&self) -> PathBuf {
+        self.data.join("broadsheet.db")
+    }
+    pub fn media_dir(&self) -> PathBuf {
+        self.data.join("media")
+    }
+}
+
+/// Values given as command-line flags (highest priority).
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub theme: Option<PathBuf>,
+}
+
+const ENV_KEYS: &[&str] = &["listen", "data", "theme", "site"];
+
+pub fn load(file: Option<&Path>, overrides: Overrides) -> anyhow::Result<Config> {
+    let mut figment = Figment::from(Serialized::defaults(Config::default()));
+    if let Some(file) = file {
+        if !file.is_file() {
+            anyhow::bail!("configuration file {} does not exist", file.display());
+        }
+        figment = figment.merge(Toml::file_exact(file));
+    }
+    let env = Env::prefixed("BROADSHEET_").split("__").filter(|key| {
+        ENV_KEYS
+            .iter()
+            .any(|k| key.as_str().split('.').next() == Some(k))
+    });
+    figment = figment.merge(env).merge(Serialized::defaults(overrides));
+    figment.extract().context("invalid configuration")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    #[test]
+    fn layers_apply_in_order() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "b.toml",
+                "listen = \"127.0.0.1:9000\"\ndata = \"/srv/from-file\"\n[site]\nname = \"File\"\n",
+            )?;
+            jail.set_env("BROADSHEET_DATA", "/srv/from-env");
+            jail.set_env("BROADSHEET_SITE__TAGLINE", "From env");
+            jail.set_env("BROADSHEET_LOG", "debug");
+            let c = load(
+                Some(Path::new("b.toml")),
+                Overrides {
+                    listen: Some("127.0.0.1:7000".parse().expect("addr")),
+                    ..Default::default()
+                },
+            )
+            .map_err(|e| e.to_string())?;
+            assert_eq!(c.listen.port(), 7000);
+            assert_eq!(c.data, PathBuf::from("/srv/from-env"));
+            assert_eq!(c.site.name.as_deref(), Some("File"));
+            assert_eq!(c.site.tagline.as_deref(), Some("From env"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn defaults_are_loopback_and_local() {
+        Jail::expect_with(|_| {
+            let c = load(None, Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(c, Config::default());
+            assert!(c.listen.ip().is_loopback());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_named() {
+        Jail::expect_with(|jail| {
+            jail.create_file("typo.toml", "lisen = \"127.0.0.1:1\"\n")?;
+            let e = format!(
+                "{:#}",
+                load(Some(Path::new("typo.toml")), Overrides::default()).expect_err("typo")
+            );
+            assert!(e.contains("lisen"), "{e}");
+            jail.create_file("bad.toml", "listen = \"not an address\"\n")?;
+            let e = format!(
+                "{:#}",
+                load(Some(Path::new("bad.toml")), Overrides::default()).expect_err("bad")
+            );
+            assert!(e.contains("listen"), "{e}");
+            let e = format!(
+                "{:#}",
+                load(Some(Path::new("missing.toml")), Overrides::default()).expect_err("missing")
+            );
+            assert!(e.contains("missing.toml"), "{e}");
+            Ok(())
+        });
+    }
+}

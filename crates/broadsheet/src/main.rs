@@ -1,0 +1,107 @@
+//! The `broadsheet` binary: command-line parsing and wiring. Each subcommand lives in `cmd/`.
+
+mod cmd;
+mod config;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Broadsheet: a self-hosted news site, newsroom and archive in one binary.
+///
+/// Settings come from, in increasing priority: built-in defaults, the TOML file given with
+/// --config (or BROADSHEET_CONFIG), BROADSHEET_* environment variables (BROADSHEET_LISTEN,
+/// BROADSHEET_DATA, BROADSHEET_THEME, BROADSHEET_SITE__NAME, BROADSHEET_SITE__TAGLINE,
+/// BROADSHEET_SITE__BASE_URL), and command-line flags. Logging is set with BROADSHEET_LOG
+/// (e.g. "info", "debug,sqlx=warn").
+#[derive(Debug, Parser)]
+#[command(name = "broadsheet", version, max_term_width = 100)]
+struct Cli {
+    /// TOML configuration file.
+    #[arg(long, global = true, env = "BROADSHEET_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// Data directory: database, media and search index [default: ./broadsheet-data].
+    #[arg(long, global = true, value_name = "DIR")]
+    data: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the site (creates the data directory and database on first run).
+    Serve(cmd::serve::Args),
+    /// Fill the data directory with the demo site (a fictional economic-news publication).
+    Demo,
+    /// Import articles from a JSON Lines file.
+    ///
+    /// Each line: {"id", "title", "body", "section", "published_at", "author", "source", "url"};
+    /// other fields are ignored. "body" is plain text with paragraphs separated by a blank line.
+    /// Lines are matched on "id": importing a file again updates those articles. Bad lines are
+    /// reported with their line number and skipped; the good ones are imported.
+    ///
+    /// Exit status: 0 when every line was imported, 3 when some lines were rejected, 1 on an
+    /// error that stopped the import.
+    Import(cmd::import::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", error_chain(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let overrides = config::Overrides {
+        data: cli.data,
+        listen: match &cli.command {
+            Command::Serve(args) => args.listen,
+            _ => None,
+        },
+        theme: match &cli.command {
+            Command::Serve(args) => args.theme.clone(),
+            _ => None,
+        },
+    };
+    let config = config::load(cli.config.as_deref(), overrides)?;
+    match cli.command {
+        Command::Serve(args) => cmd::serve::run(config, args).await,
+        Command::Demo => cmd::demo::run(config).await,
+        Command::Import(args) => cmd::import::run(config, args).await,
+    }
+}
+
+/// "a: b: c", leaving out a cause whose text the message before it already includes (our
+/// error messages often quote their source).
+fn error_chain(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
