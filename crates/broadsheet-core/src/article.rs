@@ -199,7 +199,8 @@ pub struct ArticleSummary {
 
 /// An article to create or update. With an `external_id` the store matches an existing article
 /// on it (imports are idempotent); without one it always creates. `slug: None` derives one from
-/// the headline; either way the store makes it unique.
+/// the headline; either way the store makes it unique. A published article without a
+/// `published_at` is published now, or keeps the time it was first published.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArticleInput {
     pub external_id: Option<String>,
@@ -234,9 +235,6 @@ impl ArticleInput {
         }
         if self.body_markdown.trim().is_empty() {
             return Err(CoreError::invalid("body", "is empty"));
-        }
-        if self.status == ArticleStatus::Published && self.published_at.is_none() {
-            return Err(CoreError::invalid("published_at", "is required to publish"));
         }
         if let Some(id) = &self.external_id
             && (id.is_empty() || id.len() > 200)

@@ -58,8 +58,8 @@ impl Theme {
     pub fn load(dir: Option<&Path>) -> Result<Self, RenderError> {
         let assets = load_assets(dir)?;
         let urls: HashMap<String, String> = assets
-            .iter()
-            .map(|(_, a)| (logical_name(&a.url), a.url.clone()))
+            .values()
+            .map(|a| (logical_name(&a.url), a.url.clone()))
             .collect();
 
         let mut env = Environment::new();

@@ -74,15 +74,24 @@ pub fn load(file: Option<&Path>, overrides: Overrides) -> anyhow::Result<Config>
         figment = figment.merge(Toml::file_exact(file));
     }
     let env = Env::prefixed("BROADSHEET_").split("__").filter(|key| {
+        let top = key
+            .as_str()
+            .split('.')
+            .next()
+            .and_then(|k| k.split("__").next());
         ENV_KEYS
             .iter()
-            .any(|k| key.as_str().split('.').next() == Some(k))
+            .any(|k| top.is_some_and(|t| t.eq_ignore_ascii_case(k)))
     });
     figment = figment.merge(env).merge(Serialized::defaults(overrides));
     figment.extract().context("invalid configuration")
 }
 
 #[cfg(test)]
+#[expect(
+    clippy::result_large_err,
+    reason = "figment's Jail closures return figment::Error"
+)]
 mod tests {
     use super::*;
     use figment::Jail;

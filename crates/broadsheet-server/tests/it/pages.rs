@@ -173,7 +173,7 @@ async fn article_page_shows_figure_caption_structured_credit_sources_and_breadcr
         .filter_map(|e| e.value().attr("href"))
         .collect();
     assert!(tags.contains(&"/tag/budget"), "{tags:?}");
-    assert!(select(&doc, "time[datetime]").len() >= 1);
+    assert!(!select(&doc, "time[datetime]").is_empty());
     assert!(text(&doc, ".story-body").contains("Meridian Press Agency (MPA)"));
     assert_eq!(select(&doc, ".story-body blockquote").len(), 1);
     assert_eq!(select(&doc, "aside.more .card").len(), 4);

@@ -290,7 +290,8 @@ async fn save_one(
     let existing = match &input.external_id {
         Some(ext) => {
             sqlx::query(
-                "SELECT id, slug, input_hash, section_id FROM articles WHERE external_id = ?",
+                "SELECT id, slug, input_hash, section_id, published_at FROM articles
+                 WHERE external_id = ?",
             )
             .bind(ext)
             .fetch_optional(&mut *tx)
@@ -304,10 +305,11 @@ async fn save_one(
             rows::slug(&r, "slug")?,
             r.try_get::<String, _>("input_hash")?,
             r.try_get::<i64, _>("section_id")?,
+            r.try_get::<Option<i64>, _>("published_at")?,
         )),
         None => None,
     };
-    if let Some((id, slug, old_hash, _)) = &existing
+    if let Some((id, slug, old_hash, _, _)) = &existing
         && *old_hash == hash
     {
         return Ok(Saved {
@@ -350,11 +352,11 @@ async fn save_one(
     // An existing article keeps its slug (published links must not break) unless a new one is
     // asked for explicitly; a new article derives one from its headline.
     let slug = match &existing {
-        Some((_, current, _, _)) if input.slug.as_ref().is_none_or(|w| w == current) => {
+        Some((_, current, _, _, _)) if input.slug.as_ref().is_none_or(|w| w == current) => {
             current.clone()
         }
-        Some((id, _, _, _)) => {
-            let wanted = input.slug.clone().unwrap_or_else(|| default_slug());
+        Some((id, _, _, _, _)) => {
+            let wanted = input.slug.clone().unwrap_or_else(default_slug);
             unique_slug(tx, &wanted, Some(*id)).await?
         }
         None => {
@@ -367,6 +369,10 @@ async fn save_one(
         }
     };
 
+    let published_at = input.published_at.map(|p| p.timestamp()).or_else(|| {
+        let kept = existing.as_ref().and_then(|e| e.4);
+        kept.or((input.status == broadsheet_core::ArticleStatus::Published).then_some(now))
+    });
     let sources = serde_json::to_string(&input.sources).unwrap_or_else(|_| "[]".into());
     let (hero_id, alt, caption, credit) = match &input.hero {
         Some(h) => (
@@ -379,7 +385,7 @@ async fn save_one(
     };
 
     let (id, kind) = match &existing {
-        Some((id, _, _, old_section)) => {
+        Some((id, _, _, old_section, _)) => {
             keys.extend(
                 section_and_ancestors(tx, *old_section)
                     .await?
@@ -420,7 +426,7 @@ async fn save_one(
             .bind(&sources)
             .bind(input.status.as_str())
             .bind(input.importance)
-            .bind(input.published_at.map(|p| p.timestamp()))
+            .bind(published_at)
             .bind(now)
             .bind(&hash)
             .bind(id)
@@ -460,7 +466,7 @@ async fn save_one(
             .bind(&sources)
             .bind(input.status.as_str())
             .bind(input.importance)
-            .bind(input.published_at.map(|p| p.timestamp()))
+            .bind(published_at)
             .bind(now)
             .bind(now)
             .bind(&hash)

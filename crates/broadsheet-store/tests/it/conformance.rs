@@ -21,6 +21,7 @@ macro_rules! store_suite {
             writes_log_the_cache_keys_they_touch,
             top_stories_rank_by_importance_then_date,
             settings_round_trip,
+            publishing_without_a_time_means_now_and_keeps_it,
         );
     };
     (@tests $open:path; $($name:ident),* $(,)?) => {
@@ -477,10 +478,10 @@ pub async fn a_failed_item_in_a_batch_leaves_nothing_behind(store: &dyn Store) {
 }
 
 pub async fn invalid_input_is_refused_with_its_field(store: &dyn Store) {
-    let cases: Vec<(&str, Box<dyn Fn(&mut ArticleInput)>)> = vec![
+    type Mutation = Box<dyn Fn(&mut ArticleInput)>;
+    let cases: Vec<(&str, Mutation)> = vec![
         ("headline", Box::new(|a| a.headline = "  ".into())),
         ("body", Box::new(|a| a.body_markdown = String::new())),
-        ("published_at", Box::new(|a| a.published_at = None)),
         ("author", Box::new(|a| a.authors = vec!["???".into()])),
         ("id", Box::new(|a| a.external_id = Some("x".repeat(201)))),
     ];
@@ -608,5 +609,48 @@ pub async fn settings_round_trip(store: &dyn Store) {
     assert_eq!(
         store.setting("site.name").await.expect("get").as_deref(),
         Some("The Meridian Ledger")
+    );
+}
+
+pub async fn publishing_without_a_time_means_now_and_keeps_it(store: &dyn Store) {
+    let mut a = input("nt", "No time given", 0);
+    a.published_at = None;
+    let before = Utc::now().timestamp();
+    let saved = store.save_article(&a).await.expect("save");
+    let first = store
+        .article_by_slug(&saved.slug)
+        .await
+        .expect("read")
+        .expect("found");
+    let when = first.published_at.expect("published now").timestamp();
+    assert!(when >= before && when <= Utc::now().timestamp());
+    assert_eq!(
+        store.save_article(&a).await.expect("save").kind,
+        SaveKind::Unchanged
+    );
+    a.body_markdown = "edited".into();
+    store.save_article(&a).await.expect("save");
+    let edited = store
+        .article_by_slug(&saved.slug)
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(
+        edited.published_at.map(|t| t.timestamp()),
+        Some(when),
+        "first publication time kept"
+    );
+    let mut draft = input("nt-d", "Draft without time", 0);
+    draft.published_at = None;
+    draft.status = ArticleStatus::Draft;
+    let saved = store.save_article(&draft).await.expect("save");
+    assert_eq!(
+        store
+            .article_by_slug(&saved.slug)
+            .await
+            .expect("read")
+            .expect("found")
+            .published_at,
+        None
     );
 }

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use broadsheet_core::{ArticleInput, ArticleStatus, Slug, Timestamp};
+use broadsheet_core::{ArticleInput, ArticleStatus, Slug};
 use broadsheet_ingest::jsonl::{ImportRecord, parse_line};
 use broadsheet_render::{plain_text_to_markdown, render_markdown};
 use broadsheet_store::{SaveKind, Store};
@@ -122,7 +122,6 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
     let mut summary = Summary::default();
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut batch: Vec<(usize, ArticleInput)> = Vec::with_capacity(BATCH);
-    let started_at = chrono::Utc::now();
     let mut buf = Vec::new();
     let mut bytes = 0u64;
 
@@ -158,7 +157,7 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
                     continue;
                 }
                 seen.insert(record.id.clone(), line_no);
-                batch.push((line_no, to_input(record, args.body_format, started_at)));
+                batch.push((line_no, to_input(record, args.body_format)));
             }
         }
         if batch.len() >= BATCH {
@@ -233,7 +232,7 @@ fn section_name(label: &str) -> String {
     }
 }
 
-fn to_input(r: ImportRecord, format: BodyFormat, now: Timestamp) -> ArticleInput {
+fn to_input(r: ImportRecord, format: BodyFormat) -> ArticleInput {
     let body_markdown = match format {
         BodyFormat::Text => plain_text_to_markdown(&r.body),
         BodyFormat::Markdown => r.body,
@@ -264,7 +263,8 @@ fn to_input(r: ImportRecord, format: BodyFormat, now: Timestamp) -> ArticleInput
         sources: r.source.into_iter().collect(),
         status: ArticleStatus::Published,
         importance: 0,
-        published_at: Some(r.published_at.unwrap_or(now)),
+        // Undated lines are published at their first import and keep that time afterwards.
+        published_at: r.published_at,
     }
 }
 

@@ -30,9 +30,10 @@ pub struct Args {
 
 pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
     cmd::init_logging("info,sqlx=warn");
+    // The port first: a second server started by mistake should fail before touching data.
+    let listener = broadsheet_server::bind(config.listen).await?;
     let store = cmd::open(&config).await?;
     let theme = Theme::load(config.theme.as_deref()).context("cannot load the theme")?;
-    let listener = broadsheet_server::bind(config.listen).await?;
 
     if args.demo {
         if store.counts().await?.articles == 0 {

@@ -1,0 +1,113 @@
+//! Running the binary and talking to it over real HTTP.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+pub fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_broadsheet"));
+    c.env_remove("BROADSHEET_CONFIG")
+        .env_remove("BROADSHEET_DATA")
+        .env_remove("BROADSHEET_LISTEN");
+    c
+}
+
+pub fn run(args: &[&str], data: &Path) -> Output {
+    bin()
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .output()
+        .expect("run broadsheet")
+}
+
+pub struct Server {
+    pub child: Child,
+    pub addr: String,
+    /// Log lines up to and including the "serving" line.
+    pub startup: Vec<String>,
+    /// Log lines after it, as they arrive.
+    pub log: mpsc::Receiver<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `broadsheet serve` on a free loopback port and waits for its "serving" line.
+#[expect(
+    clippy::zombie_processes,
+    reason = "the child is killed and reaped by Server's Drop"
+)]
+pub fn serve(data: &Path, extra: &[&str]) -> Server {
+    let mut child = bin()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .args(extra)
+        .env("BROADSHEET_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut startup = Vec::new();
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("server start-up line");
+        startup.push(line.clone());
+        if let Some(rest) = line.split("serving http://").nth(1) {
+            let addr = rest.split('/').next().expect("address").to_owned();
+            return Server {
+                child,
+                addr,
+                startup,
+                log: rx,
+            };
+        }
+    }
+}
+
+/// A plain HTTP/1.1 GET; returns (status, body).
+pub fn http_get(addr: &str, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).expect("read");
+    let status = raw
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = raw
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
