@@ -1,0 +1,148 @@
+// End-to-end tests in a real browser: Debian's Chromium driven by playwright-core, with
+// axe-core checking accessibility. The test starts its own `broadsheet serve --demo` on a
+// free loopback port, in a fresh data directory.
+//
+//   BROADSHEET_BIN   the binary to run (default ../target/debug/broadsheet)
+//   CHROMIUM         the browser (default /usr/bin/chromium)
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const bin = process.env.BROADSHEET_BIN ?? join(here, '..', 'target', 'debug', 'broadsheet');
+const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+let server;
+let base;
+let browser;
+let dataDir;
+
+function startServer() {
+  return new Promise((resolve, reject) => {
+    dataDir = mkdtempSync(join(tmpdir(), 'broadsheet-e2e-'));
+    server = spawn(bin, ['serve', '--demo', '--listen', '127.0.0.1:0', '--data', dataDir], {
+      env: { ...process.env, BROADSHEET_LOG: 'info' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let buffered = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${buffered}`)), 60_000);
+    server.stderr.on('data', (chunk) => {
+      buffered += chunk;
+      const m = buffered.match(/serving (http:\/\/[\d.:]+)\//);
+      if (m && !base) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    server.on('exit', (code) => {
+      if (!base) reject(new Error(`server exited with ${code}:\n${buffered}`));
+    });
+  });
+}
+
+before(async () => {
+  base = await startServer();
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function newPage(options = {}) {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  // The site must make no request to any other origin.
+  const foreign = [];
+  page.on('request', (req) => {
+    if (!req.url().startsWith(base) && !req.url().startsWith('data:')) foreign.push(req.url());
+  });
+  page.foreign = foreign;
+  return page;
+}
+
+test('a reader follows Politics in the menu and opens an article with its credited photo', async () => {
+  const page = await newPage({ viewport: { width: 1280, height: 900 } });
+  const response = await page.goto(`${base}/`);
+  assert.equal(response.status(), 200);
+  await page.getByRole('navigation', { name: 'Sections', exact: true }).getByRole('link', { name: 'Politics', exact: true }).click();
+  await page.waitForURL(`${base}/section/politics`);
+  assert.equal(await page.locator('h1').innerText(), 'Politics');
+
+  const first = page.locator('.listing .card-headline a').first();
+  const headline = await first.innerText();
+  await first.click();
+  await page.waitForURL(/\/article\//);
+  assert.equal(await page.locator('article.story h1').innerText(), headline);
+
+  const figure = page.locator('figure.hero');
+  assert.ok(await figure.locator('img').isVisible());
+  const alt = await figure.locator('img').getAttribute('alt');
+  assert.ok(alt && alt.length > 10, `alt text: ${alt}`);
+  const natural = await figure.locator('img').evaluate((img) => img.naturalWidth);
+  assert.ok(natural > 0, 'the hero image loaded');
+  assert.match(await figure.locator('figcaption .caption').innerText(), /parliament/i);
+  assert.equal(await figure.locator('.credit-photographer').innerText(), 'Hanne Voss');
+  assert.equal(await figure.locator('.credit-agency').innerText(), 'Meridian Press Agency');
+  assert.equal(await figure.locator('.credit-via').innerText(), 'Parliament Pool Photo via MPA');
+  assert.match(await page.locator('.sources').innerText(), /MPA/);
+  assert.deepEqual(page.foreign, []);
+});
+
+for (const [name, path] of [['home', '/'], ['section', '/section/world'], ['article', null], ['not found', '/nope']]) {
+  test(`axe finds no serious or critical violation on the ${name} page`, async () => {
+    const page = await newPage();
+    let target = path;
+    if (!target) {
+      await page.goto(`${base}/section/markets`);
+      target = await page.locator('.listing .card-headline a').first().getAttribute('href');
+    }
+    await page.goto(`${base}${target}`);
+    const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
+    const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(', ')})`), []);
+  });
+}
+
+test('on a 360 px phone nothing overflows and the nested menu opens by keyboard', async () => {
+  const page = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true });
+  for (const path of ['/', '/section/world', '/article/copper-hits-18-month-high-on-supply-worries']) {
+    await page.goto(`${base}${path}`);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${path} overflows by ${overflow}px`);
+  }
+  await page.goto(`${base}/`);
+  const world = page.locator('nav.menu summary', { hasText: 'World' });
+  await world.focus();
+  await page.keyboard.press('Enter');
+  const asia = page.locator('nav.menu .submenu a', { hasText: 'Asia' });
+  assert.ok(await asia.isVisible(), 'submenu opened');
+  await asia.focus();
+  await page.keyboard.press('Enter');
+  await page.waitForURL(`${base}/section/asia`);
+  assert.equal(await page.locator('h1').innerText(), 'Asia');
+});
+
+test('everything reads with JavaScript turned off', async () => {
+  const page = await newPage({ javaScriptEnabled: false });
+  await page.goto(`${base}/article/copper-hits-18-month-high-on-supply-worries`);
+  assert.equal(await page.locator('h1').innerText(), 'Copper hits 18-month high on supply worries');
+  assert.ok((await page.locator('.story-body').innerText()).length > 300);
+  await page.goto(`${base}/section/politics?after=not-a-cursor`);
+  assert.equal(await page.locator('h1').innerText(), 'Bad request');
+});
