@@ -22,7 +22,10 @@ fn shared_data() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else if std::env::var_os("BROADSHEET_REQUIRE_CORPUS").is_some() {
-        panic!("BROADSHEET_REQUIRE_CORPUS is set but {} does not exist", dir.display());
+        panic!(
+            "BROADSHEET_REQUIRE_CORPUS is set but {} does not exist",
+            dir.display()
+        );
     } else {
         eprintln!(
             "SKIPPED corpus test: {} not found (set BROADSHEET_SHARED_DATA)",
