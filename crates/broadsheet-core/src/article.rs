@@ -138,7 +138,7 @@ pub struct SectionRef {
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct AuthorRef {
     pub id: i64,
     pub slug: Slug,

@@ -11,9 +11,24 @@ const DERIVED_SLUG_LEN: usize = 80;
 
 /// Lowercase ASCII letters, digits and single hyphens, 1 to 120 characters, no hyphen at either
 /// end. Holding a `Slug` proves all of that.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(transparent)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(into = "String", try_from = "String")]
 pub struct Slug(String);
+
+impl TryFrom<String> for Slug {
+    type Error = CoreError;
+    fn try_from(s: String) -> Result<Self, CoreError> {
+        Self::parse(&s)
+    }
+}
+
+impl From<Slug> for String {
+    fn from(s: Slug) -> String {
+        s.0
+    }
+}
 
 impl Slug {
     /// Accepts a slug exactly as given (for URLs and stored values).
