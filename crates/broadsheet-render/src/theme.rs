@@ -16,7 +16,13 @@ struct Embedded;
 
 /// Page templates every theme must provide (checked at load so a broken theme fails at start,
 /// not on a reader's request).
-const PAGES: &[&str] = &["home.html", "listing.html", "article.html", "error.html"];
+const PAGES: &[&str] = &[
+    "home.html",
+    "listing.html",
+    "article.html",
+    "error.html",
+    "search.html",
+];
 
 /// Upper bound on template work per render: a theme with a runaway loop fails its page
 /// instead of pinning a core.

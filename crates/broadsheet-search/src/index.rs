@@ -10,8 +10,8 @@ use broadsheet_core::{Article, ArticleStatus, AuthorRef, Timestamp};
 use chrono::{DateTime, Datelike, Utc};
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, MoreLikeThisQuery, Occur, PhraseQuery,
-    Query, RangeQuery, RegexQuery, TermQuery, TermSetQuery,
+    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, RangeQuery,
+    RegexQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{
     FAST, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing,
@@ -221,7 +221,7 @@ impl TantivyIndex {
                 (index, OpenState::NeedsRebuild(reason))
             }
         };
-        let this = Self::from_index(index, settings).map_err(|e| match e {
+        let this = Self::from_index(index, settings, None).map_err(|e| match e {
             SearchError::Index(tantivy::TantivyError::LockFailure(..)) => SearchError::Open {
                 path: dir.display().to_string(),
                 reason: "another Broadsheet process is using it (stop the server first)".into(),
@@ -236,10 +236,12 @@ impl TantivyIndex {
 
     /// An index in memory (tests, and a server whose data directory has no room for one).
     pub fn in_memory(settings: SearchSettings) -> Result<Self> {
-        Self::from_index(Index::create_in_ram(schema().0), settings)
+        // One indexing thread: documents land in one segment in order, so equal scores tie-break
+        // the same way on every run (tests compare pages).
+        Self::from_index(Index::create_in_ram(schema().0), settings, Some(1))
     }
 
-    fn from_index(index: Index, settings: SearchSettings) -> Result<Self> {
+    fn from_index(index: Index, settings: SearchSettings, threads: Option<usize>) -> Result<Self> {
         index.tokenizers().register("bs_en", analyzer(true));
         index.tokenizers().register("bs_raw", analyzer(false));
         let (_, f) = schema();
@@ -247,7 +249,10 @@ impl TantivyIndex {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
-        let writer = index.writer(WRITER_MEMORY)?;
+        let writer = match threads {
+            Some(n) => index.writer_with_num_threads(n, WRITER_MEMORY)?,
+            None => index.writer(WRITER_MEMORY)?,
+        };
         Ok(Self {
             index,
             reader,
@@ -785,7 +790,7 @@ impl SearchIndex for TantivyIndex {
                     .map(|y| (y, n))
             })
             .collect();
-        year_facets.sort_by(|a, b| b.0.cmp(&a.0));
+        year_facets.sort_by_key(|y| std::cmp::Reverse(y.0));
         let did_you_mean = if total == 0 {
             self.did_you_mean(&parsed)
         } else {
@@ -858,15 +863,55 @@ impl SearchIndex for TantivyIndex {
         let Some((_, address)) = found.first() else {
             return Ok(Vec::new());
         };
-        let mlt = MoreLikeThisQuery::builder()
-            .with_min_doc_frequency(2)
-            .with_max_doc_frequency((searcher.num_docs() / 5).max(3))
-            .with_min_term_frequency(1)
-            .with_max_query_terms(25)
-            .with_min_word_length(3)
-            .with_document(*address);
+        let doc: TantivyDocument = searcher.doc(*address)?;
+        // "More like this", made deterministic: the article's most distinctive words by
+        // tf-idf (ties broken alphabetically), searched in headlines and bodies.
+        let text = [
+            self.f.headline,
+            self.f.headline,
+            self.f.standfirst,
+            self.f.body,
+        ]
+        .iter()
+        .filter_map(|f| doc.get_first(*f).and_then(|v| v.as_str()))
+        .collect::<Vec<_>>()
+        .join("\n");
+        let mut tf: BTreeMap<String, f32> = BTreeMap::new();
+        for t in tokens(&self.en, &text) {
+            if t.chars().count() >= 3 && !t.chars().all(|c| c.is_ascii_digit()) {
+                *tf.entry(t).or_default() += 1.0;
+            }
+        }
+        let docs = searcher.num_docs().max(1) as f32;
+        let mut weighted: Vec<(f32, String)> = tf
+            .into_iter()
+            .filter_map(|(term, n)| {
+                let df = searcher
+                    .doc_freq(&Term::from_field_text(self.f.body, &term))
+                    .unwrap_or(0) as f32;
+                // Words in nearly every story (or in no other) say nothing about likeness.
+                (df >= 2.0 && df <= (docs * 0.2).max(3.0)).then(|| (n * (docs / df).ln(), term))
+            })
+            .collect();
+        weighted.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (_, term) in weighted.into_iter().take(25) {
+            for (field, boost) in [(self.f.headline, 2.0), (self.f.body, 1.0)] {
+                let q = TermQuery::new(
+                    Term::from_field_text(field, &term),
+                    IndexRecordOption::WithFreqs,
+                );
+                should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost))));
+            }
+        }
+        if should.is_empty() {
+            return Ok(Vec::new());
+        }
         let query = BooleanQuery::new(vec![
-            (Occur::Must, Box::new(mlt) as Box<dyn Query>),
+            (
+                Occur::Must,
+                Box::new(BooleanQuery::new(should)) as Box<dyn Query>,
+            ),
             (Occur::Must, self.visible(now)),
             (
                 Occur::MustNot,
@@ -946,9 +991,12 @@ mod tests {
     #[test]
     fn snippets_escape_and_mark() {
         assert_eq!(
-            snippet_html("a <b> rates & c", &[(6..11)]),
+            snippet_html("a <b> rates & c", &[std::ops::Range { start: 6, end: 11 }]),
             "a &lt;b&gt; <mark>rates</mark> &amp; c"
         );
-        assert_eq!(snippet_html("abc", &[(5..9)]), "abc");
+        assert_eq!(
+            snippet_html("abc", &[std::ops::Range { start: 5, end: 9 }]),
+            "abc"
+        );
     }
 }

@@ -23,6 +23,12 @@ pub enum AppError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Render(#[from] RenderError),
+    #[error(transparent)]
+    Search(#[from] broadsheet_search::SearchError),
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: u64 },
+    #[error("the search worker stopped: {0}")]
+    Worker(String),
 }
 
 /// Marks a response as an error whose page the middleware should render.
@@ -43,7 +49,12 @@ impl IntoResponse for AppError {
                 StatusCode::BAD_REQUEST,
                 format!("The address is not valid: {why}."),
             ),
-            Self::Store(_) | Self::Render(_) => {
+            Self::TooManyRequests { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "You have searched a lot in a short time. Please wait a few seconds and try again."
+                    .to_owned(),
+            ),
+            Self::Store(_) | Self::Render(_) | Self::Search(_) | Self::Worker(_) => {
                 // Logged here, once, with the detail; the reader gets a plain apology.
                 tracing::error!(error = %self, "request failed");
                 (
@@ -53,6 +64,11 @@ impl IntoResponse for AppError {
             }
         };
         let mut response = status.into_response();
+        if let Self::TooManyRequests { retry_after_secs } = self
+            && let Ok(v) = http::HeaderValue::from_str(&retry_after_secs.max(1).to_string())
+        {
+            response.headers_mut().insert(http::header::RETRY_AFTER, v);
+        }
         response.extensions_mut().insert(ErrorInfo { message });
         response
     }

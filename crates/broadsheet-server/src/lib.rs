@@ -9,13 +9,15 @@ mod cache;
 mod error;
 mod respond;
 mod routes;
+mod search_sync;
 mod serve;
 mod state;
 mod views;
 
 pub use error::AppError;
+pub use search_sync::{SyncError, catch_up, rebuild};
 pub use serve::{bind, serve};
-pub use state::{AppState, SiteConfig};
+pub use state::{AppState, Limits, SiteConfig};
 
 /// The application router for `state`, with all middleware.
 pub fn router(state: AppState) -> axum::Router {

@@ -2,9 +2,15 @@
 //! read-through page cache with change-log driven invalidation.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+use broadsheet_search::SearchIndex;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use axum::response::Response;
 use broadsheet_render::Theme;
@@ -16,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::cache::{CachedPage, PageCache};
 use crate::error::AppError;
 use crate::respond::respond;
+use crate::search_sync::{self, SyncError};
 
 /// Site-wide settings shown on pages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,10 +57,30 @@ pub(crate) struct Rendered {
     pub last_modified: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+/// Per-client request limits for the expensive public endpoints (search, suggestions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Sustained searches per second per client address.
+    pub search_per_second: u32,
+    /// Searches a client may make in a burst before the sustained rate applies.
+    pub search_burst: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            search_per_second: 5,
+            search_burst: 30,
+        }
+    }
+}
+
 pub(crate) const PAGE_CACHE_CONTROL: &str = "public, max-age=30, stale-while-revalidate=60";
 
 pub struct Inner {
     pub store: Arc<dyn Store>,
+    pub search: Arc<dyn SearchIndex>,
     pub theme: Theme,
     pub site: SiteConfig,
     pub media_dir: PathBuf,
@@ -61,6 +88,8 @@ pub struct Inner {
     /// Theme assets by file name, with their compressed forms made once.
     pub(crate) assets: HashMap<String, Arc<CachedPage>>,
     change_seq: tokio::sync::Mutex<i64>,
+    pub(crate) search_limiter: DefaultKeyedRateLimiter<IpAddr>,
+    rebuilding: AtomicBool,
 }
 
 #[derive(Clone)]
@@ -76,10 +105,15 @@ impl std::ops::Deref for AppState {
 impl AppState {
     pub async fn new(
         store: Arc<dyn Store>,
+        search: Arc<dyn SearchIndex>,
         theme: Theme,
         site: SiteConfig,
         media_dir: PathBuf,
+        limits: Limits,
     ) -> Result<Self, StoreError> {
+        let per_second = NonZeroU32::new(limits.search_per_second).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(limits.search_burst).unwrap_or(per_second);
+        let search_limiter = RateLimiter::keyed(Quota::per_second(per_second).allow_burst(burst));
         let head = store.change_head().await?;
         let assets = theme
             .assets()
@@ -97,6 +131,9 @@ impl AppState {
         Ok(Self(Arc::new(Inner {
             assets,
             store,
+            search,
+            search_limiter,
+            rebuilding: AtomicBool::new(false),
             theme,
             site,
             media_dir,
@@ -105,20 +142,47 @@ impl AppState {
         })))
     }
 
-    /// Reads the change log since the last call and drops the cached pages it touches.
-    /// Returns how many keys were invalidated.
-    pub async fn sync_changes(&self) -> Result<usize, StoreError> {
+    /// Reads the change log since the last call, drops the cached pages it touches and brings
+    /// the search index up to date. Returns how many cache keys were invalidated.
+    pub async fn sync_changes(&self) -> Result<usize, SyncError> {
         let mut seq = self.change_seq.lock().await;
         let mut total = 0;
         loop {
             let changes = self.store.changes_since(*seq).await?;
             if changes.upto == *seq {
-                return Ok(total);
+                break;
             }
             self.cache.invalidate(&changes.keys);
             total += changes.keys.len();
             *seq = changes.upto;
         }
+        if !self.rebuilding.load(Ordering::Acquire) {
+            search_sync::catch_up(self.store.as_ref(), &self.search).await?;
+        }
+        Ok(total)
+    }
+
+    /// Rebuilds the search index from the database in the background; searches meanwhile
+    /// see what is indexed so far.
+    pub fn spawn_search_rebuild(&self) -> tokio::task::JoinHandle<()> {
+        let state = self.clone();
+        self.rebuilding.store(true, Ordering::Release);
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            let result = search_sync::rebuild(state.store.as_ref(), &state.search, |_, _| {}).await;
+            state.rebuilding.store(false, Ordering::Release);
+            match result {
+                Ok(n) => tracing::info!(
+                    articles = n,
+                    seconds = started.elapsed().as_secs_f32(),
+                    "search index rebuilt"
+                ),
+                Err(e) => tracing::error!(error = %e, "cannot rebuild the search index"),
+            }
+            if let Err(e) = state.sync_changes().await {
+                tracing::warn!(error = %e, "cannot catch up after the rebuild");
+            }
+        })
     }
 
     /// Polls the change log every `every`, so writes by other processes (an import, another

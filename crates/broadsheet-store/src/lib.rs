@@ -46,6 +46,15 @@ pub struct Saved {
     pub kind: SaveKind,
 }
 
+/// What identifies the stored version of an article.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArticleVersion {
+    pub id: i64,
+    pub status: broadsheet_core::ArticleStatus,
+    /// Unix seconds.
+    pub updated_at: i64,
+}
+
 /// Counts for summaries and health checks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -108,6 +117,12 @@ pub trait Store: Send + Sync + 'static {
     /// Any article, whatever its status (for the newsroom and for tests).
     async fn article_by_slug(&self, slug: &Slug) -> Result<Option<Article>>;
     async fn article_by_external_id(&self, external_id: &str) -> Result<Option<Article>>;
+    async fn article_by_id(&self, id: i64) -> Result<Option<Article>>;
+    /// Up to `limit` articles of any status with ids above `after_id`, in id order (for
+    /// rebuilding derived data such as the search index).
+    async fn articles_after(&self, after_id: i64, limit: u32) -> Result<Vec<Article>>;
+    /// Every article's id, status and `updated_at`, in id order (for consistency checks).
+    async fn article_versions(&self) -> Result<Vec<ArticleVersion>>;
     /// The article a reader may see under this slug.
     async fn public_article_by_slug(&self, slug: &Slug, now: Timestamp) -> Result<Option<Article>>;
 

@@ -20,6 +20,10 @@ pub struct Config {
     pub theme: Option<PathBuf>,
     #[serde(default)]
     pub site: SiteOverrides,
+    #[serde(default)]
+    pub search: broadsheet_search::SearchSettings,
+    #[serde(default)]
+    pub limits: broadsheet_server::Limits,
 }
 
 /// Site settings from configuration; unset ones come from the database, then defaults.
@@ -39,6 +43,8 @@ impl Default for Config {
             data: PathBuf::from("broadsheet-data"),
             theme: None,
             site: SiteOverrides::default(),
+            search: Default::default(),
+            limits: Default::default(),
         }
     }
 }
@@ -49,6 +55,9 @@ impl Config {
     }
     pub fn media_dir(&self) -> PathBuf {
         self.data.join("media")
+    }
+    pub fn search_dir(&self) -> PathBuf {
+        self.data.join("search")
     }
 }
 
@@ -63,7 +72,7 @@ pub struct Overrides {
     pub theme: Option<PathBuf>,
 }
 
-const ENV_KEYS: &[&str] = &["listen", "data", "theme", "site"];
+const ENV_KEYS: &[&str] = &["listen", "data", "theme", "site", "search", "limits"];
 
 pub fn load(file: Option<&Path>, overrides: Overrides) -> anyhow::Result<Config> {
     let mut figment = Figment::from(Serialized::defaults(Config::default()));

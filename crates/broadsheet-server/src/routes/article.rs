@@ -27,6 +27,7 @@ struct ArticlePage {
     updated: bool,
     credit: bool,
     more: Vec<ArticleSummary>,
+    related: Vec<broadsheet_search::Hit>,
 }
 
 pub(crate) async fn article(
@@ -53,7 +54,7 @@ async fn render(
         .ok_or(AppError::NotFound)?;
     let sections = state.store.sections().await?;
     let section_id = article.section.id;
-    let more = state
+    let more: Vec<ArticleSummary> = state
         .store
         .list_public(&ListFilter::Sections(vec![section_id]), now, None, 5)
         .await?
@@ -62,6 +63,21 @@ async fn render(
         .filter(|a| a.id != article.id)
         .take(4)
         .collect();
+    // Related stories come from the search index; an index that is still being built (or
+    // fails) leaves the box out rather than the page.
+    let index = state.search.clone();
+    let id = article.id;
+    let related = match tokio::task::spawn_blocking(move || index.related(id, now, 4)).await {
+        Ok(Ok(hits)) => hits,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "related articles unavailable");
+            Vec::new()
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "related articles unavailable");
+            Vec::new()
+        }
+    };
     let breadcrumb = section_path(&sections, section_id)
         .into_iter()
         .map(|s| Crumb {
@@ -91,6 +107,7 @@ async fn render(
         updated,
         credit,
         more,
+        related,
     };
     let html = views::render(state, "article.html", chrome, page)?;
     Ok(Rendered {

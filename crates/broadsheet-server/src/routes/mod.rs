@@ -5,6 +5,7 @@ mod assets;
 mod extract;
 mod home;
 mod listing;
+mod search;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -52,6 +53,8 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/section/{slug}", get(listing::section))
         .route("/tag/{slug}", get(listing::tag))
         .route("/author/{slug}", get(listing::author))
+        .route("/search", get(search::search))
+        .route("/search/suggest", get(search::suggest))
         .route("/static/{file}", get(assets::asset))
         .route("/healthz", get(health))
         .nest_service("/media", media)

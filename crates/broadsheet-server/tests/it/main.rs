@@ -2,4 +2,5 @@
 
 mod caching;
 mod pages;
+mod search;
 mod support;

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use broadsheet_render::Theme;
-use broadsheet_server::{AppState, SiteConfig};
+use broadsheet_search::{SearchIndex, SearchSettings, TantivyIndex};
+use broadsheet_server::{AppState, Limits, SiteConfig};
 use broadsheet_store::{SqliteStore, Store};
 use http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
@@ -47,6 +48,19 @@ impl Site {
     }
 
     pub async fn with_theme(theme: Option<&Path>, demo: bool) -> Self {
+        // Generous limits: the rate-limit test makes its own site with tight ones.
+        Self::build(
+            theme,
+            demo,
+            Limits {
+                search_per_second: 1000,
+                search_burst: 1000,
+            },
+        )
+        .await
+    }
+
+    pub async fn build(theme: Option<&Path>, demo: bool, limits: Limits) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let store: Arc<dyn Store> = Arc::new(
             SqliteStore::open(&dir.path().join("broadsheet.db"))
@@ -64,14 +78,21 @@ impl Site {
             name: "The Meridian Ledger".into(),
             ..SiteConfig::default()
         };
+        let search: Arc<dyn SearchIndex> =
+            Arc::new(TantivyIndex::in_memory(SearchSettings::default()).expect("index"));
         let state = AppState::new(
             store.clone(),
+            search,
             Theme::load(theme).expect("theme"),
             site,
             media,
+            limits,
         )
         .await
         .expect("state");
+        broadsheet_server::rebuild(store.as_ref(), &state.search, |_, _| {})
+            .await
+            .expect("index");
         let app = broadsheet_server::router(state.clone());
         Self {
             _dir: dir,

@@ -21,8 +21,8 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use crate::hash::input_hash;
 use crate::{
-    Changes, Counts, KEY_ALL, KEY_HOME, ListFilter, Result, SaveKind, Saved, Store, StoreError,
-    key_article, key_author, key_section, key_tag,
+    ArticleVersion, Changes, Counts, KEY_ALL, KEY_HOME, ListFilter, Result, SaveKind, Saved, Store,
+    StoreError, key_article, key_author, key_section, key_tag,
 };
 use rows::{ARTICLE_COLUMNS, SUMMARY_COLUMNS, article_from_row, summary_from_row};
 
@@ -74,6 +74,7 @@ impl SqliteStore {
         let mut q = QueryBuilder::<Sqlite>::new(ARTICLE_COLUMNS);
         q.push(clause);
         match bind {
+            Bind::Id(id) => q.push_bind(id),
             Bind::Text(s) => q.push_bind(s.to_owned()),
             Bind::TextAndTime(s, now) => {
                 q.push_bind(s.to_owned());
@@ -81,33 +82,51 @@ impl SqliteStore {
                 q.push_bind(now.timestamp())
             }
         };
-        let Some(row) = q.build().fetch_optional(&self.read).await? else {
-            return Ok(None);
-        };
-        let mut article = article_from_row(&row)?;
-        let id = article.id;
-        article.authors = self
-            .authors_of(&[id])
-            .await?
-            .remove(&id)
-            .unwrap_or_default();
-        article.tags = sqlx::query(
-            "SELECT t.id, t.slug, t.name FROM article_tags at JOIN tags t ON t.id = at.tag_id
-             WHERE at.article_id = ? ORDER BY t.name",
-        )
-        .bind(id)
-        .fetch_all(&self.read)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(TagRef {
-                id: r.try_get("id")?,
-                slug: rows::slug(r, "slug")?,
-                name: r.try_get("name")?,
-            })
-        })
-        .collect::<Result<_>>()?;
-        Ok(Some(article))
+        Ok(self.load_articles(q).await?.pop())
+    }
+
+    /// Runs an `ARTICLE_COLUMNS` query and fills in every article's authors and tags with one
+    /// query each for the whole batch.
+    async fn load_articles(&self, mut q: QueryBuilder<Sqlite>) -> Result<Vec<Article>> {
+        let rows = q.build().fetch_all(&self.read).await?;
+        let mut articles = rows
+            .iter()
+            .map(article_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        let ids: Vec<i64> = articles.iter().map(|a| a.id).collect();
+        let mut authors = self.authors_of(&ids).await?;
+        let mut tags = self.tags_of(&ids).await?;
+        for a in &mut articles {
+            a.authors = authors.remove(&a.id).unwrap_or_default();
+            a.tags = tags.remove(&a.id).unwrap_or_default();
+        }
+        Ok(articles)
+    }
+
+    async fn tags_of(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<TagRef>>> {
+        let mut out: HashMap<i64, Vec<TagRef>> = HashMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "SELECT at.article_id, t.id, t.slug, t.name FROM article_tags at
+             JOIN tags t ON t.id = at.tag_id WHERE at.article_id IN (",
+        );
+        let mut list = q.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        q.push(") ORDER BY at.article_id, t.name");
+        for r in q.build().fetch_all(&self.read).await? {
+            out.entry(r.try_get("article_id")?)
+                .or_default()
+                .push(TagRef {
+                    id: r.try_get("id")?,
+                    slug: rows::slug(&r, "slug")?,
+                    name: r.try_get("name")?,
+                });
+        }
+        Ok(out)
     }
 
     async fn authors_of(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<AuthorRef>>> {
@@ -147,6 +166,7 @@ impl SqliteStore {
 }
 
 enum Bind<'a> {
+    Id(i64),
     Text(&'a str),
     TextAndTime(&'a str, Timestamp),
 }
@@ -677,6 +697,35 @@ impl Store for SqliteStore {
     async fn article_by_slug(&self, slug: &Slug) -> Result<Option<Article>> {
         self.load_article(" WHERE a.slug = ", Bind::Text(slug.as_str()))
             .await
+    }
+
+    async fn article_by_id(&self, id: i64) -> Result<Option<Article>> {
+        self.load_article(" WHERE a.id = ", Bind::Id(id)).await
+    }
+
+    async fn articles_after(&self, after_id: i64, limit: u32) -> Result<Vec<Article>> {
+        let mut q = QueryBuilder::<Sqlite>::new(ARTICLE_COLUMNS);
+        q.push(" WHERE a.id > ");
+        q.push_bind(after_id);
+        q.push(" ORDER BY a.id LIMIT ");
+        q.push_bind(i64::from(limit));
+        self.load_articles(q).await
+    }
+
+    async fn article_versions(&self) -> Result<Vec<ArticleVersion>> {
+        let rows = sqlx::query("SELECT id, status, updated_at FROM articles ORDER BY id")
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let status: String = r.try_get("status")?;
+                Ok(ArticleVersion {
+                    id: r.try_get("id")?,
+                    status: status.parse()?,
+                    updated_at: r.try_get("updated_at")?,
+                })
+            })
+            .collect()
     }
 
     async fn article_by_external_id(&self, external_id: &str) -> Result<Option<Article>> {

@@ -22,6 +22,7 @@ macro_rules! store_suite {
             top_stories_rank_by_importance_then_date,
             settings_round_trip,
             publishing_without_a_time_means_now_and_keeps_it,
+            articles_can_be_walked_by_id_for_rebuilds,
         );
     };
     (@tests $open:path; $($name:ident),* $(,)?) => {
@@ -653,4 +654,49 @@ pub async fn publishing_without_a_time_means_now_and_keeps_it(store: &dyn Store)
             .published_at,
         None
     );
+}
+
+pub async fn articles_can_be_walked_by_id_for_rebuilds(store: &dyn Store) {
+    let mut inputs: Vec<_> = (0..7)
+        .map(|i| input(&format!("w-{i}"), &format!("Walk {i}"), i))
+        .collect();
+    inputs[3].status = ArticleStatus::Draft;
+    inputs[5].tags = vec!["Alpha".into(), "Beta".into()];
+    for r in store.save_articles(&inputs).await.expect("save") {
+        r.expect("item");
+    }
+    let mut seen = Vec::new();
+    let mut after = 0;
+    loop {
+        let batch = store.articles_after(after, 3).await.expect("walk");
+        if batch.is_empty() {
+            break;
+        }
+        after = batch.last().expect("last").id;
+        seen.extend(batch);
+    }
+    assert_eq!(
+        seen.iter().map(|a| a.headline.as_str()).collect::<Vec<_>>(),
+        (0..7).map(|i| format!("Walk {i}")).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        seen[5]
+            .tags
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>(),
+        ["Alpha", "Beta"]
+    );
+    assert_eq!(seen[0].authors[0].name, "Ines Halvorsen");
+    let by_id = store
+        .article_by_id(seen[2].id)
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(by_id, seen[2]);
+    assert!(store.article_by_id(999_999).await.expect("read").is_none());
+    let versions = store.article_versions().await.expect("versions");
+    assert_eq!(versions.len(), 7);
+    assert_eq!(versions[3].status, ArticleStatus::Draft);
+    assert_eq!(versions[0].updated_at, seen[0].updated_at.timestamp());
 }

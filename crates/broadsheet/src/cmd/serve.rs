@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use broadsheet_render::Theme;
+use std::sync::Arc;
+
+use broadsheet_search::{OpenState, SearchIndex, TantivyIndex};
 use broadsheet_server::AppState;
 
 use crate::cmd;
@@ -44,8 +47,30 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
         }
     }
 
+    let (index, index_state) = TantivyIndex::open(&config.search_dir(), config.search)?;
+    let search: Arc<dyn SearchIndex> = Arc::new(index);
     let site = cmd::site_config(&config, store.as_ref()).await?;
-    let state = AppState::new(store, theme, site, config.media_dir()).await?;
+    let state = AppState::new(
+        store,
+        search,
+        theme,
+        site,
+        config.media_dir(),
+        config.limits,
+    )
+    .await?;
+    match index_state {
+        OpenState::NeedsRebuild(why) => {
+            tracing::info!(reason = %why, "building the search index from the database");
+            state.spawn_search_rebuild();
+        }
+        OpenState::Current(_) => {
+            state
+                .sync_changes()
+                .await
+                .context("cannot bring the search index up to date")?;
+        }
+    }
     state.spawn_change_watcher(Duration::from_millis(500));
     let addr = listener.local_addr().unwrap_or(config.listen);
     tracing::info!(data = %config.data.display(), "serving http://{addr}/");

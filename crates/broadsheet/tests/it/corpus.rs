@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use broadsheet_render::Theme;
-use broadsheet_server::{AppState, SiteConfig};
+use broadsheet_search::{SearchIndex, SearchSettings, TantivyIndex};
+use broadsheet_server::{AppState, Limits, SiteConfig};
 use broadsheet_store::{SqliteStore, Store};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
@@ -164,11 +165,15 @@ async fn reuters_and_bbc_corpora_import_completely_and_serve() {
         store.counts().await.expect("counts").articles as usize,
         total
     );
+    let search: Arc<dyn SearchIndex> =
+        Arc::new(TantivyIndex::in_memory(SearchSettings::default()).expect("index"));
     let state = AppState::new(
         store.clone(),
+        search,
         Theme::load(None).expect("theme"),
         SiteConfig::default(),
         dir.path().join("media"),
+        Limits::default(),
     )
     .await
     .expect("state");
