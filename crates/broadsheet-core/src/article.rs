@@ -173,6 +173,8 @@ pub struct Article {
     pub published_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// 1 when created, bumped by every change.
+    pub version: i64,
 }
 
 impl Article {

@@ -34,7 +34,7 @@ use crate::{
 };
 
 /// Bumped whenever the schema or analyzers change: an index of another version is rebuilt.
-const SCHEMA_VERSION: u32 = 1;
+const SCHEMA_VERSION: u32 = 2;
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 const SNIPPET_CHARS: usize = 220;
 
@@ -102,7 +102,7 @@ struct Fields {
     author_ids: Field,
     tag_ids: Field,
     published_at: Field,
-    updated_at: Field,
+    version: Field,
     authors_json: Field,
 }
 
@@ -139,7 +139,7 @@ fn schema() -> (Schema, Fields) {
         author_ids: b.add_u64_field("author_ids", INDEXED),
         tag_ids: b.add_u64_field("tag_ids", INDEXED),
         published_at: b.add_date_field("published_at", INDEXED | STORED | FAST),
-        updated_at: b.add_i64_field("updated_at", STORED | FAST),
+        version: b.add_i64_field("version", STORED | FAST),
         authors_json: b.add_text_field("authors_json", STORED),
     };
     (b.build(), f)
@@ -234,6 +234,34 @@ impl TantivyIndex {
         Ok((this, state))
     }
 
+    /// The indexed versions in the index at `dir`, read without taking the writer lock (so a
+    /// running server may keep writing).
+    pub fn read_versions_in(dir: &Path) -> Result<HashMap<i64, i64>> {
+        if !dir.join("meta.json").exists() {
+            return Ok(HashMap::new());
+        }
+        let index = Index::open_in_dir(dir)?;
+        let reader: IndexReader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        versions_of(&reader.searcher())
+    }
+
+    /// Size of the index files in `dir`, in bytes.
+    pub fn size_on_disk(dir: &Path) -> u64 {
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter_map(|e| e.metadata().ok())
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len())
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+
     /// An index in memory (tests, and a server whose data directory has no room for one).
     pub fn in_memory(settings: SearchSettings) -> Result<Self> {
         // One indexing thread: documents land in one segment in order, so equal scores tie-break
@@ -304,7 +332,7 @@ impl TantivyIndex {
             f.published_at,
             TDate::from_timestamp_secs(published.timestamp()),
         );
-        d.add_i64(f.updated_at, a.updated_at.timestamp());
+        d.add_i64(f.version, a.version);
         d.add_text(
             f.authors_json,
             serde_json::to_string(&a.authors).unwrap_or_default(),
@@ -575,26 +603,25 @@ impl TantivyIndex {
         }
         best.into_iter().max_by_key(|(_, n)| *n).map(|(t, _)| t)
     }
+}
 
-    fn read_versions(&self) -> Result<HashMap<i64, i64>> {
-        let searcher = self.reader.searcher();
-        let mut out = HashMap::new();
-        for segment in searcher.segment_readers() {
-            let ids = segment.fast_fields().u64("id")?.first_or_default_col(0);
-            let updated = segment
-                .fast_fields()
-                .i64("updated_at")?
-                .first_or_default_col(0);
-            let alive = segment.alive_bitset();
-            for doc in 0..segment.max_doc() {
-                if alive.is_some_and(|a| !a.is_alive(doc)) {
-                    continue;
-                }
-                out.insert(ids.get_val(doc) as i64, updated.get_val(doc));
+fn versions_of(searcher: &tantivy::Searcher) -> Result<HashMap<i64, i64>> {
+    let mut out = HashMap::new();
+    for segment in searcher.segment_readers() {
+        let ids = segment.fast_fields().u64("id")?.first_or_default_col(0);
+        let versions = segment
+            .fast_fields()
+            .i64("version")?
+            .first_or_default_col(0);
+        let alive = segment.alive_bitset();
+        for doc in 0..segment.max_doc() {
+            if alive.is_some_and(|a| !a.is_alive(doc)) {
+                continue;
             }
+            out.insert(ids.get_val(doc) as i64, versions.get_val(doc));
         }
-        Ok(out)
     }
+    Ok(out)
 }
 
 /// Edit distance of `a` and `b` (insertions, deletions, substitutions and swaps of two
@@ -970,7 +997,7 @@ impl SearchIndex for TantivyIndex {
     }
 
     fn versions(&self) -> Result<HashMap<i64, i64>> {
-        self.read_versions()
+        versions_of(&self.reader.searcher())
     }
 }
 

@@ -109,6 +109,6 @@ pub trait SearchIndex: Send + Sync + 'static {
     fn clear(&self) -> Result<()>;
     /// The change log position the index reflects; `None` for a new index that needs building.
     fn applied_seq(&self) -> Option<i64>;
-    /// Indexed article ids with the `updated_at` (Unix seconds) of the version indexed.
+    /// Indexed article ids with the `Article::version` indexed.
     fn versions(&self) -> Result<HashMap<i64, i64>>;
 }

@@ -51,8 +51,8 @@ pub struct Saved {
 pub struct ArticleVersion {
     pub id: i64,
     pub status: broadsheet_core::ArticleStatus,
-    /// Unix seconds.
-    pub updated_at: i64,
+    /// Starts at 1, bumped by every change.
+    pub version: i64,
 }
 
 /// Counts for summaries and health checks.
@@ -121,7 +121,7 @@ pub trait Store: Send + Sync + 'static {
     /// Up to `limit` articles of any status with ids above `after_id`, in id order (for
     /// rebuilding derived data such as the search index).
     async fn articles_after(&self, after_id: i64, limit: u32) -> Result<Vec<Article>>;
-    /// Every article's id, status and `updated_at`, in id order (for consistency checks).
+    /// Every article's id, status and version, in id order (for consistency checks).
     async fn article_versions(&self) -> Result<Vec<ArticleVersion>>;
     /// The article a reader may see under this slug.
     async fn public_article_by_slug(&self, slug: &Slug, now: Timestamp) -> Result<Option<Article>>;

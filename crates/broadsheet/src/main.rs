@@ -14,7 +14,9 @@ use clap::{Parser, Subcommand};
 /// --config (or BROADSHEET_CONFIG), BROADSHEET_* environment variables (BROADSHEET_LISTEN,
 /// BROADSHEET_DATA, BROADSHEET_THEME, BROADSHEET_SITE__NAME, BROADSHEET_SITE__TAGLINE,
 /// BROADSHEET_SITE__BASE_URL), and command-line flags. Logging is set with BROADSHEET_LOG
-/// (e.g. "info", "debug,sqlx=warn").
+/// (e.g. "info", "debug,sqlx=warn"). Search ranking and rate limits are set in the file's
+/// [search] (recency_boost, recency_half_life_days) and [limits] (search_per_second,
+/// search_burst) tables.
 #[derive(Debug, Parser)]
 #[command(name = "broadsheet", version, max_term_width = 100)]
 struct Cli {
@@ -46,6 +48,9 @@ enum Command {
     /// Exit status: 0 when every line was imported, 3 when some lines were rejected, 1 on an
     /// error that stopped the import.
     Import(cmd::import::Args),
+    /// Maintain the search index: `reindex` rebuilds it, `check` compares it with the database.
+    #[command(subcommand)]
+    Search(cmd::search::SearchCommand),
 }
 
 fn main() -> ExitCode {
@@ -86,6 +91,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => cmd::serve::run(config, args).await,
         Command::Demo => cmd::demo::run(config).await,
         Command::Import(args) => cmd::import::run(config, args).await,
+        Command::Search(command) => cmd::search::run(config, command).await,
     }
 }
 

@@ -55,6 +55,8 @@ CREATE TABLE articles (
     published_at        INTEGER,
     created_at          INTEGER NOT NULL,
     updated_at          INTEGER NOT NULL,
+    -- Bumped on every change: derived copies (the search index) and editors compare it.
+    version             INTEGER NOT NULL DEFAULT 1,
     input_hash          TEXT    NOT NULL DEFAULT ''
 );
 CREATE INDEX articles_public  ON articles (status, published_at DESC, id DESC);

@@ -428,7 +428,8 @@ async fn save_one(
                 "UPDATE articles SET slug = ?, headline = ?, standfirst = ?, body_markdown = ?,
                  body_html = ?, section_id = ?, hero_media_id = ?, hero_alt = ?, hero_caption = ?,
                  credit_photographer = ?, credit_agency = ?, credit_via = ?, sources = ?,
-                 status = ?, importance = ?, published_at = ?, updated_at = ?, input_hash = ?
+                 status = ?, importance = ?, published_at = ?, updated_at = ?, input_hash = ?,
+                 version = version + 1
                  WHERE id = ?",
             )
             .bind(slug.as_str())
@@ -713,7 +714,7 @@ impl Store for SqliteStore {
     }
 
     async fn article_versions(&self) -> Result<Vec<ArticleVersion>> {
-        let rows = sqlx::query("SELECT id, status, updated_at FROM articles ORDER BY id")
+        let rows = sqlx::query("SELECT id, status, version FROM articles ORDER BY id")
             .fetch_all(&self.read)
             .await?;
         rows.iter()
@@ -722,7 +723,7 @@ impl Store for SqliteStore {
                 Ok(ArticleVersion {
                     id: r.try_get("id")?,
                     status: status.parse()?,
-                    updated_at: r.try_get("updated_at")?,
+                    version: r.try_get("version")?,
                 })
             })
             .collect()

@@ -20,7 +20,7 @@ pub(super) const SUMMARY_COLUMNS: &str = "SELECT a.id, a.slug, a.headline, a.sta
     LEFT JOIN media m ON m.id = a.hero_media_id";
 
 pub(super) const ARTICLE_COLUMNS: &str = "SELECT a.id, a.slug, a.headline, a.standfirst,
-    a.importance, a.published_at, a.updated_at, a.created_at, a.external_id, a.body_markdown,
+    a.importance, a.published_at, a.updated_at, a.created_at, a.version, a.external_id, a.body_markdown,
     a.body_html, a.sources, a.status,
     s.id AS section_id, s.slug AS section_slug, s.name AS section_name,
     a.hero_alt, a.hero_caption, a.credit_photographer, a.credit_agency, a.credit_via,
@@ -113,6 +113,7 @@ pub(super) fn article_from_row(row: &SqliteRow) -> Result<Article> {
         published_at: row.try_get::<Option<i64>, _>("published_at")?.map(ts),
         created_at: ts(row.try_get("created_at")?),
         updated_at: ts(row.try_get("updated_at")?),
+        version: row.try_get("version")?,
     })
 }
 

@@ -2,6 +2,7 @@
 
 pub mod demo;
 pub mod import;
+pub mod search;
 pub mod serve;
 
 use std::sync::Arc;
@@ -20,6 +21,7 @@ pub fn init_logging(default: &str) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }
 

@@ -4,4 +4,5 @@
 mod cli;
 mod corpus;
 mod import;
+mod search_cli;
 mod support;
