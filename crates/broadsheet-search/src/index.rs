@@ -51,6 +51,7 @@ const BOOSTS: &[(&str, f32)] = &[
 ];
 /// A word matched only through a typo counts for this much (against BM25 scores of ~5-15).
 const FUZZY_BOOST: f32 = 1.5;
+const FUZZY_BOOST_UNKNOWN_WORD: f32 = 8.0;
 
 /// Ranking settings.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize, serde::Serialize)]

@@ -1,5 +1,7 @@
 //! Search behaviour over a small hand-made archive: what is found, what never is.
 
+mod relevance;
+
 use broadsheet_core::{
     Article, ArticleStatus, AuthorRef, Credit, HeroImage, Media, SectionRef, Slug, TagRef,
 };
