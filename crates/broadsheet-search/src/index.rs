@@ -377,15 +377,26 @@ impl TantivyIndex {
                     _ => 2,
                 };
                 if distance > 0 {
+                    // A word the archive does not contain at all is surely a typo: its
+                    // near matches then weigh like a real match instead of a consolation.
+                    let searcher = self.reader.searcher();
+                    let known = [self.f.headline, self.f.body].iter().any(|f| {
+                        searcher
+                            .doc_freq(&Term::from_field_text(*f, stem))
+                            .unwrap_or(0)
+                            > 0
+                    });
+                    let boost = if known {
+                        FUZZY_BOOST
+                    } else {
+                        FUZZY_BOOST_UNKNOWN_WORD
+                    };
                     let q = FuzzyTermQuery::new(
                         Term::from_field_text(self.f.text_raw, word),
                         distance,
                         true,
                     );
-                    should.push((
-                        Occur::Should,
-                        Box::new(BoostQuery::new(Box::new(q), FUZZY_BOOST)),
-                    ));
+                    should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost))));
                 }
             }
         }
