@@ -104,7 +104,7 @@ test('a reader follows Politics in the menu and opens an article with its credit
   assert.deepEqual(page.foreign, []);
 });
 
-for (const [name, path] of [['home', '/'], ['section', '/section/world'], ['article', null], ['not found', '/nope']]) {
+for (const [name, path] of [['home', '/'], ['section', '/section/world'], ['article', null], ['not found', '/nope'], ['search results', '/search?q=copper'], ['empty search', '/search?q=bnak']]) {
   test(`axe finds no serious or critical violation on the ${name} page`, async () => {
     const page = await newPage();
     let target = path;
@@ -145,4 +145,39 @@ test('everything reads with JavaScript turned off', async () => {
   assert.ok((await page.locator('.story-body').innerText()).length > 300);
   await page.goto(`${base}/section/politics?after=not-a-cursor`);
   assert.equal(await page.locator('h1').innerText(), 'Bad request');
+});
+
+test('search suggestions work by keyboard and the form still works without JavaScript', async () => {
+  const page = await newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(`${base}/`);
+  const box = page.getByRole('combobox', { name: 'Search the archive' });
+  await box.focus();
+  await page.keyboard.type('copp');
+  const list = page.getByRole('listbox', { name: 'Suggestions' });
+  await list.waitFor({ state: 'visible' });
+  assert.equal(await box.getAttribute('aria-expanded'), 'true');
+  const options = list.getByRole('option');
+  assert.ok((await options.count()) >= 1);
+  assert.match(await options.first().innerText(), /Copper/);
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await options.first().getAttribute('aria-selected'), 'true');
+  assert.equal(await box.getAttribute('aria-activedescendant'), await options.first().getAttribute('id'));
+  await page.keyboard.press('Escape');
+  assert.ok(await list.isHidden());
+  assert.equal(await box.getAttribute('aria-expanded'), 'false');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/article\/copper/);
+
+  const plain = await newPage({ javaScriptEnabled: false });
+  await plain.goto(`${base}/`);
+  await plain.locator('#site-search').fill('copper');
+  await plain.locator('#site-search').press('Enter');
+  await plain.waitForURL(`${base}/search?q=copper`);
+  assert.match(await plain.locator('.result-count').innerText(), /stories for “copper”/);
+  await plain.locator('.facets a', { hasText: 'Commodities' }).click();
+  await plain.waitForURL(/section=commodities/);
+  const kickers = await plain.locator('.hit .kicker').allInnerTexts();
+  assert.ok(kickers.length > 0 && kickers.every((k) => k.trim().toLowerCase() === 'commodities'), kickers.join(','));
+  assert.deepEqual(page.foreign, []);
 });
