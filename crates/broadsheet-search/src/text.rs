@@ -20,7 +20,9 @@ pub fn html_to_text(html: &str) -> String {
             }
             rest = &rest[end..];
         } else {
-            let end = rest[..rest.len().min(12)].find(';');
+            // Entities are short; look for the ';' among the next few bytes (bytes, so that a
+            // multi-byte character right after the '&' cannot split a slice).
+            let end = rest.bytes().take(12).position(|b| b == b';');
             let (decoded, used) = match end.map(|e| &rest[1..e]) {
                 Some("amp") => ("&".to_owned(), 5),
                 Some("lt") => ("<".to_owned(), 4),
@@ -66,5 +68,15 @@ mod tests {
             "link b"
         );
         assert_eq!(html_to_text("unterminated <b"), "unterminated");
+    }
+
+    #[test]
+    fn multibyte_text_after_an_ampersand_does_not_panic() {
+        assert_eq!(
+            html_to_text("S&amp;P’s &amp; Poor’s rating"),
+            "S&P’s & Poor’s rating"
+        );
+        assert_eq!(html_to_text("&’’’’’’"), "&’’’’’’");
+        assert_eq!(html_to_text("a &ééééé; b"), "a &ééééé; b");
     }
 }

@@ -177,7 +177,20 @@ async fn reuters_and_bbc_corpora_import_completely_and_serve() {
     )
     .await
     .expect("state");
+    // The real corpora through the search index (a multi-byte character after an entity once
+    // broke indexing here).
+    let indexed = broadsheet_server::rebuild(store.as_ref(), &state.search, |_, _| {})
+        .await
+        .expect("index the corpora");
+    assert_eq!(indexed, total);
+    assert_eq!(state.search.versions().expect("versions").len(), total);
     let app = broadsheet_server::router(state);
+    let (status, results) = get(&app, "/search?q=cocoa+bahia").await;
+    assert_eq!(status, 200);
+    assert!(
+        results.contains("BAHIA COCOA REVIEW"),
+        "the first Reuters story is found"
+    );
     assert!(samples.len() > 15);
     for (id, title) in &samples {
         let article = store
