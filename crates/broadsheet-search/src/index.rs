@@ -741,8 +741,10 @@ impl SearchIndex for TantivyIndex {
 
         let limit = req.limit.clamp(1, 100);
         let top = TopDocs::with_limit(limit).and_offset(req.offset);
-        let addresses: Vec<DocAddress> = match req.sort {
-            Sort::Newest => searcher
+        // Filters without words have nothing to rank by relevance: newest first.
+        let by_date = req.sort == Sort::Newest || parsed.is_empty();
+        let addresses: Vec<DocAddress> = match by_date {
+            true => searcher
                 .search(
                     &query,
                     &top.order_by_fast_field::<TDate>("published_at", Order::Desc),
@@ -750,15 +752,7 @@ impl SearchIndex for TantivyIndex {
                 .into_iter()
                 .map(|(_, a)| a)
                 .collect(),
-            Sort::Relevance if parsed.is_empty() => searcher
-                .search(
-                    &query,
-                    &top.order_by_fast_field::<TDate>("published_at", Order::Desc),
-                )?
-                .into_iter()
-                .map(|(_, a)| a)
-                .collect(),
-            Sort::Relevance => {
+            false => {
                 let boost = self.settings.recency_boost;
                 let half_life = self.settings.recency_half_life_days.max(0.1) * 86_400.0;
                 let now_secs = now.timestamp();

@@ -104,53 +104,73 @@ impl SqliteStore {
     }
 
     async fn tags_of(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<TagRef>>> {
-        let mut out: HashMap<i64, Vec<TagRef>> = HashMap::new();
-        if ids.is_empty() {
-            return Ok(out);
-        }
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "SELECT at.article_id, t.id, t.slug, t.name FROM article_tags at
-             JOIN tags t ON t.id = at.tag_id WHERE at.article_id IN (",
-        );
-        let mut list = q.separated(", ");
-        for id in ids {
-            list.push_bind(*id);
-        }
-        q.push(") ORDER BY at.article_id, t.name");
-        for r in q.build().fetch_all(&self.read).await? {
-            out.entry(r.try_get("article_id")?)
-                .or_default()
-                .push(TagRef {
-                    id: r.try_get("id")?,
-                    slug: rows::slug(&r, "slug")?,
-                    name: r.try_get("name")?,
-                });
-        }
-        Ok(out)
+        let refs = self
+            .refs_of(
+                "SELECT at.article_id, t.id, t.slug, t.name FROM article_tags at
+                 JOIN tags t ON t.id = at.tag_id WHERE at.article_id IN (",
+                ") ORDER BY at.article_id, t.name",
+                ids,
+            )
+            .await?;
+        Ok(refs
+            .into_iter()
+            .map(|(article, list)| {
+                (
+                    article,
+                    list.into_iter()
+                        .map(|(id, slug, name)| TagRef { id, slug, name })
+                        .collect(),
+                )
+            })
+            .collect())
     }
 
     async fn authors_of(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<AuthorRef>>> {
-        let mut out: HashMap<i64, Vec<AuthorRef>> = HashMap::new();
+        let refs = self
+            .refs_of(
+                "SELECT aa.article_id, au.id, au.slug, au.name FROM article_authors aa
+                 JOIN authors au ON au.id = aa.author_id WHERE aa.article_id IN (",
+                ") ORDER BY aa.article_id, aa.position",
+                ids,
+            )
+            .await?;
+        Ok(refs
+            .into_iter()
+            .map(|(article, list)| {
+                (
+                    article,
+                    list.into_iter()
+                        .map(|(id, slug, name)| AuthorRef { id, slug, name })
+                        .collect(),
+                )
+            })
+            .collect())
+    }
+
+    /// `(id, slug, name)` rows of a join table for a batch of articles, grouped by article.
+    async fn refs_of(
+        &self,
+        select: &'static str,
+        order: &'static str,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, Vec<(i64, Slug, String)>>> {
+        let mut out: HashMap<i64, Vec<(i64, Slug, String)>> = HashMap::new();
         if ids.is_empty() {
             return Ok(out);
         }
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "SELECT aa.article_id, au.id, au.slug, au.name FROM article_authors aa
-             JOIN authors au ON au.id = aa.author_id WHERE aa.article_id IN (",
-        );
+        let mut q = QueryBuilder::<Sqlite>::new(select);
         let mut list = q.separated(", ");
         for id in ids {
             list.push_bind(*id);
         }
-        q.push(") ORDER BY aa.article_id, aa.position");
+        q.push(order);
         for r in q.build().fetch_all(&self.read).await? {
-            out.entry(r.try_get("article_id")?)
-                .or_default()
-                .push(AuthorRef {
-                    id: r.try_get("id")?,
-                    slug: rows::slug(&r, "slug")?,
-                    name: r.try_get("name")?,
-                });
+            let entry = (
+                r.try_get("id")?,
+                rows::slug(&r, "slug")?,
+                r.try_get("name")?,
+            );
+            out.entry(r.try_get("article_id")?).or_default().push(entry);
         }
         Ok(out)
     }
