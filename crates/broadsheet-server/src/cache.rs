@@ -1,11 +1,14 @@
 //! The in-memory cache of rendered pages. Each entry records the content keys it shows
 //! (`article:12`, `section:3`, `home`, …); a change to any of them drops the entry. A render
 //! that raced with an invalidation is served but not stored, so the cache never keeps a page
-//! older than the last change it was told about.
+//! older than the last change it was told about. Entries also expire after a minute, because
+//! time itself changes what a page shows: a story scheduled for 09:00 must appear at 09:00 even
+//! if nothing is written then.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
+use std::time::{Duration, Instant};
 
 use broadsheet_store::KEY_ALL;
 use bytes::Bytes;
@@ -21,6 +24,7 @@ pub struct CachedPage {
     pub last_modified: Option<HeaderValue>,
     pub gzip: OnceLock<Bytes>,
     pub brotli: OnceLock<Bytes>,
+    pub created: Instant,
 }
 
 impl CachedPage {
@@ -46,6 +50,7 @@ impl CachedPage {
             last_modified,
             gzip: OnceLock::new(),
             brotli: OnceLock::new(),
+            created: Instant::now(),
         }
     }
 }
@@ -60,10 +65,11 @@ pub struct PageCache {
     inner: RwLock<Inner>,
     generation: AtomicU64,
     capacity: usize,
+    max_age: Duration,
 }
 
 impl PageCache {
-    pub fn new(capacity: usize) -> Self {
+    pub fn new(capacity: usize, max_age: Duration) -> Self {
         Self {
             inner: RwLock::new(Inner {
                 pages: HashMap::new(),
@@ -72,12 +78,18 @@ impl PageCache {
             }),
             generation: AtomicU64::new(0),
             capacity: capacity.max(1),
+            max_age,
         }
     }
 
     pub fn get(&self, key: &str) -> Option<Arc<CachedPage>> {
         let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        inner.pages.get(key).map(|(page, _)| page.clone())
+        // An expired entry reads as a miss; the fresh render replaces it.
+        inner
+            .pages
+            .get(key)
+            .filter(|(page, _)| page.created.elapsed() < self.max_age)
+            .map(|(page, _)| page.clone())
     }
 
     /// Taken before reading the content a page shows; passed back to `insert`.
@@ -97,6 +109,9 @@ impl PageCache {
             };
             remove(&mut inner, &old);
         }
+        // Replacing an expired entry keeps its place in the eviction order.
+        let existed = inner.pages.contains_key(&key);
+        remove(&mut inner, &key);
         for dep in &deps {
             inner
                 .by_dep
@@ -104,7 +119,8 @@ impl PageCache {
                 .or_default()
                 .insert(key.clone());
         }
-        if inner.pages.insert(key.clone(), (page, deps)).is_none() {
+        inner.pages.insert(key.clone(), (page, deps));
+        if !existed {
             inner.order.push_back(key);
         }
     }
@@ -161,6 +177,8 @@ fn remove(inner: &mut Inner, key: &str) {
 mod tests {
     use super::*;
 
+    const MINUTE: Duration = Duration::from_secs(60);
+
     fn page(body: &'static str) -> Arc<CachedPage> {
         Arc::new(CachedPage::new(
             StatusCode::OK,
@@ -177,7 +195,7 @@ mod tests {
 
     #[test]
     fn invalidation_drops_exactly_the_dependent_pages() {
-        let cache = PageCache::new(100);
+        let cache = PageCache::new(100, MINUTE);
         let g = cache.generation();
         cache.insert(g, "/".into(), deps(&["home"]), page("home"));
         cache.insert(
@@ -202,7 +220,7 @@ mod tests {
 
     #[test]
     fn a_render_that_raced_an_invalidation_is_not_stored() {
-        let cache = PageCache::new(100);
+        let cache = PageCache::new(100, MINUTE);
         let g = cache.generation();
         cache.invalidate(&["article:9"]);
         cache.insert(g, "/x".into(), deps(&["article:1"]), page("stale"));
@@ -210,8 +228,27 @@ mod tests {
     }
 
     #[test]
+    fn entries_expire_so_scheduled_stories_appear_on_time() {
+        let cache = PageCache::new(100, Duration::ZERO);
+        cache.insert(
+            cache.generation(),
+            "/".into(),
+            deps(&["home"]),
+            page("home"),
+        );
+        assert!(cache.get("/").is_none());
+        cache.insert(
+            cache.generation(),
+            "/".into(),
+            deps(&["home"]),
+            page("again"),
+        );
+        assert_eq!(cache.len(), 1, "a re-render replaces the expired entry");
+    }
+
+    #[test]
     fn capacity_evicts_oldest() {
-        let cache = PageCache::new(2);
+        let cache = PageCache::new(2, MINUTE);
         let g = cache.generation();
         for k in ["/1", "/2", "/3"] {
             cache.insert(g, k.into(), deps(&["home"]), page("x"));

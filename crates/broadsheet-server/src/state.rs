@@ -76,6 +76,9 @@ impl Default for Limits {
     }
 }
 
+/// How long a rendered page is served from memory at most (see `cache.rs` for why).
+const PAGE_MAX_AGE: Duration = Duration::from_secs(60);
+
 pub(crate) const PAGE_CACHE_CONTROL: &str = "public, max-age=30, stale-while-revalidate=60";
 
 pub struct Inner {
@@ -137,7 +140,7 @@ impl AppState {
             theme,
             site,
             media_dir,
-            cache: PageCache::new(20_000),
+            cache: PageCache::new(20_000, PAGE_MAX_AGE),
             change_seq: tokio::sync::Mutex::new(head),
         })))
     }
