@@ -6,6 +6,7 @@
 mod article;
 mod cursor;
 mod error;
+mod market;
 mod section;
 mod slug;
 
@@ -15,6 +16,7 @@ pub use article::{
 };
 pub use cursor::{Cursor, Page};
 pub use error::CoreError;
+pub use market::{Bar, Instrument, InstrumentKind, NewInstrument, Symbol};
 pub use section::{
     Author, MenuItem, NewSection, Section, Tag, build_menu, section_path, section_subtree,
 };

@@ -2,5 +2,7 @@
 //! tested against fixtures; no I/O.
 //!
 //! `jsonl`: the archive import format, one article per JSON line.
+//! `market`: market-data CSV files in their many layouts, through a column mapping.
 
 pub mod jsonl;
+pub mod market;

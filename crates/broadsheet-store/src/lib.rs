@@ -11,9 +11,10 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 use broadsheet_core::{
-    Article, ArticleInput, ArticleSummary, Author, Cursor, Media, NewMedia, NewSection, Page,
-    Section, Slug, Tag, Timestamp,
+    Article, ArticleInput, ArticleSummary, Author, Bar, Cursor, Instrument, Media, NewInstrument,
+    NewMedia, NewSection, Page, Section, Slug, Symbol, Tag, Timestamp,
 };
+use chrono::NaiveDate;
 
 pub use error::StoreError;
 pub use sqlite::SqliteStore;
@@ -45,6 +46,17 @@ pub struct Saved {
     pub slug: Slug,
     pub kind: SaveKind,
 }
+
+/// What a `save_bars` did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BarCounts {
+    pub inserted: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+/// Cache key of every page showing market data (the strip is on every page).
+pub const KEY_MARKET: &str = "market";
 
 /// What identifies the stored version of an article.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,6 +155,21 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<ArticleSummary>>;
 
     async fn counts(&self) -> Result<Counts>;
+
+    /// Creates or updates an instrument, matched on symbol.
+    async fn upsert_instrument(&self, instrument: &NewInstrument) -> Result<Instrument>;
+    /// All instruments, by group position then symbol.
+    async fn instruments(&self) -> Result<Vec<Instrument>>;
+    async fn instrument_by_symbol(&self, symbol: &Symbol) -> Result<Option<Instrument>>;
+    /// Stores daily bars (replacing those of the same day) in one transaction.
+    async fn save_bars(&self, instrument_id: i64, bars: &[Bar], source: &str) -> Result<BarCounts>;
+    /// Bars of an instrument between two days (inclusive), oldest first.
+    async fn bars(
+        &self,
+        instrument_id: i64,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Result<Vec<Bar>>;
 
     /// A site setting (`site.name`, …), if set.
     async fn setting(&self, key: &str) -> Result<Option<String>>;

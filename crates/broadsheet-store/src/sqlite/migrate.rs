@@ -7,11 +7,10 @@ use sqlx::SqlitePool;
 
 use crate::{Result, StoreError};
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../../migrations/sqlite/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../../migrations/sqlite/0001_init.sql")),
+    (2, "market", include_str!("../../migrations/sqlite/0002_market.sql")),
+];
 
 pub(super) async fn run(pool: &SqlitePool, path: &Path) -> Result<()> {
     let known = MIGRATIONS.last().map_or(0, |m| m.0);

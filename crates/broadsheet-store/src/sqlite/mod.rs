@@ -1,6 +1,7 @@
 //! The SQLite store: one file in WAL mode, a single-connection writer pool (SQLite allows one
 //! writer at a time; queuing in-process beats `SQLITE_BUSY`) and a pool of read-only readers.
 
+mod market;
 mod migrate;
 mod rows;
 
@@ -10,10 +11,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use broadsheet_core::{
-    Article, ArticleInput, ArticleSummary, Author, AuthorRef, CoreError, Cursor, Media, NewMedia,
-    NewSection, Page, Section, Slug, Tag, TagRef, Timestamp,
+    Article, ArticleInput, ArticleSummary, Author, AuthorRef, Bar, CoreError, Cursor, Instrument,
+    Media, NewInstrument, NewMedia, NewSection, Page, Section, Slug, Symbol, Tag, TagRef,
+    Timestamp,
 };
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -21,8 +23,8 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use crate::hash::input_hash;
 use crate::{
-    ArticleVersion, Changes, Counts, KEY_ALL, KEY_HOME, ListFilter, Result, SaveKind, Saved, Store,
-    StoreError, key_article, key_author, key_section, key_tag,
+    ArticleVersion, BarCounts, Changes, Counts, KEY_ALL, KEY_HOME, ListFilter, Result, SaveKind,
+    Saved, Store, StoreError, key_article, key_author, key_section, key_tag,
 };
 use rows::{ARTICLE_COLUMNS, SUMMARY_COLUMNS, article_from_row, summary_from_row};
 
@@ -865,6 +867,31 @@ impl Store for SqliteStore {
             authors: row.try_get("authors")?,
             tags: row.try_get("tags")?,
         })
+    }
+
+    async fn upsert_instrument(&self, instrument: &NewInstrument) -> Result<Instrument> {
+        self.upsert_instrument_impl(instrument).await
+    }
+
+    async fn instruments(&self) -> Result<Vec<Instrument>> {
+        self.instruments_impl().await
+    }
+
+    async fn instrument_by_symbol(&self, symbol: &Symbol) -> Result<Option<Instrument>> {
+        self.instrument_by_symbol_impl(symbol).await
+    }
+
+    async fn save_bars(&self, instrument_id: i64, bars: &[Bar], source: &str) -> Result<BarCounts> {
+        self.save_bars_impl(instrument_id, bars, source).await
+    }
+
+    async fn bars(
+        &self,
+        instrument_id: i64,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Result<Vec<Bar>> {
+        self.bars_impl(instrument_id, from, to).await
     }
 
     async fn setting(&self, key: &str) -> Result<Option<String>> {
