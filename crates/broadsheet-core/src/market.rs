@@ -191,7 +191,7 @@ impl Bar {
             if v < 0.0 && !kind.allows_negative() {
                 return Err(CoreError::invalid(
                     field,
-                    format!("{v} is negative, impossible for a {}", kind.as_str()),
+                    format!("{v} is negative; {} values cannot be", kind.as_str()),
                 ));
             }
         }

@@ -209,17 +209,32 @@ pub fn parse_csv(bytes: &[u8], m: &CsvMapping) -> Result<ParsedCsv, CsvError> {
     let mut out = ParsedCsv::default();
     let mut first_seen: BTreeMap<(String, NaiveDate), usize> = BTreeMap::new();
     let mut record = csv::ByteRecord::new();
+    // Line numbers counted from byte offsets: the csv crate's own count is off by one after
+    // CRLF line ends, and operators need the line their editor shows.
+    let mut counted = (0usize, 1usize);
+    let mut line_at = |offset: usize| {
+        let (from, line) = counted;
+        let mut offset = offset.min(bytes.len()).max(from);
+        // A record's start may sit on the line end before it (after a "\r", or blank lines).
+        while offset < bytes.len() && matches!(bytes[offset], b'\n' | b'\r') {
+            offset += 1;
+        }
+        let line = line + bytes[from..offset].iter().filter(|&&b| b == b'\n').count();
+        counted = (offset, line);
+        line
+    };
     loop {
-        let line = reader.position().line() as usize;
+        let start = reader.position().byte() as usize;
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                out.rejected.push((line, format!("unreadable row: {e}")));
+                out.rejected
+                    .push((line_at(start), format!("unreadable row: {e}")));
                 continue;
             }
         }
-        let line = record.position().map_or(line, |p| p.line() as usize);
+        let line = line_at(record.position().map_or(start, |p| p.byte() as usize));
         if record.iter().all(|c| c.iter().all(u8::is_ascii_whitespace)) {
             continue;
         }
@@ -467,6 +482,16 @@ mod tests {
             parse_csv(b"Date\n2020-01-01\n", &CsvMapping::default()),
             Err(CsvError::TooFewColumns("single"))
         );
+    }
+
+    #[test]
+    fn line_numbers_match_the_file_with_crlf_line_ends() {
+        let p = parse(
+            "Date,Price\r\n2020-01-01,1\r\n2020-01-02,x\r\n\r\n2020-01-03,y\r\n",
+            CsvMapping::default(),
+        );
+        assert_eq!(p.rejected.iter().map(|r| r.0).collect::<Vec<_>>(), [3, 5]);
+        assert_eq!(p.series[""][0].0, 2);
     }
 
     #[test]

@@ -48,6 +48,9 @@ enum Command {
     /// Exit status: 0 when every line was imported, 3 when some lines were rejected, 1 on an
     /// error that stopped the import.
     Import(cmd::import::Args),
+    /// Market data: `import` loads prices from CSV files.
+    #[command(subcommand)]
+    Market(cmd::market::MarketCommand),
     /// Maintain the search index: `reindex` rebuilds it, `check` compares it with the database.
     #[command(subcommand)]
     Search(cmd::search::SearchCommand),
@@ -92,6 +95,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo => cmd::demo::run(config).await,
         Command::Import(args) => cmd::import::run(config, args).await,
         Command::Search(command) => cmd::search::run(config, command).await,
+        Command::Market(command) => cmd::market::run(config, command).await,
     }
 }
 

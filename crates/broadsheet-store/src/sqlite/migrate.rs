@@ -8,8 +8,16 @@ use sqlx::SqlitePool;
 use crate::{Result, StoreError};
 
 const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "init", include_str!("../../migrations/sqlite/0001_init.sql")),
-    (2, "market", include_str!("../../migrations/sqlite/0002_market.sql")),
+    (
+        1,
+        "init",
+        include_str!("../../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "market",
+        include_str!("../../migrations/sqlite/0002_market.sql"),
+    ),
 ];
 
 pub(super) async fn run(pool: &SqlitePool, path: &Path) -> Result<()> {

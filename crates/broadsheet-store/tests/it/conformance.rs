@@ -721,28 +721,97 @@ pub async fn market_bars_are_upserted_by_day_and_read_by_range(store: &dyn Store
         in_ticker: true,
     };
     let brent = store.upsert_instrument(&new).await.expect("instrument");
-    let renamed = store.upsert_instrument(&NewInstrument { name: "Brent".into(), ..new.clone() }).await.expect("update");
+    let renamed = store
+        .upsert_instrument(&NewInstrument {
+            name: "Brent".into(),
+            ..new.clone()
+        })
+        .await
+        .expect("update");
     assert_eq!((renamed.id, renamed.name.as_str()), (brent.id, "Brent"));
     let gold = store
-        .upsert_instrument(&NewInstrument { symbol: Symbol::parse("GOLD").expect("s"), position: 1, ..new.clone() })
+        .upsert_instrument(&NewInstrument {
+            symbol: Symbol::parse("GOLD").expect("s"),
+            position: 1,
+            ..new.clone()
+        })
         .await
         .expect("gold");
-    let all: Vec<String> = store.instruments().await.expect("list").iter().map(|i| i.symbol.to_string()).collect();
+    let all: Vec<String> = store
+        .instruments()
+        .await
+        .expect("list")
+        .iter()
+        .map(|i| i.symbol.to_string())
+        .collect();
     assert_eq!(all, ["GOLD", "BRENT"]);
-    assert_eq!(store.instrument_by_symbol(&sym).await.expect("read").map(|i| i.id), Some(brent.id));
+    assert_eq!(
+        store
+            .instrument_by_symbol(&sym)
+            .await
+            .expect("read")
+            .map(|i| i.id),
+        Some(brent.id)
+    );
 
     let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2020, 4, d).expect("date");
-    let bar = |d: u32, close: f64| Bar { date: day(d), open: None, high: Some(close + 1.0), low: Some(close - 1.0), close, volume: None };
+    let bar = |d: u32, close: f64| Bar {
+        date: day(d),
+        open: None,
+        high: Some(close + 1.0),
+        low: Some(close - 1.0),
+        close,
+        volume: None,
+    };
     let head = store.change_head().await.expect("head");
-    let counts = store.save_bars(brent.id, &[bar(21, 19.33), bar(20, 9.12), bar(22, 20.37)], "test").await.expect("save");
-    assert_eq!((counts.inserted, counts.updated, counts.unchanged), (3, 0, 0));
-    assert!(store.changes_since(head).await.expect("changes").keys.contains(&"market".to_owned()));
-    let again = store.save_bars(brent.id, &[bar(20, 9.12), bar(21, 19.0)], "test").await.expect("save");
+    let counts = store
+        .save_bars(
+            brent.id,
+            &[bar(21, 19.33), bar(20, 9.12), bar(22, 20.37)],
+            "test",
+        )
+        .await
+        .expect("save");
+    assert_eq!(
+        (counts.inserted, counts.updated, counts.unchanged),
+        (3, 0, 0)
+    );
+    assert!(
+        store
+            .changes_since(head)
+            .await
+            .expect("changes")
+            .keys
+            .contains(&"market".to_owned())
+    );
+    let again = store
+        .save_bars(brent.id, &[bar(20, 9.12), bar(21, 19.0)], "test")
+        .await
+        .expect("save");
     assert_eq!((again.inserted, again.updated, again.unchanged), (0, 1, 1));
-    let closes: Vec<f64> = store.bars(brent.id, None, None).await.expect("bars").iter().map(|b| b.close).collect();
-    assert_eq!(closes, [9.12, 19.0, 20.37], "oldest first, updated in place");
-    let range = store.bars(brent.id, Some(day(21)), Some(day(21))).await.expect("bars");
+    let closes: Vec<f64> = store
+        .bars(brent.id, None, None)
+        .await
+        .expect("bars")
+        .iter()
+        .map(|b| b.close)
+        .collect();
+    assert_eq!(
+        closes,
+        [9.12, 19.0, 20.37],
+        "oldest first, updated in place"
+    );
+    let range = store
+        .bars(brent.id, Some(day(21)), Some(day(21)))
+        .await
+        .expect("bars");
     assert_eq!(range.len(), 1);
     assert_eq!(range[0].high, Some(20.0));
-    assert!(store.bars(gold.id, None, None).await.expect("bars").is_empty());
+    assert!(
+        store
+            .bars(gold.id, None, None)
+            .await
+            .expect("bars")
+            .is_empty()
+    );
 }

@@ -2,6 +2,7 @@
 
 pub mod demo;
 pub mod import;
+pub mod market;
 pub mod search;
 pub mod serve;
 

@@ -4,5 +4,6 @@
 mod cli;
 mod corpus;
 mod import;
+mod market;
 mod search_cli;
 mod support;
