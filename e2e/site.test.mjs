@@ -104,7 +104,7 @@ test('a reader follows Politics in the menu and opens an article with its credit
   assert.deepEqual(page.foreign, []);
 });
 
-for (const [name, path] of [['home', '/'], ['section', '/section/world'], ['article', null], ['not found', '/nope'], ['search results', '/search?q=copper'], ['empty search', '/search?q=bnak']]) {
+for (const [name, path] of [['home', '/'], ['section', '/section/world'], ['article', null], ['not found', '/nope'], ['search results', '/search?q=copper'], ['empty search', '/search?q=bnak'], ['markets', '/markets'], ['instrument', '/markets/CAR40']]) {
   test(`axe finds no serious or critical violation on the ${name} page`, async () => {
     const page = await newPage();
     let target = path;
@@ -121,7 +121,7 @@ for (const [name, path] of [['home', '/'], ['section', '/section/world'], ['arti
 
 test('on a 360 px phone nothing overflows and the nested menu opens by keyboard', async () => {
   const page = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true });
-  for (const path of ['/', '/section/world', '/article/copper-hits-18-month-high-on-supply-worries']) {
+  for (const path of ['/', '/section/world', '/article/copper-hits-18-month-high-on-supply-worries', '/markets', '/markets/CAR40', '/search?q=copper']) {
     await page.goto(`${base}${path}`);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `${path} overflows by ${overflow}px`);

@@ -111,6 +111,10 @@ pub async fn install(store: &dyn Store, media_dir: &Path) -> Result<Installed, I
             InstallError::Content(format!("demo article {:?}: {e}", input.headline))
         })?;
     }
+    for demo in crate::market::instruments(now.date_naive()) {
+        let instrument = store.upsert_instrument(&demo.instrument).await?;
+        store.save_bars(instrument.id, &demo.bars, "demo").await?;
+    }
     Ok(Installed {
         site_name: site.site.name,
         sections: site.sections.len(),

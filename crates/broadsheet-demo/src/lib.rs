@@ -4,6 +4,7 @@
 
 mod art;
 mod install;
+pub mod market;
 
 use broadsheet_core::{Credit, Slug};
 use serde::Deserialize;

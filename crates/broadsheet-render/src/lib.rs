@@ -3,6 +3,7 @@
 //!
 //! Invariant: every piece of HTML that reaches a page from content has passed `sanitize`.
 
+pub mod charts;
 mod markdown;
 mod theme;
 

@@ -22,6 +22,8 @@ const PAGES: &[&str] = &[
     "article.html",
     "error.html",
     "search.html",
+    "markets.html",
+    "instrument.html",
 ];
 
 /// Upper bound on template work per render: a theme with a runaway loop fails its page

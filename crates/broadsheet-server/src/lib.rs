@@ -7,6 +7,7 @@
 
 mod cache;
 mod error;
+mod market;
 mod respond;
 mod routes;
 mod search_sync;

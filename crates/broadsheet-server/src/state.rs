@@ -93,6 +93,8 @@ pub struct Inner {
     change_seq: tokio::sync::Mutex<i64>,
     pub(crate) search_limiter: DefaultKeyedRateLimiter<IpAddr>,
     rebuilding: AtomicBool,
+    /// The market strip shown on every page, computed once per market change.
+    ticker: std::sync::RwLock<Option<Arc<Vec<crate::market::Quote>>>>,
 }
 
 #[derive(Clone)]
@@ -137,6 +139,7 @@ impl AppState {
             search,
             search_limiter,
             rebuilding: AtomicBool::new(false),
+            ticker: std::sync::RwLock::new(None),
             theme,
             site,
             media_dir,
@@ -156,6 +159,13 @@ impl AppState {
                 break;
             }
             self.cache.invalidate(&changes.keys);
+            if changes
+                .keys
+                .iter()
+                .any(|k| k == broadsheet_store::KEY_MARKET || k == broadsheet_store::KEY_ALL)
+            {
+                *self.ticker.write().unwrap_or_else(|e| e.into_inner()) = None;
+            }
             total += changes.keys.len();
             *seq = changes.upto;
         }
@@ -202,6 +212,33 @@ impl AppState {
                 }
             }
         })
+    }
+
+    /// The instruments shown in the market strip, with their latest quotes.
+    pub(crate) async fn ticker(&self) -> Result<Arc<Vec<crate::market::Quote>>, StoreError> {
+        if let Some(t) = self
+            .ticker
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            return Ok(t.clone());
+        }
+        let today = chrono::Utc::now().date_naive();
+        let mut quotes = Vec::new();
+        for i in self
+            .store
+            .instruments()
+            .await?
+            .into_iter()
+            .filter(|i| i.in_ticker)
+        {
+            let bars = self.store.latest_bars(i.id, 2).await?;
+            quotes.extend(crate::market::quote(&i, &bars, today));
+        }
+        let quotes = Arc::new(quotes);
+        *self.ticker.write().unwrap_or_else(|e| e.into_inner()) = Some(quotes.clone());
+        Ok(quotes)
     }
 
     pub fn cached_pages(&self) -> usize {

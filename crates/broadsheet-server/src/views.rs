@@ -17,6 +17,8 @@ pub(crate) struct Chrome<'a> {
     /// Slug of the menu entry to mark as current ("home" for the front page).
     pub active: String,
     pub canonical: Option<String>,
+    /// The market strip (empty when no instrument is in the ticker).
+    pub market: Vec<crate::market::Quote>,
 }
 
 #[derive(Serialize)]
@@ -27,13 +29,22 @@ struct WithChrome<'a, T: Serialize> {
     page: T,
 }
 
-pub(crate) fn chrome<'a>(
+pub(crate) async fn chrome<'a>(
     state: &'a AppState,
     sections: &[Section],
     active: &str,
     path: &str,
 ) -> Chrome<'a> {
+    // A store error here costs the page its strip, not the page.
+    let market = match state.ticker().await {
+        Ok(quotes) => quotes.as_ref().clone(),
+        Err(e) => {
+            tracing::warn!(error = %e, "market strip unavailable");
+            Vec::new()
+        }
+    };
     Chrome {
+        market,
         site: &state.site,
         menu: build_menu(sections),
         year: chrono::Utc::now().year(),
@@ -71,7 +82,7 @@ pub(crate) async fn error_page(
     message: &str,
 ) -> String {
     let sections = state.store.sections().await.unwrap_or_default();
-    let chrome = chrome(state, &sections, "", "");
+    let chrome = chrome(state, &sections, "", "").await;
     let page = ErrorPage {
         status: status.as_u16(),
         title,

@@ -163,6 +163,8 @@ pub trait Store: Send + Sync + 'static {
     async fn instrument_by_symbol(&self, symbol: &Symbol) -> Result<Option<Instrument>>;
     /// Stores daily bars (replacing those of the same day) in one transaction.
     async fn save_bars(&self, instrument_id: i64, bars: &[Bar], source: &str) -> Result<BarCounts>;
+    /// The `limit` most recent bars of an instrument, oldest first.
+    async fn latest_bars(&self, instrument_id: i64, limit: u32) -> Result<Vec<Bar>>;
     /// Bars of an instrument between two days (inclusive), oldest first.
     async fn bars(
         &self,

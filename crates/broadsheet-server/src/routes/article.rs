@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::response::Response;
 use broadsheet_core::{Article, ArticleSummary, section_path};
-use broadsheet_store::{KEY_ALL, ListFilter, key_article, key_section};
+use broadsheet_store::{KEY_ALL, KEY_MARKET, ListFilter, key_article, key_section};
 use chrono::Utc;
 use http::HeaderMap;
 use serde::Serialize;
@@ -99,8 +99,9 @@ async fn render(
         key_article(article.id),
         key_section(section_id),
         KEY_ALL.into(),
+        KEY_MARKET.into(),
     ];
-    let chrome = views::chrome(state, &sections, &active, &path);
+    let chrome = views::chrome(state, &sections, &active, &path).await;
     let page = ArticlePage {
         article,
         breadcrumb,

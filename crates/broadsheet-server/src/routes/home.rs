@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use axum::extract::State;
 use axum::response::Response;
 use broadsheet_core::{ArticleSummary, build_menu, section_subtree};
-use broadsheet_store::{KEY_ALL, KEY_HOME, ListFilter};
+use broadsheet_store::{KEY_ALL, KEY_HOME, KEY_MARKET, ListFilter};
 use chrono::Utc;
 use http::HeaderMap;
 use serde::Serialize;
@@ -97,7 +97,7 @@ async fn render(state: &AppState) -> Result<Rendered, AppError> {
         .chain(blocks.iter().flat_map(|b| &b.articles))
         .map(|a| a.updated_at)
         .max();
-    let chrome = views::chrome(state, &sections, "home", "/");
+    let chrome = views::chrome(state, &sections, "home", "/").await;
     let html = views::render(
         state,
         "home.html",
@@ -111,7 +111,7 @@ async fn render(state: &AppState) -> Result<Rendered, AppError> {
     )?;
     Ok(Rendered {
         html,
-        deps: vec![KEY_HOME.into(), KEY_ALL.into()],
+        deps: vec![KEY_HOME.into(), KEY_ALL.into(), KEY_MARKET.into()],
         last_modified,
     })
 }

@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::response::Response;
 use broadsheet_core::{ArticleSummary, Section, section_path, section_subtree};
-use broadsheet_store::{KEY_ALL, ListFilter, key_author, key_section, key_tag};
+use broadsheet_store::{KEY_ALL, KEY_MARKET, ListFilter, key_author, key_section, key_tag};
 use chrono::Utc;
 use http::HeaderMap;
 use serde::Serialize;
@@ -164,7 +164,7 @@ async fn render(
         .list_public(&what.filter, Utc::now(), query.after, PAGE_SIZE)
         .await?;
     let last_modified = page.items.iter().map(|a| a.updated_at).max();
-    let chrome = views::chrome(state, sections, &what.active, &path);
+    let chrome = views::chrome(state, sections, &what.active, &path).await;
     let listing = Listing {
         kind: what.kind,
         heading: what.heading,
@@ -180,7 +180,7 @@ async fn render(
     let html = views::render(state, "listing.html", chrome, listing)?;
     Ok(Rendered {
         html,
-        deps: vec![what.dep, KEY_ALL.into()],
+        deps: vec![what.dep, KEY_ALL.into(), KEY_MARKET.into()],
         last_modified,
     })
 }

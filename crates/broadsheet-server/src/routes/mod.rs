@@ -5,6 +5,7 @@ mod assets;
 mod extract;
 mod home;
 mod listing;
+mod markets;
 mod search;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -53,6 +54,9 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/section/{slug}", get(listing::section))
         .route("/tag/{slug}", get(listing::tag))
         .route("/author/{slug}", get(listing::author))
+        .route("/markets", get(markets::markets))
+        .route("/markets/{symbol}", get(markets::instrument))
+        .route("/markets/{symbol}/data.csv", get(markets::csv))
         .route("/search", get(search::search))
         .route("/search/suggest", get(search::suggest))
         .route("/static/{file}", get(assets::asset))

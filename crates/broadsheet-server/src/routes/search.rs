@@ -396,7 +396,7 @@ pub(crate) async fn search(
         next,
         unknown_filter,
     };
-    let chrome = views::chrome(&state, &sections, "", "/search");
+    let chrome = views::chrome(&state, &sections, "", "/search").await;
     let html = views::render(&state, "search.html", chrome, page)?;
     let mut response = axum::response::Html(html).into_response();
     response

@@ -1,6 +1,7 @@
 //! In-process route tests: the router over a real SQLite store filled with the demo site.
 
 mod caching;
+mod markets;
 mod pages;
 mod search;
 mod support;

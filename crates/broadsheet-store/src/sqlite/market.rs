@@ -157,6 +157,26 @@ impl SqliteStore {
         Ok(counts)
     }
 
+    pub(super) async fn latest_bars_impl(
+        &self,
+        instrument_id: i64,
+        limit: u32,
+    ) -> Result<Vec<Bar>> {
+        let mut bars = sqlx::query(
+            "SELECT day, open, high, low, close, volume FROM bars WHERE instrument_id = ?
+             ORDER BY day DESC LIMIT ?",
+        )
+        .bind(instrument_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(bar_from_row)
+        .collect::<Result<Vec<_>>>()?;
+        bars.reverse();
+        Ok(bars)
+    }
+
     pub(super) async fn bars_impl(
         &self,
         instrument_id: i64,

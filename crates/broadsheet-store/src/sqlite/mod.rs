@@ -881,6 +881,10 @@ impl Store for SqliteStore {
         self.instrument_by_symbol_impl(symbol).await
     }
 
+    async fn latest_bars(&self, instrument_id: i64, limit: u32) -> Result<Vec<Bar>> {
+        self.latest_bars_impl(instrument_id, limit).await
+    }
+
     async fn save_bars(&self, instrument_id: i64, bars: &[Bar], source: &str) -> Result<BarCounts> {
         self.save_bars_impl(instrument_id, bars, source).await
     }

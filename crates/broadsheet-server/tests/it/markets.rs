@@ -1,0 +1,193 @@
+//! The market strip on every page, the markets page, instrument pages and CSV download.
+
+use broadsheet_core::{Bar, InstrumentKind, NewInstrument, Symbol};
+use http::StatusCode;
+use scraper::{Html, Selector};
+
+use crate::support::Site;
+
+fn texts(html: &str, css: &str) -> Vec<String> {
+    let doc = Html::parse_document(html);
+    doc.select(&Selector::parse(css).expect("selector"))
+        .map(|e| e.text().collect::<String>().trim().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn every_page_carries_the_strip_with_direction_in_words() {
+    let site = Site::demo().await;
+    for path in [
+        "/",
+        "/section/markets",
+        "/article/copper-hits-18-month-high-on-supply-worries",
+        "/search?q=copper",
+        "/nope",
+    ] {
+        let html = site.get(path).await.text();
+        let names = texts(&html, ".market-strip .q-name");
+        assert_eq!(
+            names,
+            [
+                "Carrow 40",
+                "Euro / crown",
+                "Brent crude",
+                "Gold",
+                "Valdoria 10-year yield"
+            ],
+            "{path}"
+        );
+        let spoken = texts(&html, ".market-strip .q-change .visually-hidden");
+        assert!(
+            spoken
+                .iter()
+                .all(|s| s.starts_with(", up ") || s.starts_with(", down ") || s == ", unchanged"),
+            "{path}: {spoken:?}"
+        );
+    }
+    let html = site.get("/").await.text();
+    assert!(
+        texts(&html, ".market-strip .q-value").contains(&"8,412.6".to_owned()),
+        "the value the stories quote"
+    );
+}
+
+#[tokio::test]
+async fn the_markets_page_groups_instruments_with_sparklines() {
+    let site = Site::demo().await;
+    let r = site.get("/markets").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let html = r.text();
+    assert_eq!(
+        texts(&html, ".market-group h2"),
+        ["Indices", "Currencies", "Commodities", "Bonds"]
+    );
+    assert_eq!(texts(&html, ".market-table tbody tr").len(), 5);
+    let doc = Html::parse_document(&html);
+    let sparks: Vec<_> = doc
+        .select(&Selector::parse("svg.sparkline").expect("sel"))
+        .collect();
+    assert_eq!(sparks.len(), 5);
+    assert!(
+        sparks
+            .iter()
+            .all(|s| s.value().attr("aria-hidden") == Some("true"))
+    );
+}
+
+#[tokio::test]
+async fn an_instrument_page_has_an_accessible_chart_ranges_and_history() {
+    let site = Site::demo().await;
+    let html = site.get("/markets/car40").await.text();
+    assert_eq!(texts(&html, "h1")[0], "Carrow 40 CAR40");
+    let doc = Html::parse_document(&html);
+    let svg = doc
+        .select(&Selector::parse("figure svg.chart").expect("sel"))
+        .next()
+        .expect("chart");
+    assert_eq!(svg.value().attr("role"), Some("img"));
+    assert!(texts(&html, "svg.chart title")[0].contains("Carrow 40 (CAR40), daily close, 1Y"));
+    assert!(texts(&html, "svg.chart desc")[0].contains("to 8,412.6 on"));
+    assert_eq!(
+        texts(&html, ".range-links a, .range-links span"),
+        ["1M", "6M", "1Y", "5Y", "Max"]
+    );
+    assert_eq!(texts(&html, ".range-links [aria-current]"), ["1Y"]);
+    assert_eq!(texts(&html, ".ranges dt"), ["Day range", "52-week range"]);
+    assert_eq!(texts(&html, "table.market-table tbody tr").len(), 10);
+    let month = site.get("/markets/CAR40?range=1m").await.text();
+    assert!(texts(&month, "svg.chart title")[0].ends_with("1M"));
+    assert_eq!(
+        site.get("/markets/CAR40?range=2X").await.status,
+        StatusCode::BAD_REQUEST
+    );
+    for missing in [
+        "/markets/NOPE",
+        "/markets/%3Cscript%3E",
+        "/markets/a%20b",
+        "/markets/NOPE/data.csv",
+    ] {
+        assert_eq!(
+            site.get(missing).await.status,
+            StatusCode::NOT_FOUND,
+            "{missing}"
+        );
+    }
+    let csv = site.get("/markets/BRENT/data.csv").await;
+    assert_eq!(csv.header("content-type"), "text/csv; charset=utf-8");
+    assert_eq!(
+        csv.header("content-disposition"),
+        "attachment; filename=\"BRENT.csv\""
+    );
+    let text = csv.text();
+    assert!(text.starts_with("date,open,high,low,close,volume\n"));
+    assert!(
+        text.trim_end().ends_with(",73.6,"),
+        "last close, no volume: {}",
+        text.lines().last().unwrap_or("")
+    );
+    assert!(text.lines().count() > 1200);
+}
+
+#[tokio::test]
+async fn new_prices_refresh_the_strip_and_old_ones_are_marked_with_their_date() {
+    let site = Site::demo().await;
+    let before = site.get("/").await.text();
+    assert!(!texts(&before, ".market-strip .q-value").contains(&"9,999.0".to_owned()));
+    let car40 = site
+        .store
+        .instrument_by_symbol(&Symbol::parse("CAR40").expect("s"))
+        .await
+        .expect("read")
+        .expect("car40");
+    let today = chrono::Utc::now().date_naive();
+    let bar = Bar {
+        date: today,
+        open: None,
+        high: None,
+        low: None,
+        close: 9999.0,
+        volume: None,
+    };
+    site.store
+        .save_bars(car40.id, &[bar], "test")
+        .await
+        .expect("save");
+    site.state.sync_changes().await.expect("sync");
+    let after = site.get("/").await.text();
+    assert!(texts(&after, ".market-strip .q-value").contains(&"9,999.0".to_owned()));
+
+    let old = site
+        .store
+        .upsert_instrument(&NewInstrument {
+            symbol: Symbol::parse("OLDIDX").expect("s"),
+            name: "Old index".into(),
+            kind: InstrumentKind::Index,
+            unit: String::new(),
+            decimals: 2,
+            group: "Indices".into(),
+            position: 9,
+            in_ticker: true,
+        })
+        .await
+        .expect("instrument");
+    let ten_days_ago = today - chrono::Duration::days(10);
+    site.store
+        .save_bars(
+            old.id,
+            &[Bar {
+                date: ten_days_ago,
+                open: None,
+                high: None,
+                low: None,
+                close: 100.0,
+                volume: None,
+            }],
+            "test",
+        )
+        .await
+        .expect("save");
+    site.state.sync_changes().await.expect("sync");
+    let page = site.get("/section/politics").await.text();
+    let stale = texts(&page, ".market-strip .q-stale");
+    assert_eq!(stale, [format!("as of {ten_days_ago}")]);
+}
