@@ -6,6 +6,7 @@
 //! invalidation live.
 
 mod cache;
+mod embeds;
 mod error;
 mod market;
 mod respond;

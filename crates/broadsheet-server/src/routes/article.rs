@@ -47,11 +47,12 @@ async fn render(
     path: String,
 ) -> Result<Rendered, AppError> {
     let now = Utc::now();
-    let article = state
+    let mut article = state
         .store
         .public_article_by_slug(&slug, now)
         .await?
         .ok_or(AppError::NotFound)?;
+    article.body_html = crate::embeds::expand(state, &article.body_html).await?;
     let sections = state.store.sections().await?;
     let section_id = article.section.id;
     let more: Vec<ArticleSummary> = state

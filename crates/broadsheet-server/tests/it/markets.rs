@@ -191,3 +191,76 @@ async fn new_prices_refresh_the_strip_and_old_ones_are_marked_with_their_date() 
     let stale = texts(&page, ".market-strip .q-stale");
     assert_eq!(stale, [format!("as of {ten_days_ago}")]);
 }
+
+#[tokio::test]
+async fn stories_embed_live_quotes_and_charts() {
+    let site = Site::demo().await;
+    let html = site
+        .get("/article/carrow-40-closes-at-record-as-rate-cut-hopes-lift-banks-and-builders")
+        .await
+        .text();
+    assert!(!html.contains("{{chart"), "the tag is expanded");
+    assert_eq!(
+        texts(&html, ".story-body figure.embed-chart svg title"),
+        ["Carrow 40 (CAR40), daily close, 6M"]
+    );
+    let crown = site
+        .get("/article/crown-slips-against-euro-after-central-bank-s-dovish-signal")
+        .await
+        .text();
+    assert_eq!(
+        texts(&crown, ".story-body .embed-quote .q-name"),
+        ["Euro / crown"]
+    );
+    assert_eq!(
+        texts(&crown, ".story-body .embed-quote .q-value"),
+        ["11.3200"]
+    );
+    // A new price reaches the cached story.
+    let eur = site
+        .store
+        .instrument_by_symbol(&Symbol::parse("EURVDC").expect("s"))
+        .await
+        .expect("read")
+        .expect("i");
+    let today = chrono::Utc::now().date_naive();
+    site.store
+        .save_bars(
+            eur.id,
+            &[Bar {
+                date: today,
+                open: None,
+                high: None,
+                low: None,
+                close: 11.5,
+                volume: None,
+            }],
+            "test",
+        )
+        .await
+        .expect("save");
+    site.state.sync_changes().await.expect("sync");
+    let crown = site
+        .get("/article/crown-slips-against-euro-after-central-bank-s-dovish-signal")
+        .await
+        .text();
+    assert_eq!(
+        texts(&crown, ".story-body .embed-quote .q-value"),
+        ["11.5000"]
+    );
+    // Unknown instruments and look-alike text stay as written.
+    let a = crate::pages::article(
+        "emb-1",
+        "markets",
+        "Braces",
+        "Unknown {{quote NOSUCH}} and {{chart GOLD 2W}} and {{ not a tag",
+    );
+    let saved = site.store.save_article(&a).await.expect("save");
+    let html = site.get(&format!("/article/{}", saved.slug)).await.text();
+    assert!(
+        html.contains("{{quote NOSUCH}}")
+            && html.contains("{{chart GOLD 2W}}")
+            && html.contains("{{ not a tag"),
+        "{html}"
+    );
+}
