@@ -99,11 +99,16 @@ pub(crate) async fn error_pages(
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let is_html = response
+    let content_type = response
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
+        .unwrap_or("");
+    // API errors are problem+json already; pages get the themed page.
+    if content_type.starts_with("application/problem+json") {
+        return response;
+    }
+    let is_html = content_type.starts_with("text/html");
     let info = response.extensions().get::<ErrorInfo>().cloned();
     if is_html && info.is_none() {
         return response;

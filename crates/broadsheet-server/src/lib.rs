@@ -19,7 +19,7 @@ mod views;
 pub use error::AppError;
 pub use search_sync::{SyncError, catch_up, rebuild};
 pub use serve::{bind, serve};
-pub use state::{AppState, Limits, SiteConfig};
+pub use state::{AppState, Limits, MarketOptions, Options, SiteConfig};
 
 /// The application router for `state`, with all middleware.
 pub fn router(state: AppState) -> axum::Router {

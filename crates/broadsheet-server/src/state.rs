@@ -79,6 +79,22 @@ impl Default for Limits {
 /// How long a rendered page is served from memory at most (see `cache.rs` for why).
 const PAGE_MAX_AGE: Duration = Duration::from_secs(60);
 
+/// Market-data settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MarketOptions {
+    /// The bearer token a data vendor sends to `POST /api/market/quotes`; pushing is off
+    /// without one.
+    pub push_token: Option<String>,
+}
+
+/// Everything `AppState` is configured with beyond its parts.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub limits: Limits,
+    pub market: MarketOptions,
+}
+
 pub(crate) const PAGE_CACHE_CONTROL: &str = "public, max-age=30, stale-while-revalidate=60";
 
 pub struct Inner {
@@ -92,6 +108,7 @@ pub struct Inner {
     pub(crate) assets: HashMap<String, Arc<CachedPage>>,
     change_seq: tokio::sync::Mutex<i64>,
     pub(crate) search_limiter: DefaultKeyedRateLimiter<IpAddr>,
+    pub(crate) market_options: MarketOptions,
     rebuilding: AtomicBool,
     /// The market strip shown on every page, computed once per market change.
     ticker: std::sync::RwLock<Option<Arc<Vec<crate::market::Quote>>>>,
@@ -114,8 +131,9 @@ impl AppState {
         theme: Theme,
         site: SiteConfig,
         media_dir: PathBuf,
-        limits: Limits,
+        options: Options,
     ) -> Result<Self, StoreError> {
+        let limits = options.limits;
         let per_second = NonZeroU32::new(limits.search_per_second).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(limits.search_burst).unwrap_or(per_second);
         let search_limiter = RateLimiter::keyed(Quota::per_second(per_second).allow_burst(burst));
@@ -138,6 +156,7 @@ impl AppState {
             store,
             search,
             search_limiter,
+            market_options: options.market,
             rebuilding: AtomicBool::new(false),
             ticker: std::sync::RwLock::new(None),
             theme,

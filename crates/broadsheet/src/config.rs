@@ -24,6 +24,8 @@ pub struct Config {
     pub search: broadsheet_search::SearchSettings,
     #[serde(default)]
     pub limits: broadsheet_server::Limits,
+    #[serde(default)]
+    pub market: broadsheet_server::MarketOptions,
 }
 
 /// Site settings from configuration; unset ones come from the database, then defaults.
@@ -45,6 +47,7 @@ impl Default for Config {
             site: SiteOverrides::default(),
             search: Default::default(),
             limits: Default::default(),
+            market: Default::default(),
         }
     }
 }
@@ -72,7 +75,9 @@ pub struct Overrides {
     pub theme: Option<PathBuf>,
 }
 
-const ENV_KEYS: &[&str] = &["listen", "data", "theme", "site", "search", "limits"];
+const ENV_KEYS: &[&str] = &[
+    "listen", "data", "theme", "site", "search", "limits", "market",
+];
 
 pub fn load(file: Option<&Path>, overrides: Overrides) -> anyhow::Result<Config> {
     let mut figment = Figment::from(Serialized::defaults(Config::default()));

@@ -1,5 +1,6 @@
 //! The route table and its middleware stack. One file per resource.
 
+mod api_market;
 mod article;
 mod assets;
 mod extract;
@@ -54,6 +55,11 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/section/{slug}", get(listing::section))
         .route("/tag/{slug}", get(listing::tag))
         .route("/author/{slug}", get(listing::author))
+        .route(
+            "/api/market/quotes",
+            axum::routing::post(api_market::push)
+                .layer(axum::extract::DefaultBodyLimit::max(api_market::MAX_PUSH_BYTES)),
+        )
         .route("/markets", get(markets::markets))
         .route("/markets/{symbol}", get(markets::instrument))
         .route("/markets/{symbol}/data.csv", get(markets::csv))

@@ -264,3 +264,118 @@ async fn stories_embed_live_quotes_and_charts() {
         "{html}"
     );
 }
+
+async fn push(site: &Site, token: Option<&str>, body: Vec<u8>) -> crate::support::Reply {
+    let mut req =
+        http::Request::post("/api/market/quotes").header("content-type", "application/json");
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    site.request(req.body(axum::body::Body::from(body)).expect("request"))
+        .await
+}
+
+#[tokio::test]
+async fn a_vendor_pushes_quotes_with_a_token() {
+    let site = Site::demo().await;
+    let today = chrono::Utc::now().date_naive();
+    let body = serde_json::json!({"quotes": [
+        {"symbol": "BRENT", "date": today, "close": 75.25, "high": 76.0, "low": 74.1},
+        {"symbol": "gold", "date": today, "close": 2400.5},
+        {"symbol": "NOSUCH", "date": today, "close": 1.0},
+        {"symbol": "CAR40", "date": today, "close": -5.0},
+        {"symbol": "CAR40", "date": "2999-01-01", "close": 5.0},
+        {"symbol": "<b>", "date": today, "close": 5.0},
+    ]});
+    let r = push(
+        &site,
+        Some(crate::support::PUSH_TOKEN),
+        body.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v: serde_json::Value = serde_json::from_slice(&r.body).expect("json");
+    assert_eq!(v["accepted"], 2);
+    let errors: Vec<(u64, String)> = v["rejected"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|x| {
+            (
+                x["index"].as_u64().unwrap_or(99),
+                x["error"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            (2, "unknown symbol".to_owned()),
+            (
+                3,
+                "invalid close: -5 is negative; index values cannot be".to_owned()
+            ),
+            (4, "invalid date: 2999-01-01 is in the future".to_owned()),
+            (5, "not a symbol".to_owned()),
+        ]
+    );
+    let html = site.get("/").await.text();
+    assert!(
+        texts(&html, ".market-strip .q-value").contains(&"75.25".to_owned()),
+        "the strip shows the pushed price"
+    );
+    assert!(texts(&html, ".market-strip .q-value").contains(&"2,400.50".to_owned()));
+}
+
+#[tokio::test]
+async fn pushes_without_the_right_token_or_in_bad_shape_are_refused_as_problems() {
+    let site = Site::demo().await;
+    let ok_body = br#"{"quotes": []}"#.to_vec();
+    for (token, status) in [(None, 401), (Some("wrong"), 401), (Some(""), 401)] {
+        let r = push(&site, token, ok_body.clone()).await;
+        assert_eq!(r.status.as_u16(), status, "{token:?}");
+        assert_eq!(r.header("content-type"), "application/problem+json");
+        assert_eq!(r.header("www-authenticate"), "Bearer");
+        let v: serde_json::Value = serde_json::from_slice(&r.body).expect("problem json");
+        assert_eq!(v["status"], 401);
+    }
+    let token = Some(crate::support::PUSH_TOKEN);
+    let big = vec![b' '; 2 * 1024 * 1024];
+    assert_eq!(
+        push(&site, token, big).await.status,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    for bad in [
+        &b"{not json"[..],
+        br#"{"quotes": [{"symbol": "GOLD"}]}"#,
+        br#"{"quotes": [], "extra": 1}"#,
+        br#"{"quotes": [{"symbol": "GOLD", "date": "yesterday", "close": 1}]}"#,
+    ] {
+        let r = push(&site, token, bad.to_vec()).await;
+        assert_eq!(
+            r.status,
+            StatusCode::BAD_REQUEST,
+            "{}",
+            String::from_utf8_lossy(bad)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&r.body).expect("problem json");
+        assert!(
+            v["detail"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("the body is not a valid push")),
+            "{v}"
+        );
+    }
+    let none_good = push(
+        &site,
+        token,
+        br#"{"quotes": [{"symbol": "NOSUCH", "date": "2020-01-01", "close": 1}]}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(none_good.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // A site without a token configured accepts no pushes at all.
+    let closed = Site::build_with(None, true, broadsheet_server::Options::default()).await;
+    let r = push(&closed, Some(""), ok_body).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(String::from_utf8_lossy(&r.body).contains("not enabled"));
+}

@@ -7,11 +7,14 @@ use axum::Router;
 use axum::body::Body;
 use broadsheet_render::Theme;
 use broadsheet_search::{SearchIndex, SearchSettings, TantivyIndex};
-use broadsheet_server::{AppState, Limits, SiteConfig};
+use broadsheet_server::{AppState, Limits, MarketOptions, Options, SiteConfig};
 use broadsheet_store::{SqliteStore, Store};
 use http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
+
+/// The market push token every test site accepts.
+pub const PUSH_TOKEN: &str = "test-push-token-0123456789abcdef";
 
 pub struct Site {
     pub _dir: tempfile::TempDir,
@@ -61,6 +64,13 @@ impl Site {
     }
 
     pub async fn build(theme: Option<&Path>, demo: bool, limits: Limits) -> Self {
+        let market = MarketOptions {
+            push_token: Some(PUSH_TOKEN.into()),
+        };
+        Self::build_with(theme, demo, Options { limits, market }).await
+    }
+
+    pub async fn build_with(theme: Option<&Path>, demo: bool, options: Options) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let store: Arc<dyn Store> = Arc::new(
             SqliteStore::open(&dir.path().join("broadsheet.db"))
@@ -86,7 +96,7 @@ impl Site {
             Theme::load(theme).expect("theme"),
             site,
             media,
-            limits,
+            options,
         )
         .await
         .expect("state");

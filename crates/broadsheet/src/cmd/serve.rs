@@ -10,7 +10,7 @@ use broadsheet_render::Theme;
 use std::sync::Arc;
 
 use broadsheet_search::{OpenState, SearchIndex, TantivyIndex};
-use broadsheet_server::AppState;
+use broadsheet_server::{AppState, Options};
 
 use crate::cmd;
 use crate::config::Config;
@@ -56,7 +56,10 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
         theme,
         site,
         config.media_dir(),
-        config.limits,
+        Options {
+            limits: config.limits,
+            market: config.market.clone(),
+        },
     )
     .await?;
     match index_state {

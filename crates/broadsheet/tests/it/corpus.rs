@@ -9,7 +9,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use broadsheet_render::Theme;
 use broadsheet_search::{SearchIndex, SearchSettings, TantivyIndex};
-use broadsheet_server::{AppState, Limits, SiteConfig};
+use broadsheet_server::{AppState, Options, SiteConfig};
 use broadsheet_store::{SqliteStore, Store};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
@@ -173,7 +173,7 @@ async fn reuters_and_bbc_corpora_import_completely_and_serve() {
         Theme::load(None).expect("theme"),
         SiteConfig::default(),
         dir.path().join("media"),
-        Limits::default(),
+        Options::default(),
     )
     .await
     .expect("state");
