@@ -506,3 +506,119 @@ mod tests {
         assert_eq!(p.empty, 1);
     }
 }
+
+/// Rejected items or rows: (item number or line, reason).
+pub type Rejections = Vec<(usize, String)>;
+
+/// Where the quotes sit in a JSON document and what their fields are called.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JsonMapping {
+    /// JSON pointer to the array of quotes ("" for a top-level array, "/data/prices", …).
+    pub pointer: String,
+    pub date: String,
+    pub close: String,
+    pub open: Option<String>,
+    pub high: Option<String>,
+    pub low: Option<String>,
+    pub volume: Option<String>,
+}
+
+impl Default for JsonMapping {
+    fn default() -> Self {
+        Self {
+            pointer: String::new(),
+            date: "date".into(),
+            close: "close".into(),
+            open: None,
+            high: None,
+            low: None,
+            volume: None,
+        }
+    }
+}
+
+/// Bars from a JSON document (a vendor's API answer). Items are numbered from 1 in rejections.
+pub fn parse_json(bytes: &[u8], m: &JsonMapping) -> Result<(Vec<Bar>, Rejections), String> {
+    let doc: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
+    let items = doc
+        .pointer(&m.pointer)
+        .and_then(|v| v.as_array())
+        .ok_or_else(|| format!("no array at {:?}", m.pointer))?;
+    let mut bars = Vec::new();
+    let mut rejected = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let num = |field: &str| -> Result<Option<f64>, String> {
+            match item.get(field) {
+                None | Some(serde_json::Value::Null) => Ok(None),
+                Some(serde_json::Value::Number(n)) => Ok(n.as_f64()),
+                Some(serde_json::Value::String(s)) => {
+                    number(s, false).map_err(|e| format!("{field}: {e}"))
+                }
+                Some(_) => Err(format!("{field}: not a number")),
+            }
+        };
+        let opt =
+            |field: &Option<String>| field.as_deref().map(num).transpose().map(Option::flatten);
+        let parsed = (|| {
+            let date = item
+                .get(&m.date)
+                .and_then(|d| d.as_str())
+                .and_then(|d| parse_day(d.get(..10).unwrap_or(d)))
+                .ok_or_else(|| format!("{}: missing or not a date", m.date))?;
+            let close = num(&m.close)?.ok_or_else(|| format!("{}: missing", m.close))?;
+            Ok::<_, String>(Bar {
+                date,
+                open: opt(&m.open)?,
+                high: opt(&m.high)?,
+                low: opt(&m.low)?,
+                close,
+                volume: opt(&m.volume)?,
+            })
+        })();
+        match parsed {
+            Ok(bar) => bars.push(bar),
+            Err(e) => rejected.push((i + 1, e)),
+        }
+    }
+    Ok((bars, rejected))
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::*;
+
+    #[test]
+    fn vendor_json_in_its_own_shape() {
+        let m = JsonMapping {
+            pointer: "/data".into(),
+            date: "t".into(),
+            close: "px".into(),
+            high: Some("hi".into()),
+            ..Default::default()
+        };
+        let (bars, rejected) = parse_json(
+            br#"{"data": [{"t": "2026-11-27T16:00:00Z", "px": 73.6, "hi": "74.1"}, {"t": "2026-11-30", "px": "x"}, {"px": 1}]}"#,
+            &m,
+        )
+        .expect("parses");
+        assert_eq!(bars.len(), 1);
+        assert_eq!(
+            (bars[0].date.to_string(), bars[0].close, bars[0].high),
+            ("2026-11-27".to_owned(), 73.6, Some(74.1))
+        );
+        assert_eq!(
+            rejected,
+            [
+                (2, "px: \"x\" is not a number".to_owned()),
+                (3, "t: missing or not a date".to_owned())
+            ]
+        );
+        assert!(parse_json(b"<html>", &m).is_err());
+        assert_eq!(
+            parse_json(br#"{"data": 5}"#, &m).err(),
+            Some("no array at \"/data\"".to_owned())
+        );
+    }
+}

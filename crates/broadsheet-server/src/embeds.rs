@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use broadsheet_core::Symbol;
 use broadsheet_render::charts;
-use chrono::{Duration, Utc};
+use chrono::Duration;
 
 use crate::error::AppError;
 use crate::market::{format_number, quote};
@@ -87,7 +87,7 @@ async fn render(state: &AppState, tag: &Tag) -> Result<Option<String>, AppError>
         return Ok(None);
     };
     let latest = state.store.latest_bars(i.id, 2).await?;
-    let Some(q) = quote(&i, &latest, Utc::now().date_naive()) else {
+    let Some(q) = quote(&i, &latest, state.fresh_since()) else {
         return Ok(None);
     };
     let arrow = match q.direction {

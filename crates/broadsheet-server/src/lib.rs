@@ -9,6 +9,7 @@ mod cache;
 mod embeds;
 mod error;
 mod market;
+pub mod providers;
 mod respond;
 mod routes;
 mod search_sync;

@@ -5,9 +5,6 @@ use broadsheet_core::{Bar, Instrument};
 use chrono::NaiveDate;
 use serde::Serialize;
 
-/// Quotes older than this many days are marked as delayed, with their "as of" date.
-pub(crate) const STALE_AFTER_DAYS: i64 = 4;
-
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Quote {
     pub symbol: String,
@@ -49,8 +46,13 @@ pub(crate) fn format_number(v: f64, decimals: u8) -> String {
     }
 }
 
-/// The quote of `instrument` from its latest bars (oldest first); `None` without any bar.
-pub(crate) fn quote(instrument: &Instrument, bars: &[Bar], today: NaiveDate) -> Option<Quote> {
+/// The quote of `instrument` from its latest bars (oldest first); `None` without any bar. A
+/// last bar from before `fresh_since` is marked stale (shown with its date).
+pub(crate) fn quote(
+    instrument: &Instrument,
+    bars: &[Bar],
+    fresh_since: NaiveDate,
+) -> Option<Quote> {
     let last = bars.last()?;
     let prev = bars.len().checked_sub(2).and_then(|i| bars.get(i));
     let change = prev.map_or(0.0, |p| last.close - p.close);
@@ -88,7 +90,7 @@ pub(crate) fn quote(instrument: &Instrument, bars: &[Bar], today: NaiveDate) -> 
             _ => "unchanged".to_owned(),
         },
         as_of: last.date,
-        stale: (today - last.date).num_days() > STALE_AFTER_DAYS,
+        stale: last.date < fresh_since,
         url: format!("/markets/{}", instrument.symbol),
     })
 }
@@ -131,7 +133,7 @@ mod tests {
             position: 1,
             in_ticker: true,
         };
-        let today = NaiveDate::from_ymd_opt(2026, 11, 27).expect("today");
+        let today = NaiveDate::from_ymd_opt(2026, 11, 23).expect("fresh since");
         let q = quote(&i, &[bar(26, 8304.2), bar(27, 8412.6)], today).expect("quote");
         assert_eq!(
             (q.value.as_str(), q.change.as_str(), q.percent.as_str()),

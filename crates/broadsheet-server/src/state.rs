@@ -80,12 +80,26 @@ impl Default for Limits {
 const PAGE_MAX_AGE: Duration = Duration::from_secs(60);
 
 /// Market-data settings.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MarketOptions {
+    /// Quotes older than this many days are shown as delayed, with their date.
+    pub stale_after_days: i64,
     /// The bearer token a data vendor sends to `POST /api/market/quotes`; pushing is off
     /// without one.
     pub push_token: Option<String>,
+    /// Sources polled for prices.
+    pub providers: Vec<crate::providers::ProviderConfig>,
+}
+
+impl Default for MarketOptions {
+    fn default() -> Self {
+        Self {
+            stale_after_days: 4,
+            push_token: None,
+            providers: Vec::new(),
+        }
+    }
 }
 
 /// Everything `AppState` is configured with beyond its parts.
@@ -243,7 +257,7 @@ impl AppState {
         {
             return Ok(t.clone());
         }
-        let today = chrono::Utc::now().date_naive();
+        let fresh_since = self.fresh_since();
         let mut quotes = Vec::new();
         for i in self
             .store
@@ -253,11 +267,17 @@ impl AppState {
             .filter(|i| i.in_ticker)
         {
             let bars = self.store.latest_bars(i.id, 2).await?;
-            quotes.extend(crate::market::quote(&i, &bars, today));
+            quotes.extend(crate::market::quote(&i, &bars, fresh_since));
         }
         let quotes = Arc::new(quotes);
         *self.ticker.write().unwrap_or_else(|e| e.into_inner()) = Some(quotes.clone());
         Ok(quotes)
+    }
+
+    /// Quotes from before this day are shown as delayed.
+    pub(crate) fn fresh_since(&self) -> chrono::NaiveDate {
+        chrono::Utc::now().date_naive()
+            - chrono::Duration::days(self.market_options.stale_after_days.max(0))
     }
 
     pub fn cached_pages(&self) -> usize {

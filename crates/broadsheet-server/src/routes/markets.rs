@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use broadsheet_core::{Bar, Instrument, Symbol};
 use broadsheet_render::charts;
 use broadsheet_store::{KEY_ALL, KEY_MARKET};
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use http::request::Parts;
 use http::{HeaderMap, HeaderValue, header};
 use serde::Serialize;
@@ -52,11 +52,10 @@ pub(crate) async fn markets(
 ) -> Result<Response, AppError> {
     state
         .cached("/markets".into(), &headers, async {
-            let today = Utc::now().date_naive();
             let mut groups: BTreeMap<(i32, String), Vec<Row>> = BTreeMap::new();
             for i in state.store.instruments().await? {
                 let bars = state.store.latest_bars(i.id, 60).await?;
-                let Some(q) = quote(&i, &bars, today) else {
+                let Some(q) = quote(&i, &bars, state.fresh_since()) else {
                     continue;
                 };
                 let closes: Vec<f64> = bars.iter().map(|b| b.close).collect();
@@ -163,8 +162,7 @@ pub(crate) async fn instrument(
         .cached(key, &headers, async {
             let i = load(&state, &symbol).await?;
             let latest = state.store.latest_bars(i.id, 2).await?;
-            let today = Utc::now().date_naive();
-            let q = quote(&i, &latest, today).ok_or(AppError::NotFound)?;
+            let q = quote(&i, &latest, state.fresh_since()).ok_or(AppError::NotFound)?;
             let last_day = q.as_of;
             let from = RANGES[range].1.map(|days| last_day - Duration::days(days));
             let bars = state.store.bars(i.id, from, Some(last_day)).await?;

@@ -379,3 +379,152 @@ async fn pushes_without_the_right_token_or_in_bad_shape_are_refused_as_problems(
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert!(String::from_utf8_lossy(&r.body).contains("not enabled"));
 }
+
+/// A price source on loopback: CSV, JSON, garbage, an error status and one that never answers.
+async fn price_source() -> String {
+    use axum::routing::get;
+    let app = axum::Router::new()
+        .route(
+            "/csv/{name}",
+            get(
+                |axum::extract::Path(name): axum::extract::Path<String>| async move {
+                    let today = chrono::Utc::now().date_naive();
+                    match name.as_str() {
+                        "brent" => format!("date,price\n{today},77.77\n"),
+                        _ => "date,price\n".to_owned(),
+                    }
+                },
+            ),
+        )
+        .route(
+            "/json/{name}",
+            get(|| async {
+                let today = chrono::Utc::now().date_naive();
+                format!(r#"{{"data": [{{"d": "{today}", "last": 2500.25}}]}}"#)
+            }),
+        )
+        .route(
+            "/garbage/{name}",
+            get(|| async { "<html>maintenance</html>" }),
+        )
+        .route(
+            "/down/{name}",
+            get(|| async { (http::StatusCode::SERVICE_UNAVAILABLE, "down") }),
+        )
+        .route(
+            "/slow/{name}",
+            get(|| async {
+                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                "late"
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}")
+}
+
+fn provider(
+    name: &str,
+    url: String,
+    format: &str,
+    symbols: &[(&str, &str)],
+) -> broadsheet_server::providers::HttpProvider {
+    let toml = format!(
+        "name = \"{name}\"\nurl = \"{url}\"\nformat = \"{format}\"\ntimeout_secs = 1\n[symbols]\n{}\n[json]\npointer = \"/data\"\ndate = \"d\"\nclose = \"last\"\n",
+        symbols
+            .iter()
+            .map(|(a, b)| format!("{a} = \"{b}\""))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    let config: broadsheet_server::providers::ProviderConfig =
+        toml::from_str(&toml).expect("config");
+    broadsheet_server::providers::HttpProvider::new(config).expect("provider")
+}
+
+#[tokio::test]
+async fn providers_poll_a_local_source_and_survive_its_failures() {
+    use broadsheet_server::providers::poll_once;
+    let site = Site::demo().await;
+    let base = price_source().await;
+
+    let csv = provider(
+        "vendor-csv",
+        format!("{base}/csv/{{symbol}}"),
+        "csv",
+        &[("BRENT", "brent"), ("NOSUCH", "brent"), ("GOLD", "empty")],
+    );
+    let report = poll_once(&site.state, &csv).await;
+    assert_eq!(report.saved, 1);
+    assert_eq!(report.errors.len(), 2, "{:?}", report.errors);
+    assert!(
+        report
+            .errors
+            .iter()
+            .any(|e| e.starts_with("NOSUCH: unknown symbol"))
+    );
+    assert!(
+        report
+            .errors
+            .iter()
+            .any(|e| e.starts_with("GOLD: ") && e.contains("no usable quotes"))
+    );
+    let json = provider(
+        "vendor-json",
+        format!("{base}/json/{{symbol}}"),
+        "json",
+        &[("GOLD", "xau")],
+    );
+    assert_eq!(
+        poll_once(&site.state, &json).await,
+        broadsheet_server::providers::PollReport {
+            saved: 1,
+            errors: vec![]
+        }
+    );
+    let html = site.get("/").await.text();
+    let values = texts(&html, ".market-strip .q-value");
+    assert!(
+        values.contains(&"77.77".to_owned()) && values.contains(&"2,500.25".to_owned()),
+        "{values:?}"
+    );
+
+    for (path, expect) in [
+        ("garbage", "needs at least two columns"),
+        ("down", "503"),
+        ("slow", "timed out"),
+    ] {
+        let p = provider(
+            path,
+            format!("{base}/{path}/{{symbol}}"),
+            "csv",
+            &[("BRENT", "brent")],
+        );
+        let report = poll_once(&site.state, &p).await;
+        assert_eq!(report.saved, 0, "{path}");
+        assert_eq!(report.errors.len(), 1, "{path}: {:?}", report.errors);
+        assert!(
+            report.errors[0].contains(expect),
+            "{path}: {:?}",
+            report.errors
+        );
+    }
+    let after = texts(&site.get("/").await.text(), ".market-strip .q-value");
+    assert!(
+        after.contains(&"77.77".to_owned()),
+        "the last good value stays"
+    );
+    assert!(
+        broadsheet_server::providers::HttpProvider::new(
+            toml::from_str("name = \"x\"\nurl = \"file:///etc/passwd\"\n[symbols]\nA = \"a\"\n")
+                .expect("config")
+        )
+        .is_err(),
+        "only http(s) URLs with {{symbol}}"
+    );
+}

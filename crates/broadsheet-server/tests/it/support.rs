@@ -66,6 +66,7 @@ impl Site {
     pub async fn build(theme: Option<&Path>, demo: bool, limits: Limits) -> Self {
         let market = MarketOptions {
             push_token: Some(PUSH_TOKEN.into()),
+            ..Default::default()
         };
         Self::build_with(theme, demo, Options { limits, market }).await
     }

@@ -10,6 +10,7 @@ use broadsheet_render::Theme;
 use std::sync::Arc;
 
 use broadsheet_search::{OpenState, SearchIndex, TantivyIndex};
+use broadsheet_server::providers::{HttpProvider, QuoteProvider};
 use broadsheet_server::{AppState, Options};
 
 use crate::cmd;
@@ -75,6 +76,14 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     state.spawn_change_watcher(Duration::from_millis(500));
+    let providers = config
+        .market
+        .providers
+        .iter()
+        .map(|p| HttpProvider::new(p.clone()).map(|p| Arc::new(p) as Arc<dyn QuoteProvider>))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
+    broadsheet_server::providers::spawn(&state, providers);
     let addr = listener.local_addr().unwrap_or(config.listen);
     tracing::info!(data = %config.data.display(), "serving http://{addr}/");
 
