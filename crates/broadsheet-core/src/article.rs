@@ -168,6 +168,8 @@ pub struct Article {
     pub tags: Vec<TagRef>,
     pub hero: Option<HeroImage>,
     pub sources: Vec<String>,
+    /// Market instruments the story concerns; its page shows their latest values.
+    pub instruments: Vec<crate::Symbol>,
     pub status: ArticleStatus,
     pub importance: i32,
     pub published_at: Option<Timestamp>,
@@ -218,6 +220,7 @@ pub struct ArticleInput {
     pub tags: Vec<String>,
     pub hero: Option<HeroInput>,
     pub sources: Vec<String>,
+    pub instruments: Vec<crate::Symbol>,
     pub status: ArticleStatus,
     pub importance: i32,
     pub published_at: Option<Timestamp>,

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use broadsheet_core::{ArticleInput, ArticleStatus, HeroInput, NewMedia, NewSection, Slug};
+use broadsheet_core::{ArticleInput, ArticleStatus, HeroInput, NewMedia, NewSection, Slug, Symbol};
 use broadsheet_render::render_markdown;
 use broadsheet_store::{Store, StoreError};
 use chrono::{Duration, Utc};
@@ -101,6 +101,11 @@ pub async fn install(store: &dyn Store, media_dir: &Path) -> Result<Installed, I
                 credit: a.credit(),
             }),
             sources: a.sources.clone(),
+            instruments: a
+                .instruments
+                .iter()
+                .map(|s| Symbol::parse(s).map_err(|_| bad("instrument", s)))
+                .collect::<Result<_, _>>()?,
             status: ArticleStatus::Published,
             importance: a.importance,
             published_at: Some(now - Duration::hours(a.hours_ago) - Duration::minutes(i as i64)),

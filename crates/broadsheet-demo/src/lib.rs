@@ -53,6 +53,9 @@ pub struct DemoArticle {
     pub authors: Vec<String>,
     pub tags: Vec<String>,
     pub sources: Vec<String>,
+    /// Symbols of the demo instruments the story concerns.
+    #[serde(default)]
+    pub instruments: Vec<String>,
     pub importance: i32,
     pub hours_ago: i64,
     pub art: String,
@@ -145,6 +148,15 @@ mod tests {
                 "unknown art {}",
                 a.art
             );
+            let today = chrono::Utc::now().date_naive();
+            for s in &a.instruments {
+                assert!(
+                    market::instruments(today)
+                        .iter()
+                        .any(|i| i.instrument.symbol.as_str() == s),
+                    "instrument {s}"
+                );
+            }
         }
     }
 }

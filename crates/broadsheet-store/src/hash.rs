@@ -18,7 +18,8 @@ pub(crate) fn input_hash(a: &ArticleInput) -> String {
     field(&a.body_html);
     field(a.section.as_str());
     field(&a.section_name);
-    for list in [&a.authors, &a.tags, &a.sources] {
+    let instruments: Vec<String> = a.instruments.iter().map(ToString::to_string).collect();
+    for list in [&a.authors, &a.tags, &a.sources, &instruments] {
         field(&list.len().to_string());
         for item in list {
             field(item);

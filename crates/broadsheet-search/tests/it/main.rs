@@ -33,6 +33,7 @@ fn article(id: i64, headline: &str, body: &str, section: (i64, &str), days_ago: 
         tags: vec![],
         hero: None,
         sources: vec![],
+        instruments: vec![],
         status: ArticleStatus::Published,
         importance: 0,
         published_at: Some(now - Duration::days(days_ago)),

@@ -245,6 +245,7 @@ fn bbc_queries_find_what_readers_expect() {
                 tags: vec![],
                 hero: None,
                 sources: vec![s("source")],
+                instruments: vec![],
                 status: ArticleStatus::Published,
                 importance: 0,
                 published_at: Some(when),

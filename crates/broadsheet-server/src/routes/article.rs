@@ -28,6 +28,8 @@ struct ArticlePage {
     credit: bool,
     more: Vec<ArticleSummary>,
     related: Vec<broadsheet_search::Hit>,
+    /// Latest values of the instruments the story concerns.
+    markets: Vec<crate::market::Quote>,
 }
 
 pub(crate) async fn article(
@@ -53,6 +55,13 @@ async fn render(
         .await?
         .ok_or(AppError::NotFound)?;
     article.body_html = crate::embeds::expand(state, &article.body_html).await?;
+    let mut markets = Vec::new();
+    for symbol in &article.instruments {
+        if let Some(i) = state.store.instrument_by_symbol(symbol).await? {
+            let bars = state.store.latest_bars(i.id, 2).await?;
+            markets.extend(crate::market::quote(&i, &bars, state.fresh_since()));
+        }
+    }
     let sections = state.store.sections().await?;
     let section_id = article.section.id;
     let more: Vec<ArticleSummary> = state
@@ -110,6 +119,7 @@ async fn render(
         credit,
         more,
         related,
+        markets,
     };
     let html = views::render(state, "article.html", chrome, page)?;
     Ok(Rendered {

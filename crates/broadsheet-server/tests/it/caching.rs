@@ -30,6 +30,7 @@ fn as_input(a: &Article) -> ArticleInput {
             credit: h.credit.clone(),
         }),
         sources: a.sources.clone(),
+        instruments: a.instruments.clone(),
         status: a.status,
         importance: a.importance,
         published_at: a.published_at,

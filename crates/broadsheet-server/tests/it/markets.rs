@@ -528,3 +528,25 @@ async fn providers_poll_a_local_source_and_survive_its_failures() {
         "only http(s) URLs with {{symbol}}"
     );
 }
+
+#[tokio::test]
+async fn a_story_lists_the_instruments_it_concerns_with_their_values() {
+    let site = Site::demo().await;
+    let html = site
+        .get("/article/bank-of-valdoria-holds-rates-at-4-25-but-signals-cut-in-the-new-year")
+        .await
+        .text();
+    assert_eq!(
+        texts(&html, ".story-markets .q-name"),
+        ["Valdoria 10-year yield", "Euro / crown", "Carrow 40"]
+    );
+    assert_eq!(texts(&html, ".story-markets .q-value")[2], "8,412.6");
+    let plain = site
+        .get("/article/copper-hits-18-month-high-on-supply-worries")
+        .await
+        .text();
+    assert!(
+        texts(&plain, ".story-markets").is_empty(),
+        "no box without instruments"
+    );
+}

@@ -35,6 +35,7 @@ pub fn article(id: &str, section: &str, headline: &str, body: &str) -> ArticleIn
         tags: vec![],
         hero: None,
         sources: vec![],
+        instruments: vec![],
         status: ArticleStatus::Published,
         importance: 0,
         published_at: Some(chrono::Utc::now() - chrono::Duration::minutes(1)),

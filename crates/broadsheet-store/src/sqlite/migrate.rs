@@ -18,6 +18,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "market",
         include_str!("../../migrations/sqlite/0002_market.sql"),
     ),
+    (
+        3,
+        "article_instruments",
+        include_str!("../../migrations/sqlite/0003_article_instruments.sql"),
+    ),
 ];
 
 pub(super) async fn run(pool: &SqlitePool, path: &Path) -> Result<()> {

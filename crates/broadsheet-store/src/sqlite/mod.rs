@@ -98,11 +98,35 @@ impl SqliteStore {
         let ids: Vec<i64> = articles.iter().map(|a| a.id).collect();
         let mut authors = self.authors_of(&ids).await?;
         let mut tags = self.tags_of(&ids).await?;
+        let mut instruments = self.instruments_of(&ids).await?;
         for a in &mut articles {
             a.authors = authors.remove(&a.id).unwrap_or_default();
             a.tags = tags.remove(&a.id).unwrap_or_default();
+            a.instruments = instruments.remove(&a.id).unwrap_or_default();
         }
         Ok(articles)
+    }
+
+    async fn instruments_of(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<Symbol>>> {
+        let mut out: HashMap<i64, Vec<Symbol>> = HashMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "SELECT article_id, symbol FROM article_instruments WHERE article_id IN (",
+        );
+        let mut list = q.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        q.push(") ORDER BY article_id, position");
+        for r in q.build().fetch_all(&self.read).await? {
+            let symbol: String = r.try_get("symbol")?;
+            out.entry(r.try_get("article_id")?)
+                .or_default()
+                .push(Symbol::parse(&symbol)?);
+        }
+        Ok(out)
     }
 
     async fn tags_of(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<TagRef>>> {
@@ -525,6 +549,20 @@ async fn save_one(
         )
         .bind(id)
         .bind(author_id)
+        .bind(position as i64)
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query("DELETE FROM article_instruments WHERE article_id = ?")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    for (position, symbol) in input.instruments.iter().enumerate() {
+        sqlx::query(
+            "INSERT OR IGNORE INTO article_instruments (article_id, symbol, position) VALUES (?, ?, ?)",
+        )
+        .bind(id)
+        .bind(symbol.as_str())
         .bind(position as i64)
         .execute(&mut *tx)
         .await?;

@@ -108,6 +108,7 @@ pub(super) fn article_from_row(row: &SqliteRow) -> Result<Article> {
         tags: Vec::new(),
         hero: hero(row)?,
         sources: serde_json::from_str(&sources).unwrap_or_default(),
+        instruments: Vec::new(),
         status: status.parse()?,
         importance: row.try_get("importance")?,
         published_at: row.try_get::<Option<i64>, _>("published_at")?.map(ts),

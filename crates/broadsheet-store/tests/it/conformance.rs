@@ -51,6 +51,7 @@ pub fn input(id: &str, headline: &str, hours_ago: i64) -> ArticleInput {
         tags: vec!["Rates".into()],
         hero: None,
         sources: vec!["MPA".into()],
+        instruments: vec![],
         status: ArticleStatus::Published,
         importance: 0,
         published_at: Some(Utc::now() - Duration::hours(hours_ago)),
@@ -76,6 +77,10 @@ pub async fn saves_and_reads_back_every_field(store: &dyn Store) {
     a.authors = vec!["Rafael Quintero".into(), "Mei Tanabe".into()];
     a.tags = vec!["Copper".into(), "Mining".into()];
     a.sources = vec!["KCNA".into(), "AP".into()];
+    a.instruments = vec![
+        broadsheet_core::Symbol::parse("BRENT").expect("s"),
+        broadsheet_core::Symbol::parse("GOLD").expect("s"),
+    ];
     a.importance = 7;
     a.hero = Some(HeroInput {
         media_id: media.id,
@@ -112,6 +117,13 @@ pub async fn saves_and_reads_back_every_field(store: &dyn Store) {
         ["Copper", "Mining"]
     );
     assert_eq!(got.sources, ["KCNA", "AP"]);
+    assert_eq!(
+        got.instruments
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>(),
+        ["BRENT", "GOLD"]
+    );
     assert_eq!(got.importance, 7);
     assert_eq!(got.status, ArticleStatus::Published);
     assert_eq!(

@@ -261,6 +261,7 @@ fn to_input(r: ImportRecord, format: BodyFormat) -> ArticleInput {
         tags: Vec::new(),
         hero: None,
         sources: r.source.into_iter().collect(),
+        instruments: vec![],
         status: ArticleStatus::Published,
         importance: 0,
         // Undated lines are published at their first import and keep that time afterwards.
