@@ -122,33 +122,43 @@ impl SqliteStore {
         .map(|r| bar_from_row(r).map(|b| (b.date, b)))
         .collect::<Result<_>>()?;
         let now = Utc::now().timestamp();
+        let mut changed: Vec<&Bar> = Vec::with_capacity(bars.len());
         for bar in bars {
             match existing.get(&bar.date) {
-                Some(old) if old == bar => {
-                    counts.unchanged += 1;
-                    continue;
+                Some(old) if old == bar => counts.unchanged += 1,
+                Some(_) => {
+                    counts.updated += 1;
+                    changed.push(bar);
                 }
-                Some(_) => counts.updated += 1,
-                None => counts.inserted += 1,
+                None => {
+                    counts.inserted += 1;
+                    changed.push(bar);
+                }
             }
-            sqlx::query(
-                "INSERT INTO bars (instrument_id, day, open, high, low, close, volume, source, updated_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                 ON CONFLICT (instrument_id, day) DO UPDATE SET open = excluded.open,
-                   high = excluded.high, low = excluded.low, close = excluded.close,
-                   volume = excluded.volume, source = excluded.source, updated_at = excluded.updated_at",
-            )
-            .bind(instrument_id)
-            .bind(bar.date.to_string())
-            .bind(bar.open)
-            .bind(bar.high)
-            .bind(bar.low)
-            .bind(bar.close)
-            .bind(bar.volume)
-            .bind(source)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        }
+        // Multi-row upserts: one statement per 500 bars (9 parameters each, well under
+        // SQLite's limit) instead of one per bar.
+        for chunk in changed.chunks(500) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO bars (instrument_id, day, open, high, low, close, volume, source, updated_at) ",
+            );
+            q.push_values(chunk, |mut row, bar| {
+                row.push_bind(instrument_id)
+                    .push_bind(bar.date.to_string())
+                    .push_bind(bar.open)
+                    .push_bind(bar.high)
+                    .push_bind(bar.low)
+                    .push_bind(bar.close)
+                    .push_bind(bar.volume)
+                    .push_bind(source.to_owned())
+                    .push_bind(now);
+            });
+            q.push(
+                " ON CONFLICT (instrument_id, day) DO UPDATE SET open = excluded.open,
+                  high = excluded.high, low = excluded.low, close = excluded.close,
+                  volume = excluded.volume, source = excluded.source, updated_at = excluded.updated_at",
+            );
+            q.build().execute(&mut *tx).await?;
         }
         if counts.inserted + counts.updated > 0 {
             record_changes(&mut tx, &BTreeSet::from([KEY_MARKET.to_owned()])).await?;
