@@ -42,6 +42,9 @@ echo "== 3. the strip on a cached page"
 "$bin" demo --data "$work/with" >/dev/null
 "$bin" demo --data "$work/without" >/dev/null
 python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('UPDATE instruments SET in_ticker = 0'); c.commit()" "$work/without/broadsheet.db"
+# Both with a built search index, so the pages differ by the strip alone.
+"$bin" search reindex --data "$work/with" >/dev/null 2>&1
+"$bin" search reindex --data "$work/without" >/dev/null 2>&1
 "$bin" serve --data "$work/with" --listen 127.0.0.1:18191 2>/dev/null &
 "$bin" serve --data "$work/without" --listen 127.0.0.1:18192 2>/dev/null &
 for p in 18191 18192; do for _ in $(seq 100); do curl -fs "http://127.0.0.1:$p/healthz" >/dev/null && break; sleep 0.1; done; done
