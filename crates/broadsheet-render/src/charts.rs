@@ -138,6 +138,30 @@ mod tests {
     }
 
     #[test]
+    fn chart_svg_matches_its_snapshot() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date");
+        let points: Vec<(NaiveDate, f64)> = [
+            "2020-04-15",
+            "2020-04-16",
+            "2020-04-17",
+            "2020-04-20",
+            "2020-04-21",
+        ]
+        .iter()
+        .zip([19.87, 19.87, 18.27, -36.98, 8.91])
+        .map(|(day, v)| (d(day), v))
+        .collect();
+        let svg = line_chart(
+            &points,
+            "WTI (WTI), daily close, 1M",
+            "From 19.87 on 2020-04-15 to 8.91 on 2020-04-21.",
+            2,
+        );
+        insta::assert_snapshot!("wti_chart", svg.replace("><", ">\n<"));
+        insta::assert_snapshot!("sparkline", sparkline(&[3.0, 1.0, 2.0, 5.0], 120, 28));
+    }
+
+    #[test]
     fn chart_is_accessible_and_escapes_its_text() {
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date");
         let svg = line_chart(

@@ -125,6 +125,9 @@ struct InstrumentPage {
     day_range: Option<String>,
     year_range: Option<String>,
     recent: Vec<RecentBar>,
+    /// The charted closes as a table (sampled to at most 60 rows), for screen readers and
+    /// anyone who prefers numbers.
+    chart_data: Vec<(String, String)>,
 }
 
 fn parse_range(query: Option<&str>) -> Result<usize, AppError> {
@@ -208,7 +211,21 @@ pub(crate) async fn instrument(
                 (lo <= hi).then(|| format!("{} – {}", format_number(lo, d), format_number(hi, d)))
             };
             let opt = |v: Option<f64>| v.map_or_else(|| "–".to_owned(), |v| format_number(v, d));
+            let step = points.len().div_ceil(60).max(1);
+            let mut chart_data: Vec<(String, String)> = points
+                .iter()
+                .step_by(step)
+                .map(|(day, v)| (day.to_string(), format_number(*v, d)))
+                .collect();
+            if let Some((day, v)) = points.last()
+                && chart_data
+                    .last()
+                    .is_none_or(|(last, _)| *last != day.to_string())
+            {
+                chart_data.push((day.to_string(), format_number(*v, d)));
+            }
             let page = InstrumentPage {
+                chart_data,
                 group: i.group.clone(),
                 ranges: RANGES
                     .iter()

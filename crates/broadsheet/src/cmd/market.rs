@@ -149,6 +149,16 @@ pub async fn run(config: Config, command: MarketCommand) -> anyhow::Result<ExitC
     let mut rejected: Vec<(usize, String)> = parsed.rejected.clone();
     let (mut inserted, mut updated, mut unchanged, mut instruments) = (0, 0, 0, 0);
 
+    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+        let bar = indicatif::ProgressBar::new(parsed.bars() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} points, {per_sec} ETA {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
     for (key, rows) in &parsed.series {
         let sym = match (&symbol, key.is_empty()) {
             (Some(s), true) => Symbol::parse(s)?,
@@ -205,6 +215,18 @@ pub async fn run(config: Config, command: MarketCommand) -> anyhow::Result<ExitC
         inserted += counts.inserted;
         updated += counts.updated;
         unchanged += counts.unchanged;
+        match &progress {
+            Some(p) => p.inc(rows.len() as u64),
+            None if parsed.series.len() > 1 => eprintln!(
+                "market import: {} ({} points)",
+                instrument.symbol,
+                rows.len()
+            ),
+            None => {}
+        }
+    }
+    if let Some(p) = progress {
+        p.finish_and_clear();
     }
     rejected.sort();
     for (line, reason) in &rejected {
