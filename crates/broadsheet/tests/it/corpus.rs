@@ -3,7 +3,7 @@
 //! Skipped, with a message, where the data is absent (a fresh machine); CI has it.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -15,26 +15,6 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 use crate::support::{run, stderr, stdout};
-
-fn shared_data() -> Option<PathBuf> {
-    let dir = std::env::var_os("BROADSHEET_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    if dir.is_dir() {
-        Some(dir)
-    } else if std::env::var_os("BROADSHEET_REQUIRE_CORPUS").is_some() {
-        panic!(
-            "BROADSHEET_REQUIRE_CORPUS is set but {} does not exist",
-            dir.display()
-        );
-    } else {
-        eprintln!(
-            "SKIPPED corpus test: {} not found (set BROADSHEET_SHARED_DATA)",
-            dir.display()
-        );
-        None
-    }
-}
 
 /// What the import should accept, decided without Broadsheet's own parser.
 struct Expected {
@@ -98,7 +78,9 @@ async fn get(app: &axum::Router, uri: &str) -> (u16, String) {
 
 #[tokio::test]
 async fn reuters_and_bbc_corpora_import_completely_and_serve() {
-    let Some(data) = shared_data() else { return };
+    let Some(data) = crate::support::shared_data("corpus test") else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("tempdir");
     let corpora = [
         ("reuters", data.join("news-reuters21578/reuters21578.jsonl")),

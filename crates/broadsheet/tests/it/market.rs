@@ -1,7 +1,7 @@
 //! `broadsheet market import`: every CSV in ../shared/data/market loads in its own layout, with
 //! counts and spot values checked by hand against the files; bad rows are reported by line.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use broadsheet_core::Symbol;
 use broadsheet_store::{SqliteStore, Store};
@@ -10,21 +10,7 @@ use chrono::NaiveDate;
 use crate::support::{run, stderr, stdout};
 
 fn market_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("BROADSHEET_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
-        .join("market");
-    if dir.is_dir() {
-        Some(dir)
-    } else if std::env::var_os("BROADSHEET_REQUIRE_CORPUS").is_some() {
-        panic!(
-            "BROADSHEET_REQUIRE_CORPUS is set but {} does not exist",
-            dir.display()
-        );
-    } else {
-        eprintln!("SKIPPED market corpus test: {} not found", dir.display());
-        None
-    }
+    crate::support::shared_data("market corpus test").map(|d| d.join("market"))
 }
 
 async fn close(store: &SqliteStore, symbol: &str, day: &str) -> Option<f64> {
