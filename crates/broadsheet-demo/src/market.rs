@@ -19,6 +19,8 @@ struct Spec {
     last: f64,
     volatility: f64,
     drift: f64,
+    /// The last day's change in percent, as the demo stories report it.
+    last_change: Option<f64>,
 }
 
 const SPECS: &[Spec] = &[
@@ -31,6 +33,7 @@ const SPECS: &[Spec] = &[
         last: 8412.6,
         volatility: 0.009,
         drift: 0.0003,
+        last_change: Some(1.3),
     },
     Spec {
         symbol: "EURVDC",
@@ -41,6 +44,7 @@ const SPECS: &[Spec] = &[
         last: 11.32,
         volatility: 0.003,
         drift: 0.00005,
+        last_change: Some(0.4),
     },
     Spec {
         symbol: "BRENT",
@@ -51,6 +55,7 @@ const SPECS: &[Spec] = &[
         last: 73.6,
         volatility: 0.018,
         drift: 0.0,
+        last_change: Some(-1.9),
     },
     Spec {
         symbol: "GOLD",
@@ -61,6 +66,7 @@ const SPECS: &[Spec] = &[
         last: 2391.4,
         volatility: 0.008,
         drift: 0.0004,
+        last_change: None,
     },
     Spec {
         symbol: "VDC10Y",
@@ -71,6 +77,7 @@ const SPECS: &[Spec] = &[
         last: 3.94,
         volatility: 0.012,
         drift: 0.0002,
+        last_change: Some(-2.2),
     },
 ];
 
@@ -104,12 +111,18 @@ pub fn instruments(today: NaiveDate) -> Vec<DemoInstrument> {
                 (v * scale).round() / scale
             };
             let mut level = 0.0f64;
+            let mut first = true;
             let mut bars: Vec<Bar> = days
                 .iter()
                 .rev()
                 .map(|date| {
                     let close = spec.last * level.exp();
-                    level -= spec.drift + spec.volatility * noise(&mut state);
+                    let step = match (first, spec.last_change) {
+                        (true, Some(pct)) => (1.0 + pct / 100.0).ln(),
+                        _ => spec.drift + spec.volatility * noise(&mut state),
+                    };
+                    first = false;
+                    level -= step;
                     let spread = close * spec.volatility * 0.6;
                     let open = close - spread * noise(&mut state);
                     let high = close.max(open) + spread * noise(&mut state).abs();
