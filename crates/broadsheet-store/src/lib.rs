@@ -165,6 +165,9 @@ pub trait Store: Send + Sync + 'static {
     async fn save_bars(&self, instrument_id: i64, bars: &[Bar], source: &str) -> Result<BarCounts>;
     /// The `limit` most recent bars of an instrument, oldest first.
     async fn latest_bars(&self, instrument_id: i64, limit: u32) -> Result<Vec<Bar>>;
+    /// Where the most recent bar came from and when it was written (Unix seconds): the
+    /// "as of" of an intraday price pushed or polled during the day.
+    async fn latest_bar_origin(&self, instrument_id: i64) -> Result<Option<(String, i64)>>;
     /// Bars of an instrument between two days (inclusive), oldest first.
     async fn bars(
         &self,

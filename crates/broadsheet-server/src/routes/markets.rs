@@ -128,6 +128,8 @@ struct InstrumentPage {
     /// The charted closes as a table (sampled to at most 60 rows), for screen readers and
     /// anyone who prefers numbers.
     chart_data: Vec<(String, String)>,
+    /// "updated 30 November 2026, 14:05 UTC from push": when and whence the latest value came.
+    updated: Option<String>,
 }
 
 fn parse_range(query: Option<&str>) -> Result<usize, AppError> {
@@ -224,7 +226,19 @@ pub(crate) async fn instrument(
             {
                 chart_data.push((day.to_string(), format_number(*v, d)));
             }
+            let updated = state
+                .store
+                .latest_bar_origin(i.id)
+                .await?
+                .and_then(|(source, at)| {
+                    let at = chrono::DateTime::from_timestamp(at, 0)?;
+                    Some(format!(
+                        "updated {} from {source}",
+                        at.format("%-d %B %Y, %H:%M UTC")
+                    ))
+                });
             let page = InstrumentPage {
+                updated,
                 chart_data,
                 group: i.group.clone(),
                 ranges: RANGES

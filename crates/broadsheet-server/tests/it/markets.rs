@@ -333,6 +333,9 @@ async fn a_vendor_pushes_quotes_with_a_token() {
         texts(&html, ".market-strip .q-value").contains(&"75.25".to_owned()),
         "the strip shows the pushed price"
     );
+    let page = site.get("/markets/BRENT").await.text();
+    let meta = texts(&page, ".instrument-quote .meta")[0].clone();
+    assert!(meta.contains("from push") && meta.contains("UTC"), "{meta}");
     assert!(texts(&html, ".market-strip .q-value").contains(&"2,400.50".to_owned()));
 }
 

@@ -919,6 +919,15 @@ impl Store for SqliteStore {
         self.instrument_by_symbol_impl(symbol).await
     }
 
+    async fn latest_bar_origin(&self, instrument_id: i64) -> Result<Option<(String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT source, updated_at FROM bars WHERE instrument_id = ? ORDER BY day DESC LIMIT 1",
+        )
+        .bind(instrument_id)
+        .fetch_optional(&self.read)
+        .await?)
+    }
+
     async fn latest_bars(&self, instrument_id: i64, limit: u32) -> Result<Vec<Bar>> {
         self.latest_bars_impl(instrument_id, limit).await
     }

@@ -828,4 +828,23 @@ pub async fn market_bars_are_upserted_by_day_and_read_by_range(store: &dyn Store
             .expect("bars")
             .is_empty()
     );
+    let latest: Vec<f64> = store
+        .latest_bars(brent.id, 2)
+        .await
+        .expect("latest")
+        .iter()
+        .map(|b| b.close)
+        .collect();
+    assert_eq!(latest, [19.0, 20.37], "the two most recent, oldest first");
+    let (source, written) = store
+        .latest_bar_origin(brent.id)
+        .await
+        .expect("origin")
+        .expect("some");
+    assert_eq!(source, "test");
+    assert!((Utc::now().timestamp() - written).abs() < 3600);
+    assert_eq!(
+        store.latest_bar_origin(gold.id).await.expect("origin"),
+        None
+    );
 }
