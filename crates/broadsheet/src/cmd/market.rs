@@ -70,6 +70,18 @@ pub struct ImportArgs {
     /// Treat 0 as "no value" (placeholders for months not yet published).
     #[arg(long)]
     pub skip_zero: bool,
+    /// Show the instrument(s) in the market strip on every page.
+    #[arg(long, conflicts_with = "no_ticker")]
+    pub ticker: bool,
+    /// Take the instrument(s) out of the market strip.
+    #[arg(long)]
+    pub no_ticker: bool,
+    /// Order in the strip and on the markets page (lower first).
+    #[arg(long)]
+    pub position: Option<i32>,
+    /// Group on the markets page (default: by kind, e.g. "Commodities").
+    #[arg(long)]
+    pub group: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -180,13 +192,23 @@ pub async fn run(config: Config, command: MarketCommand) -> anyhow::Result<ExitC
                 kind,
                 unit: args.unit.clone().or(inst.unit.clone()).unwrap_or_default(),
                 decimals: args.decimals.or(inst.decimals).unwrap_or(2),
-                group: inst
+                group: args
                     .group
                     .clone()
+                    .or(inst.group.clone())
                     .or(existing.as_ref().map(|e| e.group.clone()))
                     .unwrap_or_else(|| kind.default_group().to_owned()),
-                position: existing.as_ref().map_or(0, |e| e.position),
-                in_ticker: existing.as_ref().is_some_and(|e| e.in_ticker),
+                position: args
+                    .position
+                    .or(existing.as_ref().map(|e| e.position))
+                    .unwrap_or(0),
+                in_ticker: if args.ticker {
+                    true
+                } else if args.no_ticker {
+                    false
+                } else {
+                    existing.as_ref().is_some_and(|e| e.in_ticker)
+                },
             })
             .await?;
         instruments += 1;

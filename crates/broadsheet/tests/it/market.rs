@@ -285,6 +285,44 @@ async fn every_shared_market_csv_imports_in_its_own_layout() {
         "newest-first file stored oldest first"
     );
 
+    let brent = store
+        .instrument_by_symbol(&Symbol::parse("BRENT").expect("s"))
+        .await
+        .expect("read")
+        .expect("brent");
+    assert!(
+        !brent.in_ticker,
+        "imports stay out of the strip unless asked"
+    );
+    let path = market.join("commodities/oil_brent_daily.csv");
+    let out = run(
+        &[
+            "market",
+            "import",
+            path.to_str().expect("path"),
+            "--kind",
+            "commodity",
+            "--symbol",
+            "BRENT",
+            "--ticker",
+            "--position",
+            "3",
+            "--group",
+            "Energy",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let brent = store
+        .instrument_by_symbol(&Symbol::parse("BRENT").expect("s"))
+        .await
+        .expect("read")
+        .expect("brent");
+    assert_eq!(
+        (brent.in_ticker, brent.position, brent.group.as_str()),
+        (true, 3, "Energy")
+    );
+
     // Importing again changes nothing.
     let path = market.join("commodities/oil_brent_daily.csv");
     let again = run(
