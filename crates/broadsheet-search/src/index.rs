@@ -35,7 +35,9 @@ use crate::{
 
 /// Bumped whenever the schema or analyzers change: an index of another version is rebuilt.
 const SCHEMA_VERSION: u32 = 2;
-const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+/// Indexing memory budget: enough for two indexing threads (tantivy wants 15 MB each) while
+/// keeping a server that rebuilds its index at start well inside its memory target.
+const WRITER_MEMORY: usize = 20 * 1024 * 1024;
 const SNIPPET_CHARS: usize = 220;
 
 /// Field weights: a match in the headline counts most.
@@ -222,7 +224,7 @@ impl TantivyIndex {
                 (index, OpenState::NeedsRebuild(reason))
             }
         };
-        let this = Self::from_index(index, settings, None).map_err(|e| match e {
+        let this = Self::from_index(index, settings, Some(1)).map_err(|e| match e {
             SearchError::Index(tantivy::TantivyError::LockFailure(..)) => SearchError::Open {
                 path: dir.display().to_string(),
                 reason: "another Broadsheet process is using it (stop the server first)".into(),
@@ -962,16 +964,22 @@ impl SearchIndex for TantivyIndex {
         Ok(out)
     }
 
-    fn apply(&self, upserts: &[Article], removals: &[i64], seq: i64) -> Result<()> {
-        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        for id in removals {
-            writer.delete_term(self.id_term(*id));
-        }
+    fn stage(&self, upserts: &[Article]) -> Result<()> {
+        let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         for a in upserts {
             writer.delete_term(self.id_term(a.id));
             if a.status == ArticleStatus::Published && a.published_at.is_some() {
                 writer.add_document(self.document(a))?;
             }
+        }
+        Ok(())
+    }
+
+    fn apply(&self, upserts: &[Article], removals: &[i64], seq: i64) -> Result<()> {
+        self.stage(upserts)?;
+        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        for id in removals {
+            writer.delete_term(self.id_term(*id));
         }
         let mut commit = writer.prepare_commit()?;
         commit.set_payload(

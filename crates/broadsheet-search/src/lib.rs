@@ -105,6 +105,9 @@ pub trait SearchIndex: Send + Sync + 'static {
     /// removed instead) and removes `removals`, then commits, recording that the change log
     /// has been applied up to `seq`.
     fn apply(&self, upserts: &[Article], removals: &[i64], seq: i64) -> Result<()>;
+    /// Adds `upserts` like `apply` but without committing: a rebuild stages many batches and
+    /// commits now and then, which keeps segments (and the memory merging them takes) few.
+    fn stage(&self, upserts: &[Article]) -> Result<()>;
     /// Empties the index (before a rebuild).
     fn clear(&self) -> Result<()>;
     /// The change log position the index reflects; `None` for a new index that needs building.

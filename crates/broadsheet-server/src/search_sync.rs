@@ -17,6 +17,9 @@ pub enum SyncError {
 }
 
 const BATCH: u32 = 1000;
+/// A rebuild commits (becomes searchable) every this many articles: often enough that a large
+/// archive fills in visibly, rarely enough that segments and merges stay few.
+const COMMIT_EVERY: usize = 25_000;
 
 async fn apply(
     index: &Arc<dyn SearchIndex>,
@@ -47,17 +50,26 @@ pub async fn rebuild(
         .map_err(|e| SyncError::Worker(e.to_string()))??;
     let mut after = 0;
     let mut done = 0;
+    let mut staged = 0;
     loop {
         let batch = store.articles_after(after, BATCH).await?;
         let Some(last) = batch.last() else { break };
         after = last.id;
         done += batch.len();
-        apply(index, batch, Vec::new(), head).await?;
+        staged += batch.len();
+        if staged >= COMMIT_EVERY {
+            apply(index, batch, Vec::new(), head).await?;
+            staged = 0;
+        } else {
+            let staging = index.clone();
+            tokio::task::spawn_blocking(move || staging.stage(&batch))
+                .await
+                .map_err(|e| SyncError::Worker(e.to_string()))??;
+        }
         progress(done, total);
     }
-    if done == 0 {
-        apply(index, Vec::new(), Vec::new(), head).await?;
-    }
+    // The final commit makes the rest searchable and records the log position.
+    apply(index, Vec::new(), Vec::new(), head).await?;
     Ok(done)
 }
 
