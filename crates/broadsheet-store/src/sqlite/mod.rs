@@ -130,57 +130,37 @@ impl SqliteStore {
     }
 
     async fn tags_of(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<TagRef>>> {
-        let refs = self
-            .refs_of(
-                "SELECT at.article_id, t.id, t.slug, t.name FROM article_tags at
-                 JOIN tags t ON t.id = at.tag_id WHERE at.article_id IN (",
-                ") ORDER BY at.article_id, t.name",
-                ids,
-            )
-            .await?;
-        Ok(refs
-            .into_iter()
-            .map(|(article, list)| {
-                (
-                    article,
-                    list.into_iter()
-                        .map(|(id, slug, name)| TagRef { id, slug, name })
-                        .collect(),
-                )
-            })
-            .collect())
+        self.refs_of(
+            "SELECT at.article_id, t.id, t.slug, t.name FROM article_tags at
+             JOIN tags t ON t.id = at.tag_id WHERE at.article_id IN (",
+            ") ORDER BY at.article_id, t.name",
+            ids,
+            |id, slug, name| TagRef { id, slug, name },
+        )
+        .await
     }
 
     async fn authors_of(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<AuthorRef>>> {
-        let refs = self
-            .refs_of(
-                "SELECT aa.article_id, au.id, au.slug, au.name FROM article_authors aa
-                 JOIN authors au ON au.id = aa.author_id WHERE aa.article_id IN (",
-                ") ORDER BY aa.article_id, aa.position",
-                ids,
-            )
-            .await?;
-        Ok(refs
-            .into_iter()
-            .map(|(article, list)| {
-                (
-                    article,
-                    list.into_iter()
-                        .map(|(id, slug, name)| AuthorRef { id, slug, name })
-                        .collect(),
-                )
-            })
-            .collect())
+        self.refs_of(
+            "SELECT aa.article_id, au.id, au.slug, au.name FROM article_authors aa
+             JOIN authors au ON au.id = aa.author_id WHERE aa.article_id IN (",
+            ") ORDER BY aa.article_id, aa.position",
+            ids,
+            |id, slug, name| AuthorRef { id, slug, name },
+        )
+        .await
     }
 
-    /// `(id, slug, name)` rows of a join table for a batch of articles, grouped by article.
-    async fn refs_of(
+    /// `(id, slug, name)` rows of a join table for a batch of articles, grouped by article and
+    /// made into `T` by `make`.
+    async fn refs_of<T>(
         &self,
         select: &'static str,
         order: &'static str,
         ids: &[i64],
-    ) -> Result<HashMap<i64, Vec<(i64, Slug, String)>>> {
-        let mut out: HashMap<i64, Vec<(i64, Slug, String)>> = HashMap::new();
+        make: fn(i64, Slug, String) -> T,
+    ) -> Result<HashMap<i64, Vec<T>>> {
+        let mut out: HashMap<i64, Vec<T>> = HashMap::new();
         if ids.is_empty() {
             return Ok(out);
         }
@@ -191,12 +171,12 @@ impl SqliteStore {
         }
         q.push(order);
         for r in q.build().fetch_all(&self.read).await? {
-            let entry = (
+            let item = make(
                 r.try_get("id")?,
                 rows::slug(&r, "slug")?,
                 r.try_get("name")?,
             );
-            out.entry(r.try_get("article_id")?).or_default().push(entry);
+            out.entry(r.try_get("article_id")?).or_default().push(item);
         }
         Ok(out)
     }
