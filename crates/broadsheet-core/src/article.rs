@@ -101,16 +101,59 @@ pub struct Media {
     pub width: u32,
     pub height: u32,
     pub bytes: u64,
+    /// Resized copies of an uploaded photo, narrowest first (empty for vector art).
+    pub variants: Vec<MediaVariant>,
 }
 
-/// A media file to register.
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl Media {
+    /// `srcset` of the variants in one format ("jpeg" or "webp"), or `None` without variants.
+    pub fn srcset(&self, format: &str) -> Option<String> {
+        let list: Vec<String> = self
+            .variants
+            .iter()
+            .filter(|v| v.format == format)
+            .map(|v| format!("/media/{} {}w", v.path, v.width))
+            .collect();
+        (!list.is_empty()).then(|| list.join(", "))
+    }
+}
+
+/// One resized copy of a photo.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct MediaVariant {
+    pub width: u32,
+    pub height: u32,
+    /// `jpeg` or `webp`.
+    pub format: String,
+    pub path: String,
+}
+
+/// A media file to register, with what the library shows and searches.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NewMedia {
     pub path: String,
     pub mime: String,
     pub width: u32,
     pub height: u32,
     pub bytes: u64,
+    pub variants: Vec<MediaVariant>,
+    /// The uploaded file's name, for the library.
+    pub name: String,
+    pub alt: String,
+    pub caption: String,
+    pub credit: Credit,
+    pub uploaded_by: Option<i64>,
+}
+
+/// A media library entry: the file and its default description and credit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LibraryItem {
+    pub media: Media,
+    pub name: String,
+    pub alt: String,
+    pub caption: String,
+    pub credit: Credit,
+    pub created_at: Timestamp,
 }
 
 /// The lead picture of an article.
@@ -177,6 +220,15 @@ pub struct Article {
     pub updated_at: Timestamp,
     /// 1 when created, bumped by every change.
     pub version: i64,
+    /// Nothing is public before this time.
+    pub embargo_until: Option<Timestamp>,
+    pub pinned: bool,
+    pub seo_title: String,
+    pub seo_description: String,
+    /// Corrections and updates, oldest first.
+    pub notes: Vec<crate::ArticleNote>,
+    /// The newsroom user who created it (none for imports).
+    pub created_by: Option<i64>,
 }
 
 impl Article {
@@ -224,6 +276,8 @@ pub struct ArticleInput {
     pub status: ArticleStatus,
     pub importance: i32,
     pub published_at: Option<Timestamp>,
+    /// Newsroom fields; imports leave them at their defaults.
+    pub editorial: crate::Editorial,
 }
 
 impl ArticleInput {
@@ -246,7 +300,16 @@ impl ArticleInput {
         {
             return Err(CoreError::invalid("id", "must be 1 to 200 bytes"));
         }
-        Ok(())
+        if self.standfirst.chars().count() > 1000 {
+            return Err(CoreError::invalid(
+                "standfirst",
+                "is longer than 1000 characters",
+            ));
+        }
+        if self.body_markdown.len() > 2_000_000 {
+            return Err(CoreError::invalid("body", "is larger than 2 MB"));
+        }
+        self.editorial.validate()
     }
 }
 

@@ -7,16 +7,21 @@ mod article;
 mod cursor;
 mod error;
 mod market;
+mod newsroom;
 mod section;
 mod slug;
 
 pub use article::{
     Article, ArticleInput, ArticleStatus, ArticleSummary, AuthorRef, Credit, HeroImage, HeroInput,
-    Media, NewMedia, SectionRef, TagRef,
+    LibraryItem, Media, MediaVariant, NewMedia, SectionRef, TagRef,
 };
 pub use cursor::{Cursor, Page};
 pub use error::CoreError;
 pub use market::{Bar, Instrument, InstrumentKind, NewInstrument, Symbol};
+pub use newsroom::{
+    ArticleAccess, ArticleNote, AuditEntry, Editorial, Email, NoteKind, Permission, Revision, Role,
+    Snapshot, User, may_delete, may_edit, may_publish, may_transition,
+};
 pub use section::{
     Author, MenuItem, NewSection, Section, Tag, build_menu, section_path, section_subtree,
 };

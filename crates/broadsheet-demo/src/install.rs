@@ -80,6 +80,10 @@ pub async fn install(store: &dyn Store, media_dir: &Path) -> Result<Installed, I
                 width: WIDTH,
                 height: HEIGHT,
                 bytes: svg.len() as u64,
+                name: file.clone(),
+                alt: a.alt.clone(),
+                caption: a.caption.clone(),
+                ..Default::default()
             })
             .await?;
         let body = a.body.trim().to_owned();
@@ -109,6 +113,7 @@ pub async fn install(store: &dyn Store, media_dir: &Path) -> Result<Installed, I
             status: ArticleStatus::Published,
             importance: a.importance,
             published_at: Some(now - Duration::hours(a.hours_ago) - Duration::minutes(i as i64)),
+            editorial: Default::default(),
         });
     }
     for (input, result) in inputs.iter().zip(store.save_articles(&inputs).await?) {

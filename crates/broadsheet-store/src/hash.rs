@@ -41,5 +41,15 @@ pub(crate) fn input_hash(a: &ArticleInput) -> String {
             .unwrap_or(i64::MIN)
             .to_string(),
     );
+    let ed = &a.editorial;
+    field(
+        &ed.embargo_until
+            .map(|t| t.timestamp())
+            .unwrap_or(i64::MIN)
+            .to_string(),
+    );
+    field(if ed.pinned { "pinned" } else { "" });
+    field(&ed.seo_title);
+    field(&ed.seo_description);
     format!("{:032x}", h.digest128())
 }

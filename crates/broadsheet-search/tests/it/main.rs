@@ -40,6 +40,12 @@ fn article(id: i64, headline: &str, body: &str, section: (i64, &str), days_ago: 
         created_at: now - Duration::days(days_ago),
         updated_at: now - Duration::days(days_ago),
         version: 1,
+        embargo_until: None,
+        pinned: false,
+        seo_title: String::new(),
+        seo_description: String::new(),
+        notes: vec![],
+        created_by: None,
     }
 }
 
@@ -79,6 +85,7 @@ fn archive() -> Vec<Article> {
             width: 1,
             height: 1,
             bytes: 1,
+            variants: vec![],
         },
         alt: "Ore trucks".into(),
         caption: "Trucks at the Cerro Alto mine".into(),

@@ -252,6 +252,12 @@ fn bbc_queries_find_what_readers_expect() {
                 created_at: when,
                 updated_at: when,
                 version: 1,
+                embargo_until: None,
+                pinned: false,
+                seo_title: String::new(),
+                seo_description: String::new(),
+                notes: vec![],
+                created_by: None,
             }
         })
         .collect();

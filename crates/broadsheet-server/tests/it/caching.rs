@@ -34,6 +34,7 @@ fn as_input(a: &Article) -> ArticleInput {
         status: a.status,
         importance: a.importance,
         published_at: a.published_at,
+        editorial: Default::default(),
     }
 }
 

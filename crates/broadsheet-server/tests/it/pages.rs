@@ -39,6 +39,7 @@ pub fn article(id: &str, section: &str, headline: &str, body: &str) -> ArticleIn
         status: ArticleStatus::Published,
         importance: 0,
         published_at: Some(chrono::Utc::now() - chrono::Duration::minutes(1)),
+        editorial: Default::default(),
     }
 }
 

@@ -23,6 +23,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "article_instruments",
         include_str!("../../migrations/sqlite/0003_article_instruments.sql"),
     ),
+    (
+        4,
+        "newsroom",
+        include_str!("../../migrations/sqlite/0004_newsroom.sql"),
+    ),
 ];
 
 pub(super) async fn run(pool: &SqlitePool, path: &Path) -> Result<()> {

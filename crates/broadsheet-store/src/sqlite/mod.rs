@@ -3,6 +3,7 @@
 
 mod market;
 mod migrate;
+mod newsroom;
 mod rows;
 
 use std::collections::{BTreeSet, HashMap};
@@ -11,9 +12,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use broadsheet_core::{
-    Article, ArticleInput, ArticleSummary, Author, AuthorRef, Bar, CoreError, Cursor, Instrument,
-    Media, NewInstrument, NewMedia, NewSection, Page, Section, Slug, Symbol, Tag, TagRef,
-    Timestamp,
+    Article, ArticleInput, ArticleStatus, ArticleSummary, Author, AuthorRef, Bar, CoreError,
+    Cursor, Instrument, Media, NewInstrument, NewMedia, NewSection, Page, Section, Slug, Symbol,
+    Tag, TagRef, Timestamp,
 };
 use chrono::{NaiveDate, Utc};
 use sqlx::sqlite::{
@@ -99,7 +100,9 @@ impl SqliteStore {
         let mut authors = self.authors_of(&ids).await?;
         let mut tags = self.tags_of(&ids).await?;
         let mut instruments = self.instruments_of(&ids).await?;
+        let mut notes = self.notes_of(&ids).await?;
         for a in &mut articles {
+            a.notes = notes.remove(&a.id).unwrap_or_default();
             a.authors = authors.remove(&a.id).unwrap_or_default();
             a.tags = tags.remove(&a.id).unwrap_or_default();
             a.instruments = instruments.remove(&a.id).unwrap_or_default();
@@ -274,6 +277,18 @@ async fn ensure_named(
         .await?)
 }
 
+/// The stored state of an article being saved over.
+struct Existing {
+    id: i64,
+    slug: Slug,
+    hash: String,
+    section_id: i64,
+    published_at: Option<i64>,
+    status: ArticleStatus,
+    version: i64,
+    pinned: i64,
+}
+
 #[derive(Clone, Copy)]
 enum Named {
     Author,
@@ -333,34 +348,58 @@ async fn save_one(
     let hash = input_hash(input);
     let now = Utc::now().timestamp();
 
-    let existing = match &input.external_id {
-        Some(ext) => {
-            sqlx::query(
-                "SELECT id, slug, input_hash, section_id, published_at FROM articles
-                 WHERE external_id = ?",
-            )
-            .bind(ext)
-            .fetch_optional(&mut *tx)
-            .await?
+    let select = "SELECT id, slug, input_hash, section_id, published_at, status, version, pinned
+                  FROM articles WHERE ";
+    let existing = match (input.editorial.id, &input.external_id) {
+        (Some(id), _) => {
+            let row = sqlx::query(sqlx::AssertSqlSafe(format!("{select} id = ?")))
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if row.is_none() {
+                return Err(StoreError::NotFound {
+                    what: format!("article {id}"),
+                });
+            }
+            row
         }
-        None => None,
+        (None, Some(ext)) => {
+            sqlx::query(sqlx::AssertSqlSafe(format!("{select} external_id = ?")))
+                .bind(ext)
+                .fetch_optional(&mut *tx)
+                .await?
+        }
+        (None, None) => None,
     };
     let existing = match existing {
-        Some(r) => Some((
-            r.try_get::<i64, _>("id")?,
-            rows::slug(&r, "slug")?,
-            r.try_get::<String, _>("input_hash")?,
-            r.try_get::<i64, _>("section_id")?,
-            r.try_get::<Option<i64>, _>("published_at")?,
-        )),
+        Some(r) => Some(Existing {
+            id: r.try_get("id")?,
+            slug: rows::slug(&r, "slug")?,
+            hash: r.try_get("input_hash")?,
+            section_id: r.try_get("section_id")?,
+            published_at: r.try_get("published_at")?,
+            status: r.try_get::<String, _>("status")?.parse()?,
+            version: r.try_get("version")?,
+            pinned: r.try_get("pinned")?,
+        }),
         None => None,
     };
-    if let Some((id, slug, old_hash, _, _)) = &existing
-        && *old_hash == hash
+    if let (Some(e), Some(base)) = (&existing, input.editorial.base_version)
+        && e.version != base
+    {
+        return Err(StoreError::Conflict(format!(
+            "the article was changed by someone else after you opened it \
+             (you started from version {base}, it is now at version {})",
+            e.version
+        )));
+    }
+    if let Some(e) = &existing
+        && e.hash == hash
+        && input.editorial.note.is_none()
     {
         return Ok(Saved {
-            id: *id,
-            slug: slug.clone(),
+            id: e.id,
+            slug: e.slug.clone(),
             kind: SaveKind::Unchanged,
         });
     }
@@ -398,12 +437,10 @@ async fn save_one(
     // An existing article keeps its slug (published links must not break) unless a new one is
     // asked for explicitly; a new article derives one from its headline.
     let slug = match &existing {
-        Some((_, current, _, _, _)) if input.slug.as_ref().is_none_or(|w| w == current) => {
-            current.clone()
-        }
-        Some((id, _, _, _, _)) => {
+        Some(e) if input.slug.as_ref().is_none_or(|w| *w == e.slug) => e.slug.clone(),
+        Some(e) => {
             let wanted = input.slug.clone().unwrap_or_else(default_slug);
-            unique_slug(tx, &wanted, Some(*id)).await?
+            unique_slug(tx, &wanted, Some(e.id)).await?
         }
         None => {
             let base = input
@@ -416,9 +453,32 @@ async fn save_one(
     };
 
     let published_at = input.published_at.map(|p| p.timestamp()).or_else(|| {
-        let kept = existing.as_ref().and_then(|e| e.4);
-        kept.or((input.status == broadsheet_core::ArticleStatus::Published).then_some(now))
+        let kept = existing.as_ref().and_then(|e| e.published_at);
+        kept.or((input.status == ArticleStatus::Published).then_some(now))
     });
+    // The embargo wins over the publication time: a story published or scheduled before its
+    // embargo goes out at the embargo time, so no reader query can see it early.
+    let embargo = input.editorial.embargo_until.map(|t| t.timestamp());
+    let status = input.status;
+    let published_at = match (status, embargo) {
+        (ArticleStatus::Published | ArticleStatus::Scheduled, Some(e)) => {
+            Some(published_at.map_or(e, |p| p.max(e)))
+        }
+        _ => published_at,
+    };
+    if status == ArticleStatus::Scheduled && published_at.is_none() {
+        return Err(CoreError::invalid("publish at", "a scheduled story needs a time").into());
+    }
+    let pinned: i64 = match (&existing, input.editorial.pinned) {
+        (_, false) => 0,
+        (Some(e), true) if e.pinned > 0 => e.pinned,
+        (_, true) => {
+            sqlx::query_scalar("SELECT COALESCE(MAX(pinned), 0) + 1 FROM articles")
+                .fetch_one(&mut *tx)
+                .await?
+        }
+    };
+    let ed = &input.editorial;
     let sources = serde_json::to_string(&input.sources).unwrap_or_else(|_| "[]".into());
     let (hero_id, alt, caption, credit) = match &input.hero {
         Some(h) => (
@@ -431,7 +491,11 @@ async fn save_one(
     };
 
     let (id, kind) = match &existing {
-        Some((id, _, _, old_section, _)) => {
+        Some(Existing {
+            id,
+            section_id: old_section,
+            ..
+        }) => {
             keys.extend(
                 section_and_ancestors(tx, *old_section)
                     .await?
@@ -455,6 +519,7 @@ async fn save_one(
                  body_html = ?, section_id = ?, hero_media_id = ?, hero_alt = ?, hero_caption = ?,
                  credit_photographer = ?, credit_agency = ?, credit_via = ?, sources = ?,
                  status = ?, importance = ?, published_at = ?, updated_at = ?, input_hash = ?,
+                 embargo_until = ?, pinned = ?, seo_title = ?, seo_description = ?,
                  version = version + 1
                  WHERE id = ?",
             )
@@ -471,11 +536,15 @@ async fn save_one(
             .bind(&credit.agency)
             .bind(&credit.via)
             .bind(&sources)
-            .bind(input.status.as_str())
+            .bind(status.as_str())
             .bind(input.importance)
             .bind(published_at)
             .bind(now)
             .bind(&hash)
+            .bind(embargo)
+            .bind(pinned)
+            .bind(&ed.seo_title)
+            .bind(&ed.seo_description)
             .bind(id)
             .execute(&mut *tx)
             .await?;
@@ -494,8 +563,10 @@ async fn save_one(
                 "INSERT INTO articles (external_id, slug, headline, standfirst, body_markdown,
                  body_html, section_id, hero_media_id, hero_alt, hero_caption, credit_photographer,
                  credit_agency, credit_via, sources, status, importance, published_at, created_at,
-                 updated_at, input_hash)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                 updated_at, input_hash, embargo_until, pinned, seo_title, seo_description,
+                 created_by)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 RETURNING id",
             )
             .bind(&input.external_id)
             .bind(slug.as_str())
@@ -511,12 +582,17 @@ async fn save_one(
             .bind(&credit.agency)
             .bind(&credit.via)
             .bind(&sources)
-            .bind(input.status.as_str())
+            .bind(status.as_str())
             .bind(input.importance)
             .bind(published_at)
             .bind(now)
             .bind(now)
             .bind(&hash)
+            .bind(embargo)
+            .bind(pinned)
+            .bind(&ed.seo_title)
+            .bind(&ed.seo_description)
+            .bind(ed.actor)
             .fetch_one(&mut *tx)
             .await?;
             (id, SaveKind::Created)
@@ -554,6 +630,21 @@ async fn save_one(
             .execute(&mut *tx)
             .await?;
     }
+
+    newsroom::after_save(
+        tx,
+        newsroom::SaveFacts {
+            id,
+            input,
+            slug: &slug,
+            status,
+            published_at,
+            pinned: pinned > 0,
+            old: existing.as_ref().map(|e| (e.status, &e.slug)),
+            now,
+        },
+    )
+    .await?;
 
     keys.insert(key_article(id));
     keys.insert(KEY_HOME.to_owned());
@@ -683,12 +774,15 @@ impl Store for SqliteStore {
     }
 
     async fn upsert_media(&self, m: &NewMedia) -> Result<Media> {
+        let variants = serde_json::to_string(&m.variants).unwrap_or_else(|_| "[]".into());
+        let text = |o: &Option<String>| o.clone().unwrap_or_default();
         let row = sqlx::query(
-            "INSERT INTO media (path, mime, width, height, bytes, created_at)
-             VALUES (?, ?, ?, ?, ?, ?)
+            "INSERT INTO media (path, mime, width, height, bytes, created_at, variants, name, alt,
+               caption, credit_photographer, credit_agency, credit_via, uploaded_by)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (path) DO UPDATE SET mime = excluded.mime, width = excluded.width,
-               height = excluded.height, bytes = excluded.bytes
-             RETURNING id, path, mime, width, height, bytes",
+               height = excluded.height, bytes = excluded.bytes, variants = excluded.variants
+             RETURNING id, path, mime, width, height, bytes, variants",
         )
         .bind(&m.path)
         .bind(&m.mime)
@@ -696,6 +790,14 @@ impl Store for SqliteStore {
         .bind(m.height)
         .bind(m.bytes as i64)
         .bind(Utc::now().timestamp())
+        .bind(variants)
+        .bind(&m.name)
+        .bind(&m.alt)
+        .bind(&m.caption)
+        .bind(text(&m.credit.photographer))
+        .bind(text(&m.credit.agency))
+        .bind(text(&m.credit.via))
+        .bind(m.uploaded_by)
         .fetch_one(&self.write)
         .await?;
         rows::media_from_row(&row, "")
@@ -852,12 +954,17 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<ArticleSummary>> {
         let mut q = QueryBuilder::<Sqlite>::new(SUMMARY_COLUMNS);
+        // Pinned stories lead, in the editors' order, however old; then the most important
+        // of the newest.
         q.push(" JOIN (SELECT id FROM articles WHERE status = 'published' AND published_at <= ");
+        q.push_bind(now.timestamp());
+        q.push(" AND pinned > 0 UNION SELECT id FROM (SELECT id FROM articles WHERE status = 'published' AND published_at <= ");
         q.push_bind(now.timestamp());
         q.push(" ORDER BY published_at DESC, id DESC LIMIT ");
         q.push_bind(i64::from(window));
         q.push(
-            ") w ON w.id = a.id ORDER BY a.importance DESC, a.published_at DESC, a.id DESC LIMIT ",
+            ")) w ON w.id = a.id ORDER BY a.pinned = 0, a.pinned, a.importance DESC,
+             a.published_at DESC, a.id DESC LIMIT ",
         );
         q.push_bind(i64::from(limit));
         let rows = q.build().fetch_all(&self.read).await?;

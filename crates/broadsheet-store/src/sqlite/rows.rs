@@ -15,17 +15,18 @@ pub(super) const SUMMARY_COLUMNS: &str = "SELECT a.id, a.slug, a.headline, a.sta
     s.id AS section_id, s.slug AS section_slug, s.name AS section_name,
     a.hero_alt, a.hero_caption, a.credit_photographer, a.credit_agency, a.credit_via,
     m.id AS media_id, m.path AS media_path, m.mime AS media_mime, m.width AS media_width,
-    m.height AS media_height, m.bytes AS media_bytes
+    m.height AS media_height, m.bytes AS media_bytes, m.variants AS media_variants
     FROM articles a JOIN sections s ON s.id = a.section_id
     LEFT JOIN media m ON m.id = a.hero_media_id";
 
 pub(super) const ARTICLE_COLUMNS: &str = "SELECT a.id, a.slug, a.headline, a.standfirst,
     a.importance, a.published_at, a.updated_at, a.created_at, a.version, a.external_id, a.body_markdown,
-    a.body_html, a.sources, a.status,
+    a.body_html, a.sources, a.status, a.embargo_until, a.pinned, a.seo_title, a.seo_description,
+    a.created_by,
     s.id AS section_id, s.slug AS section_slug, s.name AS section_name,
     a.hero_alt, a.hero_caption, a.credit_photographer, a.credit_agency, a.credit_via,
     m.id AS media_id, m.path AS media_path, m.mime AS media_mime, m.width AS media_width,
-    m.height AS media_height, m.bytes AS media_bytes
+    m.height AS media_height, m.bytes AS media_bytes, m.variants AS media_variants
     FROM articles a JOIN sections s ON s.id = a.section_id
     LEFT JOIN media m ON m.id = a.hero_media_id";
 
@@ -49,6 +50,8 @@ pub(super) fn media_from_row(row: &SqliteRow, prefix: &str) -> Result<Media> {
         width: row.try_get(col("width").as_str())?,
         height: row.try_get(col("height").as_str())?,
         bytes: row.try_get::<i64, _>(col("bytes").as_str())?.max(0) as u64,
+        variants: serde_json::from_str(&row.try_get::<String, _>(col("variants").as_str())?)
+            .unwrap_or_default(),
     })
 }
 
@@ -115,6 +118,12 @@ pub(super) fn article_from_row(row: &SqliteRow) -> Result<Article> {
         created_at: ts(row.try_get("created_at")?),
         updated_at: ts(row.try_get("updated_at")?),
         version: row.try_get("version")?,
+        embargo_until: row.try_get::<Option<i64>, _>("embargo_until")?.map(ts),
+        pinned: row.try_get::<i64, _>("pinned")? > 0,
+        seo_title: row.try_get("seo_title")?,
+        seo_description: row.try_get("seo_description")?,
+        notes: Vec::new(),
+        created_by: row.try_get("created_by")?,
     })
 }
 

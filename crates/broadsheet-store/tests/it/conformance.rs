@@ -25,6 +25,28 @@ macro_rules! store_suite {
             articles_can_be_walked_by_id_for_rebuilds,
             market_bars_are_upserted_by_day_and_read_by_range,
         );
+        $crate::store_suite!(@newsroom $open;
+            accounts_are_unique_by_address_and_get_a_byline,
+            the_last_admin_cannot_be_demoted_or_disabled,
+            sessions_expire_and_end_with_password_changes_and_disabling,
+            one_time_tokens_work_once_and_expire,
+            a_save_from_a_stale_version_is_refused_and_changes_nothing,
+            an_embargo_keeps_a_published_story_private_until_its_time,
+            scheduled_stories_are_published_once_when_due,
+            every_save_keeps_a_revision_and_notes_are_shown,
+            a_published_slug_change_leaves_a_redirect,
+            the_admin_list_filters_by_status_creator_and_words,
+            deleting_is_audited_and_pinning_orders_the_home_page,
+        );
+    };
+    (@newsroom $open:path; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let (_guard, store) = $open().await;
+                $crate::newsroom::$name(&store).await;
+            }
+        )*
     };
     (@tests $open:path; $($name:ident),* $(,)?) => {
         $(
@@ -55,6 +77,7 @@ pub fn input(id: &str, headline: &str, hours_ago: i64) -> ArticleInput {
         status: ArticleStatus::Published,
         importance: 0,
         published_at: Some(Utc::now() - Duration::hours(hours_ago)),
+        editorial: Default::default(),
     }
 }
 
@@ -70,6 +93,7 @@ pub async fn saves_and_reads_back_every_field(store: &dyn Store) {
             width: 1200,
             height: 675,
             bytes: 1234,
+            ..Default::default()
         })
         .await
         .expect("media");
@@ -316,6 +340,7 @@ pub async fn keyset_pages_are_stable_under_inserts(store: &dyn Store) {
     let ties: Vec<_> = (0..3)
         .map(|i| ArticleInput {
             published_at: when,
+            editorial: Default::default(),
             ..input(&format!("t-{i}"), &format!("Tie {i}"), 0)
         })
         .collect();

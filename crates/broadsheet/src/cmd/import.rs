@@ -266,6 +266,7 @@ fn to_input(r: ImportRecord, format: BodyFormat) -> ArticleInput {
         importance: 0,
         // Undated lines are published at their first import and keep that time afterwards.
         published_at: r.published_at,
+        editorial: Default::default(),
     }
 }
 

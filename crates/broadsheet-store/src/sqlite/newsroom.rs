@@ -1,0 +1,831 @@
+//! The newsroom tables on SQLite: accounts, sessions, one-time tokens, revisions, notes,
+//! redirects, the audit log, the media library and tags.
+
+use std::collections::{BTreeSet, HashMap};
+
+use async_trait::async_trait;
+use broadsheet_core::{
+    ArticleInput, ArticleNote, ArticleStatus, AuditEntry, CoreError, Credit, Email, LibraryItem,
+    Revision, Role, Slug, Snapshot, Tag, Timestamp, User,
+};
+use chrono::Utc;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+
+use super::rows::{self, ts};
+use super::{SqliteStore, record_changes};
+use crate::newsroom::{AdminFilter, AdminRow, NewAudit, NewUser, Newsroom, SessionInfo, TokenKind};
+use crate::{KEY_ALL, KEY_HOME, Result, StoreError, key_article, key_tag};
+
+/// What `save_one` knows after writing an article, for the records kept beside it.
+pub(super) struct SaveFacts<'a> {
+    pub id: i64,
+    pub input: &'a ArticleInput,
+    pub slug: &'a Slug,
+    pub status: ArticleStatus,
+    pub published_at: Option<i64>,
+    pub pinned: bool,
+    /// Status and slug before this save, for an update.
+    pub old: Option<(ArticleStatus, &'a Slug)>,
+    pub now: i64,
+}
+
+/// Keeps a revision of every save, the correction or update note, a redirect from a published
+/// article's old slug, and an audit entry for every change of status — all in the save's
+/// transaction.
+pub(super) async fn after_save(tx: &mut SqliteConnection, f: SaveFacts<'_>) -> Result<()> {
+    let input = f.input;
+    let ed = &input.editorial;
+    let version: i64 = sqlx::query_scalar("SELECT version FROM articles WHERE id = ?")
+        .bind(f.id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let hero = input.hero.as_ref();
+    let text = |o: Option<&Option<String>>| o.and_then(|o| o.clone()).unwrap_or_default();
+    let snapshot = Snapshot {
+        headline: input.headline.clone(),
+        standfirst: input.standfirst.clone(),
+        slug: f.slug.to_string(),
+        body_markdown: input.body_markdown.clone(),
+        section: input.section.to_string(),
+        authors: input.authors.clone(),
+        tags: input.tags.clone(),
+        sources: input.sources.clone(),
+        status: f.status.as_str().to_owned(),
+        importance: input.importance,
+        published_at: f.published_at,
+        embargo_until: ed.embargo_until.map(|t| t.timestamp()),
+        pinned: f.pinned,
+        seo_title: ed.seo_title.clone(),
+        seo_description: ed.seo_description.clone(),
+        hero_media_id: hero.map(|h| h.media_id),
+        hero_alt: hero.map(|h| h.alt.clone()).unwrap_or_default(),
+        hero_caption: hero.map(|h| h.caption.clone()).unwrap_or_default(),
+        credit_photographer: text(hero.map(|h| &h.credit.photographer)),
+        credit_agency: text(hero.map(|h| &h.credit.agency)),
+        credit_via: text(hero.map(|h| &h.credit.via)),
+    };
+    sqlx::query(
+        "INSERT OR REPLACE INTO article_revisions (article_id, version, user_id, at, snapshot)
+         VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(f.id)
+    .bind(version)
+    .bind(ed.actor)
+    .bind(f.now)
+    .bind(serde_json::to_string(&snapshot).unwrap_or_default())
+    .execute(&mut *tx)
+    .await?;
+
+    if let Some((kind, note)) = &ed.note {
+        sqlx::query("INSERT INTO article_notes (article_id, kind, text, at) VALUES (?, ?, ?, ?)")
+            .bind(f.id)
+            .bind(kind.as_str())
+            .bind(note.trim())
+            .bind(f.now)
+            .execute(&mut *tx)
+            .await?;
+        audit(tx, ed.actor, kind.as_str(), Some(f.id), note.trim()).await?;
+    }
+
+    // A slug that readers may have seen keeps working: it redirects to the new one. The new
+    // slug can never itself be a redirect (it would shadow the article).
+    sqlx::query("DELETE FROM slug_redirects WHERE old_slug = ?")
+        .bind(f.slug.as_str())
+        .execute(&mut *tx)
+        .await?;
+    if let Some((old_status, old_slug)) = f.old
+        && old_slug != f.slug
+        && matches!(
+            old_status,
+            ArticleStatus::Published | ArticleStatus::Unpublished
+        )
+    {
+        sqlx::query("INSERT OR REPLACE INTO slug_redirects (old_slug, article_id) VALUES (?, ?)")
+            .bind(old_slug.as_str())
+            .bind(f.id)
+            .execute(&mut *tx)
+            .await?;
+    }
+
+    let action = match (f.old.map(|o| o.0), f.status) {
+        (None, s) => Some(match s {
+            ArticleStatus::Draft => "created",
+            ArticleStatus::InReview => "submitted",
+            ArticleStatus::Scheduled => "scheduled",
+            ArticleStatus::Published => "published",
+            ArticleStatus::Unpublished => "created",
+        }),
+        (Some(old), new) if old != new => Some(match new {
+            ArticleStatus::Draft => "returned to draft",
+            ArticleStatus::InReview => "submitted",
+            ArticleStatus::Scheduled => "scheduled",
+            ArticleStatus::Published => "published",
+            ArticleStatus::Unpublished => "unpublished",
+        }),
+        _ => None,
+    };
+    if let Some(action) = action {
+        let detail = match (f.status, f.published_at) {
+            (ArticleStatus::Scheduled, Some(at)) => format!(
+                "{} (for {})",
+                input.headline,
+                ts(at).format("%Y-%m-%d %H:%M UTC")
+            ),
+            _ => input.headline.clone(),
+        };
+        audit(tx, ed.actor, action, Some(f.id), &detail).await?;
+    }
+    Ok(())
+}
+
+async fn audit(
+    tx: &mut SqliteConnection,
+    user_id: Option<i64>,
+    action: &str,
+    article_id: Option<i64>,
+    detail: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, user_id, action, article_id, detail) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(Utc::now().timestamp())
+    .bind(user_id)
+    .bind(action)
+    .bind(article_id)
+    .bind(detail)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+const USER_COLUMNS: &str =
+    "SELECT id, email, name, role, author_id, disabled, created_at, password_hash FROM users";
+
+fn user_from_row(r: &SqliteRow) -> Result<User> {
+    let email: String = r.try_get("email")?;
+    let role: String = r.try_get("role")?;
+    Ok(User {
+        id: r.try_get("id")?,
+        email: Email::parse(&email)?,
+        name: r.try_get("name")?,
+        role: role.parse()?,
+        author_id: r.try_get("author_id")?,
+        disabled: r.try_get("disabled")?,
+        created_at: ts(r.try_get("created_at")?),
+    })
+}
+
+fn revision_from_row(r: &SqliteRow) -> Result<Revision> {
+    let snapshot: String = r.try_get("snapshot")?;
+    Ok(Revision {
+        article_id: r.try_get("article_id")?,
+        version: r.try_get("version")?,
+        user_id: r.try_get("user_id")?,
+        user_name: r.try_get("user_name")?,
+        at: ts(r.try_get("at")?),
+        snapshot: serde_json::from_str(&snapshot).unwrap_or_default(),
+    })
+}
+
+fn library_from_row(r: &SqliteRow) -> Result<LibraryItem> {
+    let opt = |c: &str| -> Result<Option<String>> {
+        let v: String = r.try_get(c)?;
+        Ok((!v.is_empty()).then_some(v))
+    };
+    Ok(LibraryItem {
+        media: rows::media_from_row(r, "")?,
+        name: r.try_get("name")?,
+        alt: r.try_get("alt")?,
+        caption: r.try_get("caption")?,
+        credit: Credit {
+            photographer: opt("credit_photographer")?,
+            agency: opt("credit_agency")?,
+            via: opt("credit_via")?,
+        },
+        created_at: ts(r.try_get("created_at")?),
+    })
+}
+
+const LIBRARY_COLUMNS: &str = "SELECT id, path, mime, width, height, bytes, variants, name, alt,
+    caption, credit_photographer, credit_agency, credit_via, created_at FROM media";
+
+/// `LIKE` pattern for a word, with the wildcards in it escaped.
+fn like(word: &str) -> String {
+    let escaped = word
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+impl SqliteStore {
+    pub(super) async fn notes_of(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<ArticleNote>>> {
+        let mut out: HashMap<i64, Vec<ArticleNote>> = HashMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "SELECT article_id, kind, text, at FROM article_notes WHERE article_id IN (",
+        );
+        let mut list = q.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        q.push(") ORDER BY article_id, at, id");
+        for r in q.build().fetch_all(&self.read).await? {
+            let kind: String = r.try_get("kind")?;
+            out.entry(r.try_get("article_id")?)
+                .or_default()
+                .push(ArticleNote {
+                    kind: kind.parse()?,
+                    text: r.try_get("text")?,
+                    at: ts(r.try_get("at")?),
+                });
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl Newsroom for SqliteStore {
+    async fn create_user(&self, u: &NewUser) -> Result<User> {
+        let name = u.name.trim();
+        if name.is_empty() || name.chars().count() > 120 {
+            return Err(CoreError::invalid("name", "must be 1 to 120 characters").into());
+        }
+        let mut tx = self.begin().await?;
+        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE email = ?")
+            .bind(u.email.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if taken.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "an account for {} already exists",
+                u.email
+            )));
+        }
+        // The byline profile: an author of that name if there is one (a writer whose stories
+        // were imported before they had an account), else a new one.
+        let base = Slug::derive(name).unwrap_or_else(|| Slug::parse("author").expect("literal"));
+        let author_id: i64 = match sqlx::query_scalar::<_, i64>(
+            "SELECT id FROM authors WHERE slug = ? AND id NOT IN
+               (SELECT author_id FROM users WHERE author_id IS NOT NULL)",
+        )
+        .bind(base.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        {
+            Some(id) => id,
+            None => {
+                let mut n = 1;
+                loop {
+                    let slug = if n == 1 {
+                        base.clone()
+                    } else {
+                        base.with_suffix(n)
+                    };
+                    let inserted: Option<i64> = sqlx::query_scalar(
+                        "INSERT INTO authors (slug, name) VALUES (?, ?)
+                         ON CONFLICT (slug) DO NOTHING RETURNING id",
+                    )
+                    .bind(slug.as_str())
+                    .bind(name)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if let Some(id) = inserted {
+                        break id;
+                    }
+                    n += 1;
+                }
+            }
+        };
+        let row = sqlx::query(
+            "INSERT INTO users (email, name, role, password_hash, author_id, created_at)
+             VALUES (?, ?, ?, ?, ?, ?)
+             RETURNING id, email, name, role, author_id, disabled, created_at, password_hash",
+        )
+        .bind(u.email.as_str())
+        .bind(name)
+        .bind(u.role.as_str())
+        .bind(&u.password_hash)
+        .bind(author_id)
+        .bind(Utc::now().timestamp())
+        .fetch_one(&mut *tx)
+        .await?;
+        let user = user_from_row(&row)?;
+        audit(
+            &mut tx,
+            None,
+            "user created",
+            None,
+            &format!("{} ({})", user.email, user.role),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    async fn user_count(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.read)
+            .await?)
+    }
+
+    async fn user_by_email(&self, email: &Email) -> Result<Option<(User, String)>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{USER_COLUMNS} WHERE email = ?"
+        )))
+        .bind(email.as_str())
+        .fetch_optional(&self.read)
+        .await?;
+        row.map(|r| Ok((user_from_row(&r)?, r.try_get("password_hash")?)))
+            .transpose()
+    }
+
+    async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
+        sqlx::query(sqlx::AssertSqlSafe(format!("{USER_COLUMNS} WHERE id = ?")))
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?
+            .as_ref()
+            .map(user_from_row)
+            .transpose()
+    }
+
+    async fn users(&self) -> Result<Vec<User>> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{USER_COLUMNS} ORDER BY disabled, name"
+        )))
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(user_from_row)
+        .collect()
+    }
+
+    async fn update_user(&self, id: i64, role: Role, disabled: bool) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("UPDATE users SET role = ?, disabled = ? WHERE id = ?")
+            .bind(role.as_str())
+            .bind(disabled)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                what: format!("user {id}"),
+            });
+        }
+        let admins: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0")
+                .fetch_one(&mut *tx)
+                .await?;
+        if admins == 0 {
+            return Err(StoreError::Conflict(
+                "the site needs at least one active administrator".into(),
+            ));
+        }
+        if disabled {
+            sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn set_password(&self, id: i64, password_hash: &str) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+            .bind(password_hash)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        csrf: &str,
+        expires_at: Timestamp,
+    ) -> Result<()> {
+        let now = Utc::now().timestamp();
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at)
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(csrf)
+        .bind(now)
+        .bind(expires_at.timestamp())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: &str, now: Timestamp) -> Result<Option<SessionInfo>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.email, u.name, u.role, u.author_id, u.disabled, u.created_at,
+                    s.csrf, s.expires_at
+             FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0",
+        )
+        .bind(token_hash)
+        .bind(now.timestamp())
+        .fetch_optional(&self.read)
+        .await?;
+        row.map(|r| {
+            Ok(SessionInfo {
+                user: user_from_row(&r)?,
+                csrf: r.try_get("csrf")?,
+                expires_at: ts(r.try_get("expires_at")?),
+            })
+        })
+        .transpose()
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+            .bind(token_hash)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    async fn create_token(
+        &self,
+        kind: TokenKind,
+        token_hash: &str,
+        user_id: Option<i64>,
+        expires_at: Timestamp,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO one_time_tokens (token_hash, kind, user_id, expires_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(token_hash)
+        .bind(kind.as_str())
+        .bind(user_id)
+        .bind(expires_at.timestamp())
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    async fn take_token(
+        &self,
+        kind: TokenKind,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<Option<i64>>> {
+        // One statement: of two requests racing with the same link, one wins.
+        let row: Option<(Option<i64>,)> = sqlx::query_as(
+            "UPDATE one_time_tokens SET used_at = ?1
+             WHERE token_hash = ?2 AND kind = ?3 AND used_at IS NULL AND expires_at > ?1
+             RETURNING user_id",
+        )
+        .bind(now.timestamp())
+        .bind(token_hash)
+        .bind(kind.as_str())
+        .fetch_optional(&self.write)
+        .await?;
+        Ok(row.map(|r| r.0))
+    }
+
+    async fn admin_articles(&self, f: &AdminFilter) -> Result<(Vec<AdminRow>, i64)> {
+        fn filters(q: &mut QueryBuilder<Sqlite>, f: &AdminFilter) {
+            q.push(" WHERE 1 = 1");
+            if let Some(s) = f.status {
+                q.push(" AND a.status = ");
+                q.push_bind(s.as_str());
+            }
+            if let Some(id) = f.section_id {
+                q.push(" AND a.section_id = ");
+                q.push_bind(id);
+            }
+            if let Some(id) = f.created_by {
+                q.push(" AND a.created_by = ");
+                q.push_bind(id);
+            }
+            for word in f.text.iter().flat_map(|t| t.split_whitespace()).take(8) {
+                let pattern = like(word);
+                q.push(" AND (a.headline LIKE ");
+                q.push_bind(pattern.clone());
+                q.push(" ESCAPE '\\' OR a.standfirst LIKE ");
+                q.push_bind(pattern.clone());
+                q.push(" ESCAPE '\\' OR a.slug LIKE ");
+                q.push_bind(pattern);
+                q.push(" ESCAPE '\\')");
+            }
+        }
+        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM articles a");
+        filters(&mut count, f);
+        let total: i64 = count.build_query_scalar().fetch_one(&self.read).await?;
+
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "SELECT a.id, a.slug, a.headline, a.status, s.name AS section, a.created_by,
+                    u.name AS created_by_name, a.published_at, a.embargo_until, a.updated_at,
+                    a.pinned, a.importance, a.version,
+                    COALESCE((SELECT group_concat(au.name, ', ') FROM article_authors aa
+                              JOIN authors au ON au.id = aa.author_id
+                              WHERE aa.article_id = a.id), '') AS authors
+             FROM articles a JOIN sections s ON s.id = a.section_id
+             LEFT JOIN users u ON u.id = a.created_by",
+        );
+        filters(&mut q, f);
+        q.push(" ORDER BY a.updated_at DESC, a.id DESC LIMIT ");
+        q.push_bind(i64::from(f.limit.clamp(1, 500)));
+        q.push(" OFFSET ");
+        q.push_bind(i64::from(f.offset));
+        let rows = q.build().fetch_all(&self.read).await?;
+        let items = rows
+            .iter()
+            .map(|r| {
+                let status: String = r.try_get("status")?;
+                Ok(AdminRow {
+                    id: r.try_get("id")?,
+                    slug: rows::slug(r, "slug")?,
+                    headline: r.try_get("headline")?,
+                    status: status.parse()?,
+                    section: r.try_get("section")?,
+                    authors: r.try_get("authors")?,
+                    created_by: r.try_get("created_by")?,
+                    created_by_name: r.try_get("created_by_name")?,
+                    published_at: r.try_get::<Option<i64>, _>("published_at")?.map(ts),
+                    embargo_until: r.try_get::<Option<i64>, _>("embargo_until")?.map(ts),
+                    updated_at: ts(r.try_get("updated_at")?),
+                    pinned: r.try_get::<i64, _>("pinned")? > 0,
+                    importance: r.try_get("importance")?,
+                    version: r.try_get("version")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok((items, total))
+    }
+
+    async fn revisions(&self, article_id: i64) -> Result<Vec<Revision>> {
+        sqlx::query(
+            "SELECT r.article_id, r.version, r.user_id, u.name AS user_name, r.at, r.snapshot
+             FROM article_revisions r LEFT JOIN users u ON u.id = r.user_id
+             WHERE r.article_id = ? ORDER BY r.version DESC",
+        )
+        .bind(article_id)
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(revision_from_row)
+        .collect()
+    }
+
+    async fn revision(&self, article_id: i64, version: i64) -> Result<Option<Revision>> {
+        sqlx::query(
+            "SELECT r.article_id, r.version, r.user_id, u.name AS user_name, r.at, r.snapshot
+             FROM article_revisions r LEFT JOIN users u ON u.id = r.user_id
+             WHERE r.article_id = ? AND r.version = ?",
+        )
+        .bind(article_id)
+        .bind(version)
+        .fetch_optional(&self.read)
+        .await?
+        .as_ref()
+        .map(revision_from_row)
+        .transpose()
+    }
+
+    async fn redirect_for(&self, old: &Slug) -> Result<Option<Slug>> {
+        let row = sqlx::query(
+            "SELECT a.slug FROM slug_redirects r JOIN articles a ON a.id = r.article_id
+             WHERE r.old_slug = ?",
+        )
+        .bind(old.as_str())
+        .fetch_optional(&self.read)
+        .await?;
+        row.map(|r| rows::slug(&r, "slug")).transpose()
+    }
+
+    async fn publish_due(&self, now: Timestamp) -> Result<Vec<i64>> {
+        let mut tx = self.begin().await?;
+        let due: Vec<(i64, String)> = sqlx::query_as(
+            "UPDATE articles SET status = 'published', version = version + 1
+             WHERE status = 'scheduled' AND published_at <= ?1
+               AND (embargo_until IS NULL OR embargo_until <= ?1)
+             RETURNING id, headline",
+        )
+        .bind(now.timestamp())
+        .fetch_all(&mut *tx)
+        .await?;
+        if due.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut keys = BTreeSet::from([KEY_HOME.to_owned()]);
+        for (id, headline) in &due {
+            audit(
+                &mut tx,
+                None,
+                "published",
+                Some(*id),
+                &format!("{headline} (as scheduled)"),
+            )
+            .await?;
+            keys.insert(key_article(*id));
+        }
+        // Sections, authors and tags of these stories all list them now.
+        keys.insert(KEY_ALL.to_owned());
+        record_changes(&mut tx, &keys).await?;
+        tx.commit().await?;
+        Ok(due.into_iter().map(|d| d.0).collect())
+    }
+
+    async fn delete_article(&self, id: i64, actor: Option<i64>) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let headline: Option<String> =
+            sqlx::query_scalar("DELETE FROM articles WHERE id = ? RETURNING headline")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(headline) = headline else {
+            return Ok(false);
+        };
+        audit(&mut tx, actor, "deleted", Some(id), &headline).await?;
+        record_changes(
+            &mut tx,
+            &BTreeSet::from([key_article(id), KEY_ALL.to_owned()]),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn record_audit(&self, e: &NewAudit<'_>) -> Result<()> {
+        let mut tx = self.begin().await?;
+        audit(&mut tx, e.user_id, e.action, e.article_id, &e.detail).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn audit_log(&self, limit: u32, before: Option<i64>) -> Result<Vec<AuditEntry>> {
+        let rows = sqlx::query(
+            "SELECT l.id, l.at, l.user_id, u.name AS user_name, l.action, l.article_id, l.detail
+             FROM audit_log l LEFT JOIN users u ON u.id = l.user_id
+             WHERE l.id < ? ORDER BY l.id DESC LIMIT ?",
+        )
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    id: r.try_get("id")?,
+                    at: ts(r.try_get("at")?),
+                    user_id: r.try_get("user_id")?,
+                    user_name: r.try_get("user_name")?,
+                    action: r.try_get("action")?,
+                    article_id: r.try_get("article_id")?,
+                    detail: r.try_get("detail")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn media_library(&self, text: Option<&str>, limit: u32) -> Result<Vec<LibraryItem>> {
+        let mut q = QueryBuilder::<Sqlite>::new(LIBRARY_COLUMNS);
+        q.push(" WHERE 1 = 1");
+        for word in text.iter().flat_map(|t| t.split_whitespace()).take(8) {
+            let pattern = like(word);
+            q.push(" AND (");
+            for (i, col) in [
+                "name",
+                "alt",
+                "caption",
+                "credit_photographer",
+                "credit_agency",
+                "credit_via",
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                if i > 0 {
+                    q.push(" OR ");
+                }
+                q.push(col);
+                q.push(" LIKE ");
+                q.push_bind(pattern.clone());
+                q.push(" ESCAPE '\\'");
+            }
+            q.push(")");
+        }
+        q.push(" ORDER BY created_at DESC, id DESC LIMIT ");
+        q.push_bind(i64::from(limit.clamp(1, 500)));
+        q.build()
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(library_from_row)
+            .collect()
+    }
+
+    async fn media_item(&self, id: i64) -> Result<Option<LibraryItem>> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{LIBRARY_COLUMNS} WHERE id = ?"
+        )))
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await?
+        .as_ref()
+        .map(library_from_row)
+        .transpose()
+    }
+
+    async fn tags(&self) -> Result<Vec<(Tag, i64)>> {
+        let rows = sqlx::query(
+            "SELECT t.id, t.slug, t.name,
+                    (SELECT COUNT(*) FROM article_tags at WHERE at.tag_id = t.id) AS n
+             FROM tags t ORDER BY t.name",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    Tag {
+                        id: r.try_get("id")?,
+                        slug: rows::slug(r, "slug")?,
+                        name: r.try_get("name")?,
+                    },
+                    r.try_get("n")?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn rename_tag(&self, id: i64, name: &str) -> Result<()> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(CoreError::invalid("name", "must be 1 to 100 characters").into());
+        }
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("UPDATE tags SET name = ? WHERE id = ?")
+            .bind(name)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                what: format!("tag {id}"),
+            });
+        }
+        record_changes(&mut tx, &BTreeSet::from([key_tag(id), KEY_ALL.to_owned()])).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_tag(&self, id: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM tags WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        record_changes(&mut tx, &BTreeSet::from([key_tag(id), KEY_ALL.to_owned()])).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn set_pinned(&self, ids: &[i64], actor: Option<i64>) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE articles SET pinned = 0 WHERE pinned > 0")
+            .execute(&mut *tx)
+            .await?;
+        for (i, id) in ids.iter().enumerate() {
+            sqlx::query("UPDATE articles SET pinned = ? WHERE id = ?")
+                .bind(i as i64 + 1)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let detail = ids
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        audit(&mut tx, actor, "home page curated", None, &detail).await?;
+        record_changes(&mut tx, &BTreeSet::from([KEY_HOME.to_owned()])).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
