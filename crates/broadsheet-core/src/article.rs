@@ -105,19 +105,6 @@ pub struct Media {
     pub variants: Vec<MediaVariant>,
 }
 
-impl Media {
-    /// `srcset` of the variants in one format ("jpeg" or "webp"), or `None` without variants.
-    pub fn srcset(&self, format: &str) -> Option<String> {
-        let list: Vec<String> = self
-            .variants
-            .iter()
-            .filter(|v| v.format == format)
-            .map(|v| format!("/media/{} {}w", v.path, v.width))
-            .collect();
-        (!list.is_empty()).then(|| list.join(", "))
-    }
-}
-
 /// One resized copy of a photo.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct MediaVariant {

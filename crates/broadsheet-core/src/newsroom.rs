@@ -482,7 +482,7 @@ mod tests {
         for r in Role::ALL {
             assert_eq!(r.as_str().parse::<Role>(), Ok(r));
         }
-        let e = "owner".parse::<Role>().unwrap_err();
+        let e = "owner".parse::<Role>().expect_err("unknown role");
         assert!(e.to_string().contains("owner"));
     }
 

@@ -29,6 +29,21 @@ pub enum AppError {
     TooManyRequests { retry_after_secs: u64 },
     #[error("the search worker stopped: {0}")]
     Worker(String),
+    /// Not signed in: pages redirect to the sign-in form, other requests get 401.
+    #[error("not signed in")]
+    SignIn { next: String, get: bool },
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("too many sign-in attempts")]
+    TooManyAttempts { retry_after_secs: u64 },
+    #[error("too large: {0}")]
+    TooLarge(String),
+    /// A user's mistake the page explains (a form's own page is re-shown instead where the
+    /// form can be kept).
+    #[error("unprocessable: {0}")]
+    Unprocessable(String),
+    #[error("internal: {0}")]
+    Internal(String),
 }
 
 /// Marks a response as an error whose page the middleware should render.
@@ -54,7 +69,42 @@ impl IntoResponse for AppError {
                 "You have searched a lot in a short time. Please wait a few seconds and try again."
                     .to_owned(),
             ),
-            Self::Store(_) | Self::Render(_) | Self::Search(_) | Self::Worker(_) => {
+            Self::SignIn { next, get: true } => {
+                let target = format!(
+                    "/admin/sign-in?next={}",
+                    form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+                );
+                return axum::response::Redirect::to(&target).into_response();
+            }
+            Self::SignIn { get: false, .. } => (
+                StatusCode::UNAUTHORIZED,
+                "Your session has ended, so this was not saved. Sign in again in another tab, \
+                 then go back and send the form again."
+                    .to_owned(),
+            ),
+            Self::Forbidden(why) => (StatusCode::FORBIDDEN, why.clone()),
+            Self::TooManyAttempts { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many attempts in a short time. Please wait a minute and try again."
+                    .to_owned(),
+            ),
+            Self::TooLarge(why) => (StatusCode::PAYLOAD_TOO_LARGE, why.clone()),
+            Self::Unprocessable(why) => (StatusCode::UNPROCESSABLE_ENTITY, why.clone()),
+            Self::Store(StoreError::Invalid(e)) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, format!("Not saved: {e}."))
+            }
+            Self::Store(StoreError::Conflict(why)) => {
+                (StatusCode::CONFLICT, format!("Not saved: {why}."))
+            }
+            Self::Store(StoreError::NotFound { .. }) => (
+                StatusCode::NOT_FOUND,
+                "We could not find that. It may have been deleted.".to_owned(),
+            ),
+            Self::Store(_)
+            | Self::Render(_)
+            | Self::Search(_)
+            | Self::Worker(_)
+            | Self::Internal(_) => {
                 // Logged here, once, with the detail; the reader gets a plain apology.
                 tracing::error!(error = %self, "request failed");
                 (
@@ -64,7 +114,7 @@ impl IntoResponse for AppError {
             }
         };
         let mut response = status.into_response();
-        if let Self::TooManyRequests { retry_after_secs } = self
+        if let Self::TooManyRequests { retry_after_secs } | Self::TooManyAttempts { retry_after_secs } = self
             && let Ok(v) = http::HeaderValue::from_str(&retry_after_secs.max(1).to_string())
         {
             response.headers_mut().insert(http::header::RETRY_AFTER, v);
@@ -77,6 +127,10 @@ impl IntoResponse for AppError {
 fn title(status: StatusCode) -> &'static str {
     match status.as_u16() {
         400 => "Bad request",
+        401 => "Please sign in",
+        403 => "Not allowed",
+        409 => "Edit conflict",
+        422 => "Please check what you entered",
         404 => "Page not found",
         405 => "Method not allowed",
         408 => "Request timed out",

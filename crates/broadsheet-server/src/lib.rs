@@ -5,6 +5,8 @@
 //! reader gets goes through `AppState::cached`, which is where ETags, 304s, compression and
 //! invalidation live.
 
+mod admin;
+pub mod auth;
 mod cache;
 mod embeds;
 mod error;
@@ -17,10 +19,11 @@ mod serve;
 mod state;
 mod views;
 
+pub use admin::ROUTES as ADMIN_ROUTES;
 pub use error::AppError;
 pub use search_sync::{SyncError, catch_up, rebuild};
 pub use serve::{bind, serve};
-pub use state::{AppState, Limits, MarketOptions, Options, SiteConfig};
+pub use state::{AppState, Limits, MarketOptions, NewsroomOptions, Options, SiteConfig};
 
 /// The application router for `state`, with all middleware.
 pub fn router(state: AppState) -> axum::Router {

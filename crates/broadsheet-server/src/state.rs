@@ -34,9 +34,39 @@ pub struct SiteConfig {
     pub tagline: String,
     /// BCP 47 language of the content (`lang` of every page).
     pub language: String,
-    /// Public base URL (`https://news.example.com`), for canonical links.
+    /// Public base URL (`https://news.example.com`), for canonical links and the links in
+    /// e-mails. An `https` base URL also makes session cookies `Secure`.
     pub base_url: Option<String>,
+    /// IANA time zone the newsroom schedules in (`Europe/London`).
+    pub time_zone: String,
+    /// Path under /media/ of the masthead logo, if any.
+    pub logo: Option<String>,
 }
+
+impl SiteConfig {
+    /// The newsroom's time zone; an unknown name (only a hand-edited config has one) is UTC.
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.time_zone.parse().unwrap_or(chrono_tz::UTC)
+    }
+
+    /// The absolute URL of `path` for links that leave the site (e-mails), or the path alone
+    /// without a base URL.
+    pub fn url(&self, path: &str) -> String {
+        match &self.base_url {
+            Some(base) => format!("{}{path}", base.trim_end_matches('/')),
+            None => path.to_owned(),
+        }
+    }
+}
+
+/// Settings the admin edits, stored in the database and layered over the configuration.
+pub(crate) const SITE_SETTINGS: [&str; 5] = [
+    "site.name",
+    "site.tagline",
+    "site.language",
+    "site.time_zone",
+    "site.logo",
+];
 
 impl Default for SiteConfig {
     fn default() -> Self {
@@ -45,6 +75,8 @@ impl Default for SiteConfig {
             tagline: "News that matters, served fast".into(),
             language: "en".into(),
             base_url: None,
+            time_zone: "UTC".into(),
+            logo: None,
         }
     }
 }
@@ -102,11 +134,51 @@ impl Default for MarketOptions {
     }
 }
 
+/// Newsroom settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NewsroomOptions {
+    /// Largest photo upload, in megabytes.
+    pub upload_max_mb: usize,
+    /// Largest photo, in megapixels (a guard against decompression bombs).
+    pub upload_max_megapixels: u64,
+    /// Sign-in attempts per minute from one client address.
+    pub sign_in_per_ip_per_minute: u32,
+    /// Sign-in attempts per minute for one account.
+    pub sign_in_per_account_per_minute: u32,
+    /// Mark session cookies `Secure` (set automatically when the base URL is https).
+    pub secure_cookies: bool,
+}
+
+impl Default for NewsroomOptions {
+    fn default() -> Self {
+        Self {
+            upload_max_mb: 20,
+            upload_max_megapixels: 50,
+            sign_in_per_ip_per_minute: 20,
+            sign_in_per_account_per_minute: 5,
+            secure_cookies: false,
+        }
+    }
+}
+
+impl NewsroomOptions {
+    pub(crate) fn upload_limits(&self) -> broadsheet_media::Limits {
+        broadsheet_media::Limits {
+            max_bytes: self.upload_max_mb.max(1) * 1024 * 1024,
+            max_pixels: self.upload_max_megapixels.max(1) * 1_000_000,
+        }
+    }
+}
+
 /// Everything `AppState` is configured with beyond its parts.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Options {
     pub limits: Limits,
     pub market: MarketOptions,
+    pub newsroom: NewsroomOptions,
+    /// Where mail goes; without one, to `outbox/` beside the media folder.
+    pub mailer: Option<Arc<dyn broadsheet_mail::Mailer>>,
 }
 
 pub(crate) const PAGE_CACHE_CONTROL: &str = "public, max-age=30, stale-while-revalidate=60";
@@ -115,8 +187,14 @@ pub struct Inner {
     pub store: Arc<dyn Store>,
     pub search: Arc<dyn SearchIndex>,
     pub theme: Theme,
-    pub site: SiteConfig,
+    /// The site as configured; `site()` layers the admin's settings over it.
+    base_site: SiteConfig,
+    site: std::sync::RwLock<Arc<SiteConfig>>,
     pub media_dir: PathBuf,
+    pub(crate) media_store: Arc<dyn broadsheet_media::MediaStorage>,
+    pub mailer: Arc<dyn broadsheet_mail::Mailer>,
+    pub(crate) newsroom: NewsroomOptions,
+    pub(crate) sign_in_limiter: crate::auth::SignInLimiter,
     pub(crate) cache: PageCache,
     /// Theme assets by file name, with their compressed forms made once.
     pub(crate) assets: HashMap<String, Arc<CachedPage>>,
@@ -165,7 +243,28 @@ impl AppState {
                 (file.to_owned(), Arc::new(page))
             })
             .collect();
-        Ok(Self(Arc::new(Inner {
+        let mut newsroom = options.newsroom;
+        newsroom.secure_cookies |= site
+            .base_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"));
+        let mailer = options.mailer.unwrap_or_else(|| {
+            let outbox = media_dir
+                .parent()
+                .map_or_else(|| media_dir.join("outbox"), |d| d.join("outbox"));
+            let from = format!("{} <newsroom@localhost>", site.name.replace(['<', '>', '"'], ""));
+            Arc::new(broadsheet_mail::Outbox::new(&outbox, &from))
+        });
+        let state = Self(Arc::new(Inner {
+            media_store: Arc::new(broadsheet_media::LocalDir::new(&media_dir)),
+            mailer,
+            sign_in_limiter: crate::auth::SignInLimiter::new(
+                newsroom.sign_in_per_ip_per_minute,
+                newsroom.sign_in_per_account_per_minute,
+            ),
+            newsroom,
+            site: std::sync::RwLock::new(Arc::new(site.clone())),
+            base_site: site,
             assets,
             store,
             search,
@@ -174,11 +273,81 @@ impl AppState {
             rebuilding: AtomicBool::new(false),
             ticker: std::sync::RwLock::new(None),
             theme,
-            site,
             media_dir,
             cache: PageCache::new(20_000, PAGE_MAX_AGE),
             change_seq: tokio::sync::Mutex::new(head),
-        })))
+        }));
+        state.refresh_site().await?;
+        Ok(state)
+    }
+
+    /// The site's settings as pages show them now.
+    pub fn site(&self) -> Arc<SiteConfig> {
+        self.site.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Re-reads the admin's settings over the configured ones.
+    async fn refresh_site(&self) -> Result<(), StoreError> {
+        let mut site = self.base_site.clone();
+        for key in SITE_SETTINGS {
+            let Some(value) = self.store.setting(key).await? else {
+                continue;
+            };
+            match key {
+                "site.name" => site.name = value,
+                "site.tagline" => site.tagline = value,
+                "site.language" => site.language = value,
+                "site.time_zone" => site.time_zone = value,
+                "site.logo" => site.logo = (!value.is_empty()).then_some(value),
+                _ => {}
+            }
+        }
+        *self.site.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(site);
+        Ok(())
+    }
+
+    /// Publishes the scheduled stories whose time has come and brings caches and the index up
+    /// to date; returns how many went out.
+    pub async fn publish_due(&self, now: chrono::DateTime<chrono::Utc>) -> Result<usize, SyncError> {
+        let ids = self.store.publish_due(now).await?;
+        if !ids.is_empty() {
+            tracing::info!(articles = ?ids, "scheduled stories published");
+            self.sync_changes().await?;
+        }
+        Ok(ids.len())
+    }
+
+    /// On a site without accounts, a one-time link (valid for a day) that creates the first
+    /// administrator; `None` once anyone has an account.
+    pub async fn setup_link(&self) -> Result<Option<String>, StoreError> {
+        if self.store.user_count().await? > 0 {
+            return Ok(None);
+        }
+        let token = crate::auth::random_token();
+        self.store
+            .create_token(
+                broadsheet_store::TokenKind::Setup,
+                &crate::auth::token_hash(&token),
+                None,
+                chrono::Utc::now() + chrono::Duration::hours(crate::auth::SETUP_HOURS),
+            )
+            .await?;
+        Ok(Some(format!("/admin/setup/{token}")))
+    }
+
+    /// Runs `publish_due` every `every`.
+    pub fn spawn_scheduler(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let state = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = state.publish_due(chrono::Utc::now()).await {
+                    tracing::warn!(error = %e, "cannot publish scheduled stories");
+                }
+            }
+        })
     }
 
     /// Reads the change log since the last call, drops the cached pages it touches and brings
@@ -198,6 +367,9 @@ impl AppState {
                 .any(|k| k == broadsheet_store::KEY_MARKET || k == broadsheet_store::KEY_ALL)
             {
                 *self.ticker.write().unwrap_or_else(|e| e.into_inner()) = None;
+            }
+            if changes.keys.iter().any(|k| k == broadsheet_store::KEY_ALL) {
+                self.refresh_site().await?;
             }
             total += changes.keys.len();
             *seq = changes.upto;

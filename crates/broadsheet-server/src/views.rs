@@ -10,8 +10,8 @@ use crate::state::{AppState, SiteConfig};
 
 /// What the base template needs on every page.
 #[derive(Serialize)]
-pub(crate) struct Chrome<'a> {
-    pub site: &'a SiteConfig,
+pub(crate) struct Chrome {
+    pub site: std::sync::Arc<SiteConfig>,
     pub menu: Vec<MenuItem>,
     pub year: i32,
     /// Slug of the menu entry to mark as current ("home" for the front page).
@@ -22,19 +22,19 @@ pub(crate) struct Chrome<'a> {
 }
 
 #[derive(Serialize)]
-struct WithChrome<'a, T: Serialize> {
+struct WithChrome<T: Serialize> {
     #[serde(flatten)]
-    chrome: Chrome<'a>,
+    chrome: Chrome,
     #[serde(flatten)]
     page: T,
 }
 
-pub(crate) async fn chrome<'a>(
-    state: &'a AppState,
+pub(crate) async fn chrome(
+    state: &AppState,
     sections: &[Section],
     active: &str,
     path: &str,
-) -> Chrome<'a> {
+) -> Chrome {
     // A store error here costs the page its strip, not the page.
     let market = match state.ticker().await {
         Ok(quotes) => quotes.as_ref().clone(),
@@ -43,24 +43,24 @@ pub(crate) async fn chrome<'a>(
             Vec::new()
         }
     };
+    let site = state.site();
     Chrome {
         market,
-        site: &state.site,
-        menu: build_menu(sections),
-        year: chrono::Utc::now().year(),
-        active: active.to_owned(),
-        canonical: state
-            .site
+        canonical: site
             .base_url
             .as_deref()
             .map(|base| format!("{}{path}", base.trim_end_matches('/'))),
+        site,
+        menu: build_menu(sections),
+        year: chrono::Utc::now().year(),
+        active: active.to_owned(),
     }
 }
 
 pub(crate) fn render(
     state: &AppState,
     template: &str,
-    chrome: Chrome<'_>,
+    chrome: Chrome,
     page: impl Serialize,
 ) -> Result<String, AppError> {
     Ok(state.theme.render(template, WithChrome { chrome, page })?)

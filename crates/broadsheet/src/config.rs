@@ -26,6 +26,8 @@ pub struct Config {
     pub limits: broadsheet_server::Limits,
     #[serde(default)]
     pub market: broadsheet_server::MarketOptions,
+    #[serde(default)]
+    pub newsroom: broadsheet_server::NewsroomOptions,
 }
 
 /// Site settings from configuration; unset ones come from the database, then defaults.
@@ -36,6 +38,7 @@ pub struct SiteOverrides {
     pub tagline: Option<String>,
     pub language: Option<String>,
     pub base_url: Option<String>,
+    pub time_zone: Option<String>,
 }
 
 impl Default for Config {
@@ -48,6 +51,7 @@ impl Default for Config {
             search: Default::default(),
             limits: Default::default(),
             market: Default::default(),
+            newsroom: Default::default(),
         }
     }
 }
@@ -76,7 +80,7 @@ pub struct Overrides {
 }
 
 const ENV_KEYS: &[&str] = &[
-    "listen", "data", "theme", "site", "search", "limits", "market",
+    "listen", "data", "theme", "site", "search", "limits", "market", "newsroom",
 ];
 
 pub fn load(file: Option<&Path>, overrides: Overrides) -> anyhow::Result<Config> {

@@ -55,6 +55,9 @@ enum Command {
     /// Market data: `import` loads prices from CSV files.
     #[command(subcommand)]
     Market(cmd::market::MarketCommand),
+    /// Newsroom accounts: `add` creates one, `list` shows them.
+    #[command(subcommand)]
+    User(cmd::user::UserCommand),
     /// Maintain the search index: `reindex` rebuilds it, `check` compares it with the database.
     #[command(subcommand)]
     Search(cmd::search::SearchCommand),
@@ -100,6 +103,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => cmd::import::run(config, args).await,
         Command::Search(command) => cmd::search::run(config, command).await,
         Command::Market(command) => cmd::market::run(config, command).await,
+        Command::User(command) => cmd::user::run(config, command).await,
     }
 }
 

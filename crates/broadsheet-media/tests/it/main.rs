@@ -213,7 +213,9 @@ fn transparency_is_kept_in_webp_and_flattened_on_white_in_jpeg() {
 fn hostile_uploads_are_refused_with_a_reason() {
     let png = encode(&picture(64, 64), ImageFormat::Png);
     let jpeg = encode(&picture(64, 64), ImageFormat::Jpeg);
-    let cases: Vec<(&str, Vec<u8>, Option<Format>, Limits, ProcessError)> = vec![
+    /// What, bytes, claimed format, limits, expected error.
+    type Case = (&'static str, Vec<u8>, Option<Format>, Limits, ProcessError);
+    let cases: Vec<Case> = vec![
         (
             "PNG bytes sent as a JPEG",
             png.clone(),

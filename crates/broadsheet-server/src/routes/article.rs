@@ -1,7 +1,7 @@
 //! `/article/{slug}`: one story with its figure, credit, sources, tags and more from its section.
 
 use axum::extract::State;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use broadsheet_core::{Article, ArticleSummary, section_path};
 use broadsheet_store::{KEY_ALL, KEY_MARKET, ListFilter, key_article, key_section};
 use chrono::Utc;
@@ -38,9 +38,20 @@ pub(crate) async fn article(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let path = format!("/article/{slug}");
-    state
-        .cached(path.clone(), &headers, render(&state, slug, path))
-        .await
+    let page = state
+        .cached(path.clone(), &headers, render(&state, slug.clone(), path))
+        .await;
+    match page {
+        // A slug the story had before it was renamed: send readers (and links) on.
+        Err(AppError::NotFound) => match state.store.redirect_for(&slug).await? {
+            Some(current) => Ok(axum::response::Redirect::permanent(&format!(
+                "/article/{current}"
+            ))
+            .into_response()),
+            None => Err(AppError::NotFound),
+        },
+        other => other,
+    }
 }
 
 async fn render(

@@ -9,6 +9,8 @@ mod listing;
 mod markets;
 mod search;
 
+pub(crate) use search::Client;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -68,6 +70,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/static/{file}", get(assets::asset))
         .route("/healthz", get(health))
         .nest_service("/media", media)
+        .merge(crate::admin::router(&state))
         .fallback(fallback)
         .layer(from_fn_with_state(state.clone(), error_pages))
         .layer(CatchPanicLayer::new())

@@ -24,6 +24,12 @@ const MAX_PAGE: u32 = 100;
 /// tests) every request counts as one loopback client.
 pub(crate) struct Client(IpAddr);
 
+impl Client {
+    pub fn ip(&self) -> IpAddr {
+        self.0
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for Client {
     type Rejection = AppError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {

@@ -2,6 +2,7 @@
 
 mod caching;
 mod markets;
+mod newsroom;
 mod pages;
 mod search;
 mod support;

@@ -68,7 +68,16 @@ impl Site {
             push_token: Some(PUSH_TOKEN.into()),
             ..Default::default()
         };
-        Self::build_with(theme, demo, Options { limits, market }).await
+        Self::build_with(
+            theme,
+            demo,
+            Options {
+                limits,
+                market,
+                ..Default::default()
+            },
+        )
+        .await
     }
 
     pub async fn build_with(theme: Option<&Path>, demo: bool, options: Options) -> Self {

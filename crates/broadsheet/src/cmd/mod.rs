@@ -5,6 +5,7 @@ pub mod import;
 pub mod market;
 pub mod search;
 pub mod serve;
+pub mod user;
 
 use std::sync::Arc;
 
@@ -71,5 +72,11 @@ pub async fn site_config(config: &Config, store: &dyn Store) -> anyhow::Result<S
             .base_url
             .clone()
             .or(store.setting("site.base_url").await?),
+        time_zone: config
+            .site
+            .time_zone
+            .clone()
+            .unwrap_or(defaults.time_zone),
+        logo: None,
     })
 }

@@ -60,6 +60,8 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
         Options {
             limits: config.limits,
             market: config.market.clone(),
+            newsroom: config.newsroom,
+            mailer: None,
         },
     )
     .await?;
@@ -76,6 +78,7 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     state.spawn_change_watcher(Duration::from_millis(500));
+    state.spawn_scheduler(Duration::from_secs(5));
     let providers = config
         .market
         .providers
@@ -86,6 +89,19 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
     broadsheet_server::providers::spawn(&state, providers);
     let addr = listener.local_addr().unwrap_or(config.listen);
     tracing::info!(data = %config.data.display(), "serving http://{addr}/");
+    tracing::info!(mail = %state.mailer.describe(), "mail");
+    if let Some(path) = state.setup_link().await? {
+        let base = state
+            .site()
+            .base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        // On stdout, once: the operator needs it; logs may be collected elsewhere.
+        println!(
+            "\nThis site has no accounts yet. Create the first administrator (link valid 24 hours):\n\n    {}{path}\n",
+            base.trim_end_matches('/')
+        );
+    }
 
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     let signal = async move {

@@ -1,0 +1,1045 @@
+//! The dashboard, the article list, the editor with its workflow actions and preview, and
+//! revisions (diff and restore). Who may do what is `broadsheet_core::may_*`; this file only
+//! asks.
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use broadsheet_core::{
+    Article, ArticleAccess, ArticleInput, ArticleStatus, Credit, Editorial, HeroInput,
+    LibraryItem, NoteKind, Section, Slug, Symbol, may_delete, may_edit, may_publish,
+    may_transition,
+};
+use broadsheet_render::render_markdown;
+use broadsheet_store::{AdminFilter, AdminRow, StoreError};
+use chrono::Utc;
+use http::{HeaderValue, StatusCode, header};
+use serde::{Deserialize, Serialize};
+
+use super::{Page, local_input, local_label, parse_local, see_other};
+use crate::auth::Session;
+use crate::error::AppError;
+use crate::state::AppState;
+
+#[derive(Serialize)]
+struct Row {
+    #[serde(flatten)]
+    row: AdminRow,
+    status_label: &'static str,
+    updated: String,
+    when: String,
+}
+
+pub(crate) fn status_label(s: ArticleStatus) -> &'static str {
+    match s {
+        ArticleStatus::Draft => "Draft",
+        ArticleStatus::InReview => "In review",
+        ArticleStatus::Scheduled => "Scheduled",
+        ArticleStatus::Published => "Published",
+        ArticleStatus::Unpublished => "Unpublished",
+    }
+}
+
+fn rows(state: &AppState, rows: Vec<AdminRow>) -> Vec<Row> {
+    let tz = state.site().tz();
+    rows.into_iter()
+        .map(|row| Row {
+            status_label: status_label(row.status),
+            updated: local_label(Some(row.updated_at), tz),
+            when: local_label(row.published_at, tz),
+            row,
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct Dashboard {
+    drafts: Vec<Row>,
+    review: Vec<Row>,
+    scheduled: Vec<Row>,
+    published: Vec<Row>,
+}
+
+pub(crate) async fn dashboard(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Response, AppError> {
+    let list = |status, created_by| AdminFilter {
+        status: Some(status),
+        created_by,
+        limit: 10,
+        ..Default::default()
+    };
+    let me = Some(session.user.id);
+    let drafts = state
+        .store
+        .admin_articles(&list(ArticleStatus::Draft, me))
+        .await?
+        .0;
+    let review = state
+        .store
+        .admin_articles(&list(ArticleStatus::InReview, None))
+        .await?
+        .0;
+    let scheduled = state
+        .store
+        .admin_articles(&list(ArticleStatus::Scheduled, None))
+        .await?
+        .0;
+    let published = state
+        .store
+        .admin_articles(&list(ArticleStatus::Published, None))
+        .await?
+        .0;
+    let page = Dashboard {
+        drafts: rows(&state, drafts),
+        review: rows(&state, review),
+        scheduled: rows(&state, scheduled),
+        published: rows(&state, published),
+    };
+    Page::new("admin/dashboard.html", "Dashboard", "dashboard").render(
+        &state,
+        Some(&session),
+        page,
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct ListQuery {
+    status: String,
+    section: String,
+    mine: String,
+    q: String,
+    page: String,
+    deleted: String,
+}
+
+#[derive(Serialize)]
+struct ListPage {
+    rows: Vec<Row>,
+    total: i64,
+    status: String,
+    section: String,
+    mine: bool,
+    q: String,
+    sections: Vec<Section>,
+    statuses: Vec<(&'static str, &'static str)>,
+    page: u32,
+    pages: u32,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+const PER_PAGE: u32 = 50;
+
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    let status = if q.status.is_empty() {
+        None
+    } else {
+        Some(
+            q.status
+                .parse::<ArticleStatus>()
+                .map_err(|e| AppError::BadRequest(e.to_string()))?,
+        )
+    };
+    let sections = state.store.sections().await?;
+    let section_id = if q.section.is_empty() {
+        None
+    } else {
+        Some(
+            sections
+                .iter()
+                .find(|s| s.slug.as_str() == q.section)
+                .map(|s| s.id)
+                .ok_or_else(|| AppError::BadRequest(format!("no section {:?}", q.section)))?,
+        )
+    };
+    let page: u32 = if q.page.is_empty() {
+        1
+    } else {
+        q.page
+            .parse()
+            .ok()
+            .filter(|p| (1..=10_000).contains(p))
+            .ok_or_else(|| AppError::BadRequest("the page number is not valid".into()))?
+    };
+    let mine = !q.mine.is_empty();
+    let text = q.q.trim().chars().take(200).collect::<String>();
+    let (found, total) = state
+        .store
+        .admin_articles(&AdminFilter {
+            status,
+            section_id,
+            created_by: mine.then_some(session.user.id),
+            text: (!text.is_empty()).then(|| text.clone()),
+            limit: PER_PAGE,
+            offset: (page - 1) * PER_PAGE,
+        })
+        .await?;
+    let pages = (total.max(1) as u32).div_ceil(PER_PAGE);
+    let link = |p: u32| {
+        let mut s = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("status", q.status.as_str()),
+            ("section", q.section.as_str()),
+            ("mine", q.mine.as_str()),
+            ("q", text.as_str()),
+        ] {
+            if !v.is_empty() {
+                s.append_pair(k, v);
+            }
+        }
+        s.append_pair("page", &p.to_string());
+        format!("/admin/articles?{}", s.finish())
+    };
+    let view = ListPage {
+        rows: rows(&state, found),
+        total,
+        status: q.status.clone(),
+        section: q.section.clone(),
+        mine,
+        q: text.clone(),
+        sections,
+        statuses: [
+            ArticleStatus::Draft,
+            ArticleStatus::InReview,
+            ArticleStatus::Scheduled,
+            ArticleStatus::Published,
+            ArticleStatus::Unpublished,
+        ]
+        .into_iter()
+        .map(|s| (s.as_str(), status_label(s)))
+        .collect(),
+        page,
+        pages,
+        prev: (page > 1).then(|| link(page - 1)),
+        next: (page < pages).then(|| link(page + 1)),
+    };
+    let notice = (!q.deleted.is_empty()).then(|| "The article was deleted.".to_owned());
+    Page::new("admin/articles.html", "Articles", "articles")
+        .notice(notice)
+        .render(&state, Some(&session), view)
+}
+
+/// The editor's fields, as posted and as shown. Lists are comma-separated text so the form
+/// works with a keyboard and without a script.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub(crate) struct EditorForm {
+    csrf: String,
+    base_version: String,
+    headline: String,
+    standfirst: String,
+    slug: String,
+    body: String,
+    section: String,
+    authors: String,
+    tags: String,
+    sources: String,
+    instruments: String,
+    importance: String,
+    pinned: String,
+    publish_at: String,
+    embargo_until: String,
+    hero_media_id: String,
+    hero_alt: String,
+    hero_caption: String,
+    credit_photographer: String,
+    credit_agency: String,
+    credit_via: String,
+    seo_title: String,
+    seo_description: String,
+    note_kind: String,
+    note_text: String,
+    action: String,
+}
+
+impl EditorForm {
+    fn from_article(a: &Article, tz: chrono_tz::Tz) -> Self {
+        let hero = a.hero.as_ref();
+        let text = |o: Option<&Option<String>>| o.and_then(|o| o.clone()).unwrap_or_default();
+        Self {
+            base_version: a.version.to_string(),
+            headline: a.headline.clone(),
+            standfirst: a.standfirst.clone(),
+            slug: a.slug.to_string(),
+            body: a.body_markdown.clone(),
+            section: a.section.slug.to_string(),
+            authors: a
+                .authors
+                .iter()
+                .map(|x| x.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            tags: a
+                .tags
+                .iter()
+                .map(|x| x.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            sources: a.sources.join(", "),
+            instruments: a
+                .instruments
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            importance: a.importance.to_string(),
+            pinned: if a.pinned { "on".into() } else { String::new() },
+            publish_at: local_input(a.published_at, tz),
+            embargo_until: local_input(a.embargo_until, tz),
+            hero_media_id: hero.map(|h| h.media.id.to_string()).unwrap_or_default(),
+            hero_alt: hero.map(|h| h.alt.clone()).unwrap_or_default(),
+            hero_caption: hero.map(|h| h.caption.clone()).unwrap_or_default(),
+            credit_photographer: text(hero.map(|h| &h.credit.photographer)),
+            credit_agency: text(hero.map(|h| &h.credit.agency)),
+            credit_via: text(hero.map(|h| &h.credit.via)),
+            seo_title: a.seo_title.clone(),
+            seo_description: a.seo_description.clone(),
+            ..Default::default()
+        }
+    }
+}
+
+fn list_of(raw: &str) -> Vec<String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// What the action buttons ask for; `None` is a preview.
+fn target_status(action: &str, current: Option<ArticleStatus>) -> Result<Option<ArticleStatus>, AppError> {
+    Ok(Some(match action {
+        "" | "save" => current.unwrap_or(ArticleStatus::Draft),
+        "submit" => ArticleStatus::InReview,
+        "schedule" => ArticleStatus::Scheduled,
+        "publish" => ArticleStatus::Published,
+        "unpublish" => ArticleStatus::Unpublished,
+        "draft" => ArticleStatus::Draft,
+        "preview" => return Ok(None),
+        other => return Err(AppError::BadRequest(format!("unknown action {other:?}"))),
+    }))
+}
+
+/// Turns the posted form into the article to save, or the message to show above the form.
+fn to_input(
+    form: &EditorForm,
+    existing: Option<&Article>,
+    status: ArticleStatus,
+    session: &Session,
+    sections: &[Section],
+    tz: chrono_tz::Tz,
+) -> Result<ArticleInput, String> {
+    let headline = form.headline.trim().to_owned();
+    if headline.is_empty() {
+        return Err("Please write a headline.".into());
+    }
+    if form.body.trim().is_empty() {
+        return Err("Please write the story: the body is empty.".into());
+    }
+    let slug = match form.slug.trim() {
+        "" => None,
+        s => Some(Slug::parse(s).map_err(|_| {
+            format!("The slug {s:?} may only use lower-case letters, digits and single hyphens.")
+        })?),
+    };
+    let section = sections
+        .iter()
+        .find(|s| s.slug.as_str() == form.section)
+        .ok_or_else(|| "Please choose a section.".to_owned())?;
+    let mut authors = list_of(&form.authors);
+    if authors.is_empty() {
+        authors.push(session.user.name.clone());
+    }
+    let instruments = list_of(&form.instruments)
+        .iter()
+        .map(|s| Symbol::parse(s).map_err(|e| format!("Market instrument {s:?}: {}.", e.reason)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let importance = match form.importance.trim() {
+        "" => 0,
+        s => s
+            .parse::<i32>()
+            .ok()
+            .filter(|i| (0..=3).contains(i))
+            .ok_or_else(|| "Importance is a number from 0 to 3.".to_owned())?,
+    };
+    let hero = match form.hero_media_id.trim() {
+        "" => None,
+        id => {
+            let media_id = id
+                .parse::<i64>()
+                .map_err(|_| "Choose the hero photo from the media library.".to_owned())?;
+            if form.hero_alt.trim().is_empty() {
+                return Err(
+                    "Describe the hero photo for readers who cannot see it (alt text).".into(),
+                );
+            }
+            let part = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+            Some(HeroInput {
+                media_id,
+                alt: form.hero_alt.trim().to_owned(),
+                caption: form.hero_caption.trim().to_owned(),
+                credit: Credit {
+                    photographer: part(&form.credit_photographer),
+                    agency: part(&form.credit_agency),
+                    via: part(&form.credit_via),
+                },
+            })
+        }
+    };
+    let publish_at = parse_local(&form.publish_at, tz, "Publish at")?;
+    let embargo_until = parse_local(&form.embargo_until, tz, "Embargo until")?;
+    let now = Utc::now();
+    let status = match status {
+        ArticleStatus::Scheduled => match publish_at.or(embargo_until) {
+            None => return Err("Choose the time to publish at, then schedule.".into()),
+            Some(t) if t <= now => {
+                return Err("That time has passed: use “Publish now”, or pick a later time.".into());
+            }
+            Some(_) => ArticleStatus::Scheduled,
+        },
+        // "Publish" with a time still to come is scheduling.
+        ArticleStatus::Published if publish_at.is_some_and(|t| t > now) => ArticleStatus::Scheduled,
+        other => other,
+    };
+    let note = match (form.note_kind.as_str(), form.note_text.trim()) {
+        ("", _) | (_, "") => None,
+        (kind, text) => Some((
+            kind.parse::<NoteKind>().map_err(|e| e.reason)?,
+            text.to_owned(),
+        )),
+    };
+    let base_version = match form.base_version.trim() {
+        "" => None,
+        v => Some(
+            v.parse::<i64>()
+                .map_err(|_| "The form is damaged: reload the article.".to_owned())?,
+        ),
+    };
+    Ok(ArticleInput {
+        external_id: existing.and_then(|a| a.external_id.clone()),
+        slug,
+        headline,
+        standfirst: form.standfirst.trim().to_owned(),
+        body_html: render_markdown(&form.body),
+        body_markdown: form.body.clone(),
+        section: section.slug.clone(),
+        section_name: section.name.clone(),
+        authors,
+        tags: list_of(&form.tags),
+        hero,
+        sources: list_of(&form.sources),
+        instruments,
+        status,
+        importance,
+        published_at: match status {
+            ArticleStatus::Draft | ArticleStatus::InReview => {
+                publish_at.or(existing.and_then(|a| a.published_at))
+            }
+            _ => publish_at.or(existing.and_then(|a| a.published_at)),
+        },
+        editorial: Editorial {
+            id: existing.map(|a| a.id),
+            base_version: existing.and(base_version),
+            embargo_until,
+            pinned: !form.pinned.is_empty(),
+            seo_title: form.seo_title.trim().to_owned(),
+            seo_description: form.seo_description.trim().to_owned(),
+            note,
+            actor: Some(session.user.id),
+        },
+    })
+}
+
+/// Whether the article is the user's own: they created it or are on its byline.
+pub(crate) fn access(article: &Article, session: &Session) -> ArticleAccess {
+    let own = article.created_by == Some(session.user.id)
+        || session
+            .user
+            .author_id
+            .is_some_and(|id| article.authors.iter().any(|a| a.id == id));
+    ArticleAccess {
+        own,
+        status: article.status,
+    }
+}
+
+#[derive(Serialize)]
+struct EditorPage {
+    id: Option<i64>,
+    form: EditorForm,
+    status: &'static str,
+    status_key: &'static str,
+    version: Option<i64>,
+    sections: Vec<Section>,
+    media: Vec<LibraryItem>,
+    can_publish: bool,
+    can_delete: bool,
+    preview: Option<String>,
+    public_url: Option<String>,
+    notes: Vec<NoteView>,
+    time_zone: String,
+    /// The current stored version when a save was refused as stale.
+    conflict: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct NoteView {
+    kind: &'static str,
+    text: String,
+    at: String,
+}
+
+struct EditorState<'a> {
+    article: Option<&'a Article>,
+    form: EditorForm,
+    preview: Option<String>,
+    conflict: Option<i64>,
+}
+
+async fn editor(
+    state: &AppState,
+    session: &Session,
+    page: Page<'_>,
+    e: EditorState<'_>,
+) -> Result<Response, AppError> {
+    let tz = state.site();
+    let tz_name = tz.time_zone.clone();
+    let tz = tz.tz();
+    let (can_publish, can_delete) = match e.article {
+        Some(a) => (
+            may_publish(session.user.role, access(a, session).own),
+            may_delete(session.user.role, access(a, session)),
+        ),
+        None => (may_publish(session.user.role, true), false),
+    };
+    let now = Utc::now();
+    let view = EditorPage {
+        id: e.article.map(|a| a.id),
+        status: e.article.map_or("New", |a| status_label(a.status)),
+        status_key: e.article.map_or("draft", |a| a.status.as_str()),
+        version: e.article.map(|a| a.version),
+        sections: state.store.sections().await?,
+        media: state.store.media_library(None, 100).await?,
+        can_publish,
+        can_delete,
+        preview: e.preview,
+        public_url: e
+            .article
+            .filter(|a| a.is_public(now))
+            .map(|a| format!("/article/{}", a.slug)),
+        notes: e
+            .article
+            .map(|a| {
+                a.notes
+                    .iter()
+                    .map(|n| NoteView {
+                        kind: match n.kind {
+                            NoteKind::Correction => "Correction",
+                            NoteKind::Update => "Update",
+                        },
+                        text: n.text.clone(),
+                        at: local_label(Some(n.at), tz),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        time_zone: tz_name,
+        form: e.form,
+        conflict: e.conflict,
+    };
+    page.render(state, Some(session), view)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct EditQuery {
+    saved: String,
+}
+
+pub(crate) async fn new(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Response, AppError> {
+    let sections = state.store.sections().await?;
+    let form = EditorForm {
+        authors: session.user.name.clone(),
+        section: sections
+            .iter()
+            .find(|s| s.in_menu)
+            .or(sections.first())
+            .map(|s| s.slug.to_string())
+            .unwrap_or_default(),
+        importance: "0".into(),
+        ..Default::default()
+    };
+    editor(
+        &state,
+        &session,
+        Page::new("admin/editor.html", "New article", "new"),
+        EditorState {
+            article: None,
+            form,
+            preview: None,
+            conflict: None,
+        },
+    )
+    .await
+}
+
+async fn load(state: &AppState, id: &str) -> Result<Article, AppError> {
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    state
+        .store
+        .article_by_id(id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+fn cannot_edit(article: &Article) -> AppError {
+    AppError::Forbidden(format!(
+        "You cannot edit this article ({}). Contributors edit their own drafts; authors their \
+         own articles; editors any article.",
+        status_label(article.status).to_lowercase()
+    ))
+}
+
+pub(crate) async fn edit(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Query(q): Query<EditQuery>,
+) -> Result<Response, AppError> {
+    let article = load(&state, &id).await?;
+    if !may_edit(session.user.role, access(&article, &session)) {
+        return Err(cannot_edit(&article));
+    }
+    let notice = match q.saved.as_str() {
+        "" => None,
+        "submit" => Some("Submitted for review.".to_owned()),
+        "schedule" => Some(format!(
+            "Scheduled for {}.",
+            local_label(article.published_at, state.site().tz())
+        )),
+        "publish" if article.status == ArticleStatus::Scheduled => Some(format!(
+            "Scheduled for {} (its embargo or publication time).",
+            local_label(article.published_at, state.site().tz())
+        )),
+        "publish" => Some("Published.".to_owned()),
+        "unpublish" => Some("Unpublished: readers no longer see it.".to_owned()),
+        "restore" => Some("The revision was restored as a new version.".to_owned()),
+        _ => Some("Saved.".to_owned()),
+    };
+    let form = EditorForm::from_article(&article, state.site().tz());
+    editor(
+        &state,
+        &session,
+        Page::new("admin/editor.html", article.headline.clone(), "articles").notice(notice),
+        EditorState {
+            article: Some(&article),
+            form,
+            preview: None,
+            conflict: None,
+        },
+    )
+    .await
+}
+
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<EditorForm>,
+) -> Result<Response, AppError> {
+    submit(state, session, None, form).await
+}
+
+pub(crate) async fn save(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Form(form): Form<EditorForm>,
+) -> Result<Response, AppError> {
+    let article = load(&state, &id).await?;
+    submit(state, session, Some(article), form).await
+}
+
+/// The one path every editor action takes: check the forgery token and the rules, then
+/// preview or save; any problem shows the form again with everything the editor typed.
+async fn submit(
+    state: AppState,
+    session: Session,
+    article: Option<Article>,
+    form: EditorForm,
+) -> Result<Response, AppError> {
+    session.check_csrf(&form.csrf)?;
+    let current = article.as_ref().map(|a| a.status);
+    let access = article
+        .as_ref()
+        .map(|a| access(a, &session))
+        .unwrap_or(ArticleAccess {
+            own: true,
+            status: ArticleStatus::Draft,
+        });
+    if let Some(a) = &article
+        && !may_edit(session.user.role, access)
+    {
+        return Err(cannot_edit(a));
+    }
+    let title = article
+        .as_ref()
+        .map_or_else(|| "New article".to_owned(), |a| a.headline.clone());
+    let active = if article.is_some() { "articles" } else { "new" };
+    let again = |status: StatusCode, message: String, form: EditorForm, conflict| {
+        let state = state.clone();
+        let session = session.clone();
+        let article = article.clone();
+        let title = title.clone();
+        async move {
+            editor(
+                &state,
+                &session,
+                Page::new("admin/editor.html", title, active)
+                    .status(status)
+                    .error(message),
+                EditorState {
+                    article: article.as_ref(),
+                    form,
+                    preview: None,
+                    conflict,
+                },
+            )
+            .await
+        }
+    };
+
+    let Some(target) = target_status(&form.action, current)? else {
+        let preview = render_markdown(&form.body);
+        return editor(
+            &state,
+            &session,
+            Page::new("admin/editor.html", title.clone(), active),
+            EditorState {
+                article: article.as_ref(),
+                form,
+                preview: Some(preview),
+                conflict: None,
+            },
+        )
+        .await;
+    };
+    if Some(target) != current && !may_transition(session.user.role, access, target) {
+        return Err(AppError::Forbidden(format!(
+            "Your role ({}) cannot move this article to “{}”. Submit it for review instead.",
+            session.user.role.label(),
+            status_label(target).to_lowercase()
+        )));
+    }
+    let sections = state.store.sections().await?;
+    let tz = state.site().tz();
+    let input = match to_input(&form, article.as_ref(), target, &session, &sections, tz) {
+        Ok(i) => i,
+        Err(message) => return again(StatusCode::UNPROCESSABLE_ENTITY, message, form, None).await,
+    };
+    // "Publish" that turned into scheduling (a future time) needs the same right.
+    if Some(input.status) != current && !may_transition(session.user.role, access, input.status) {
+        return Err(AppError::Forbidden(format!(
+            "Your role ({}) cannot schedule or publish this article.",
+            session.user.role.label()
+        )));
+    }
+    match state.store.save_article(&input).await {
+        Ok(saved) => {
+            state
+                .sync_changes()
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            let action = if form.action.is_empty() {
+                "save"
+            } else {
+                form.action.as_str()
+            };
+            Ok(see_other(&format!(
+                "/admin/articles/{}?saved={action}",
+                saved.id
+            )))
+        }
+        Err(StoreError::Conflict(why)) => {
+            let latest = match &article {
+                Some(a) => state.store.article_by_id(a.id).await?.map(|a| a.version),
+                None => None,
+            };
+            let message = format!(
+                "Not saved: {why}. Your text is still in this form. Open the latest version in \
+                 another tab (or compare revisions), copy your changes across, then save from \
+                 there."
+            );
+            again(StatusCode::CONFLICT, message, form, latest).await
+        }
+        Err(StoreError::Invalid(e)) => {
+            again(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("Not saved: {e}."),
+                form,
+                None,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PreviewForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    body: String,
+}
+
+/// The live preview: the body rendered and sanitised exactly as the page will show it.
+pub(crate) async fn preview(
+    session: Session,
+    Form(form): Form<PreviewForm>,
+) -> Result<Response, AppError> {
+    session.check_csrf(&form.csrf)?;
+    let html = render_markdown(&form.body);
+    let mut r = html.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, AppError> {
+    session.check_csrf(&form.csrf)?;
+    let article = load(&state, &id).await?;
+    if !may_delete(session.user.role, access(&article, &session)) {
+        return Err(AppError::Forbidden(
+            "Only editors delete articles (and writers their own drafts).".into(),
+        ));
+    }
+    state
+        .store
+        .delete_article(article.id, Some(session.user.id))
+        .await?;
+    state
+        .sync_changes()
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(see_other("/admin/articles?deleted=1"))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct RevisionQuery {
+    from: String,
+    to: String,
+}
+
+#[derive(Serialize)]
+struct RevisionRow {
+    version: i64,
+    by: String,
+    at: String,
+    status: String,
+    headline: String,
+}
+
+#[derive(Serialize)]
+struct DiffLine {
+    /// `add`, `remove` or `same`.
+    kind: &'static str,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct RevisionsPage {
+    id: i64,
+    headline: String,
+    version: i64,
+    revisions: Vec<RevisionRow>,
+    from: Option<i64>,
+    to: Option<i64>,
+    diff: Vec<DiffLine>,
+    can_restore: bool,
+}
+
+pub(crate) async fn revisions(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Query(q): Query<RevisionQuery>,
+) -> Result<Response, AppError> {
+    let article = load(&state, &id).await?;
+    if !may_edit(session.user.role, access(&article, &session)) {
+        return Err(cannot_edit(&article));
+    }
+    let all = state.store.revisions(article.id).await?;
+    let version = |raw: &str, default: Option<i64>| -> Result<Option<i64>, AppError> {
+        if raw.is_empty() {
+            return Ok(default);
+        }
+        let v: i64 = raw
+            .parse()
+            .map_err(|_| AppError::BadRequest("a revision number is not valid".into()))?;
+        if all.iter().any(|r| r.version == v) {
+            Ok(Some(v))
+        } else {
+            Err(AppError::BadRequest(format!("there is no revision {v}")))
+        }
+    };
+    let to = version(&q.to, all.first().map(|r| r.version))?;
+    let from = version(&q.from, all.get(1).map(|r| r.version))?;
+    let text_of = |v: Option<i64>| {
+        v.and_then(|v| all.iter().find(|r| r.version == v))
+            .map(|r| r.snapshot.to_text())
+            .unwrap_or_default()
+    };
+    let (old, new) = (text_of(from), text_of(to));
+    let diff = similar::TextDiff::from_lines(&old, &new)
+        .iter_all_changes()
+        .map(|c| DiffLine {
+            kind: match c.tag() {
+                similar::ChangeTag::Insert => "add",
+                similar::ChangeTag::Delete => "remove",
+                similar::ChangeTag::Equal => "same",
+            },
+            text: c.value().trim_end_matches('\n').to_owned(),
+        })
+        .collect();
+    let tz = state.site().tz();
+    let view = RevisionsPage {
+        id: article.id,
+        headline: article.headline.clone(),
+        version: article.version,
+        revisions: all
+            .iter()
+            .map(|r| RevisionRow {
+                version: r.version,
+                by: r.user_name.clone().unwrap_or_else(|| "Import".into()),
+                at: local_label(Some(r.at), tz),
+                status: r.snapshot.status.clone(),
+                headline: r.snapshot.headline.clone(),
+            })
+            .collect(),
+        from,
+        to,
+        diff,
+        can_restore: true,
+    };
+    Page::new(
+        "admin/revisions.html",
+        format!("Revisions: {}", article.headline),
+        "articles",
+    )
+    .render(&state, Some(&session), view)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct RestoreForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    base_version: String,
+}
+
+/// Saves an old revision's content as a new version; the status and publication time stay as
+/// they are (restoring text never publishes or unpublishes anything).
+pub(crate) async fn restore(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Form(form): Form<RestoreForm>,
+) -> Result<Response, AppError> {
+    session.check_csrf(&form.csrf)?;
+    let article = load(&state, &id).await?;
+    if !may_edit(session.user.role, access(&article, &session)) {
+        return Err(cannot_edit(&article));
+    }
+    let bad = || AppError::BadRequest("the revision number is not valid".into());
+    let version: i64 = form.version.parse().map_err(|_| bad())?;
+    let base: i64 = form.base_version.parse().map_err(|_| bad())?;
+    let rev = state
+        .store
+        .revision(article.id, version)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let s = rev.snapshot;
+    let part = |v: &str| Some(v.to_owned()).filter(|v| !v.is_empty());
+    let section = Slug::parse(&s.section).map_err(|e| AppError::Internal(e.to_string()))?;
+    let sections = state.store.sections().await?;
+    let section_name = sections
+        .iter()
+        .find(|x| x.slug == section)
+        .map(|x| x.name.clone())
+        .unwrap_or_else(|| article.section.name.clone());
+    let input = ArticleInput {
+        external_id: article.external_id.clone(),
+        slug: Slug::parse(&s.slug).ok(),
+        headline: s.headline,
+        standfirst: s.standfirst,
+        body_html: render_markdown(&s.body_markdown),
+        body_markdown: s.body_markdown,
+        section,
+        section_name,
+        authors: s.authors,
+        tags: s.tags,
+        hero: s.hero_media_id.map(|media_id| HeroInput {
+            media_id,
+            alt: s.hero_alt,
+            caption: s.hero_caption,
+            credit: Credit {
+                photographer: part(&s.credit_photographer),
+                agency: part(&s.credit_agency),
+                via: part(&s.credit_via),
+            },
+        }),
+        sources: s.sources,
+        instruments: article.instruments.clone(),
+        status: article.status,
+        importance: s.importance,
+        published_at: article.published_at,
+        editorial: Editorial {
+            id: Some(article.id),
+            base_version: Some(base),
+            embargo_until: article.embargo_until,
+            pinned: article.pinned,
+            seo_title: s.seo_title,
+            seo_description: s.seo_description,
+            note: None,
+            actor: Some(session.user.id),
+        },
+    };
+    state.store.save_article(&input).await?;
+    state
+        .sync_changes()
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(see_other(&format!(
+        "/admin/articles/{}?saved=restore",
+        article.id
+    )))
+}

@@ -1,0 +1,347 @@
+//! Accounts on the HTTP side: password hashing (argon2id), random tokens, database sessions
+//! behind an HttpOnly cookie, the per-session anti-forgery token, sign-in rate limits, and the
+//! extractors that guard admin routes (`Session`, `Editor`, `Admin`).
+//!
+//! Cookies carry a random 256-bit value; the database keeps only its SHA-256, so neither a copy
+//! of the database nor a log line can be replayed as a session.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use axum::extract::FromRequestParts;
+use broadsheet_core::{Permission, User};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use http::request::Parts;
+use http::{HeaderMap, HeaderValue, header};
+use sha2::{Digest, Sha256};
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// How long a session lasts without signing in again.
+pub(crate) const SESSION_DAYS: i64 = 14;
+/// How long a password reset link works.
+pub(crate) const RESET_MINUTES: i64 = 60;
+/// How long the first-admin setup link printed by `serve` works.
+pub(crate) const SETUP_HOURS: i64 = 24;
+pub(crate) const MIN_PASSWORD: usize = 10;
+const MAX_PASSWORD: usize = 1024;
+
+/// 32 random bytes as 64 hex digits.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the operating system's random source");
+    hex(&bytes)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// What the database stores for a cookie or link token.
+pub fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// An argon2id PHC string for `password` (RustCrypto's recommended parameters).
+pub fn hash_password(password: &str) -> Result<String, AppError> {
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Internal(format!("cannot hash a password: {e}")))
+}
+
+/// Whether `password` matches the stored PHC string; a malformed hash never matches.
+pub fn verify_password(hash: &str, password: &str) -> bool {
+    argon2::Argon2::default()
+        .verify_password(password.as_bytes(), hash)
+        .is_ok()
+}
+
+/// A hash no password matches, compared against when the address is unknown so that sign-in
+/// takes as long for a wrong address as for a wrong password.
+pub(crate) fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password(&random_token()).unwrap_or_default())
+}
+
+/// The rules a new password must meet, as a message for the form.
+pub fn password_problem(password: &str) -> Option<String> {
+    let n = password.chars().count();
+    if n < MIN_PASSWORD {
+        Some(format!(
+            "The password needs at least {MIN_PASSWORD} characters."
+        ))
+    } else if n > MAX_PASSWORD {
+        Some(format!(
+            "The password can have at most {MAX_PASSWORD} characters."
+        ))
+    } else {
+        None
+    }
+}
+
+/// Equal-length comparison that does not stop at the first difference.
+pub(crate) fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// Sign-in limits: per client address and per account, so neither one client trying many
+/// accounts nor many clients trying one account get far.
+pub(crate) struct SignInLimiter {
+    by_ip: DefaultKeyedRateLimiter<IpAddr>,
+    by_account: DefaultKeyedRateLimiter<String>,
+}
+
+impl SignInLimiter {
+    pub fn new(per_ip_per_minute: u32, per_account_per_minute: u32) -> Self {
+        let quota = |n: u32| {
+            let n = NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
+            Quota::per_minute(n).allow_burst(n)
+        };
+        Self {
+            by_ip: RateLimiter::keyed(quota(per_ip_per_minute)),
+            by_account: RateLimiter::keyed(quota(per_account_per_minute)),
+        }
+    }
+
+    /// Counts one attempt; `Err` with the seconds to wait when over either limit.
+    pub fn check(&self, ip: IpAddr, account: &str) -> Result<(), AppError> {
+        let wait = |not_until: governor::NotUntil<_>| AppError::TooManyAttempts {
+            retry_after_secs: not_until
+                .wait_time_from(DefaultClock::default().now())
+                .as_secs()
+                + 1,
+        };
+        self.by_ip.check_key(&ip).map_err(wait)?;
+        self.by_account
+            .check_key(&account.to_lowercase())
+            .map_err(wait)?;
+        Ok(())
+    }
+}
+
+/// The session cookie's name: `__Host-` prefixed (HTTPS only, this host only) when the site
+/// is served over HTTPS.
+pub(crate) fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-bs_session"
+    } else {
+        "bs_session"
+    }
+}
+
+pub(crate) fn session_cookie(secure: bool, token: &str) -> HeaderValue {
+    let secure_attr = if secure { "; Secure" } else { "" };
+    let value = format!(
+        "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure_attr}",
+        cookie_name(secure),
+        SESSION_DAYS * 86_400
+    );
+    HeaderValue::from_str(&value).expect("token is hex")
+}
+
+pub(crate) fn clear_cookie(secure: bool) -> HeaderValue {
+    let secure_attr = if secure { "; Secure" } else { "" };
+    let value = format!(
+        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure_attr}",
+        cookie_name(secure)
+    );
+    HeaderValue::from_str(&value).expect("static cookie")
+}
+
+/// The session token from the request's cookies, if it has the right shape. Anything else
+/// (a tampered, truncated or foreign value) is treated as no session at all.
+pub(crate) fn cookie_token(headers: &HeaderMap, secure: bool) -> Option<String> {
+    let name = cookie_name(secure);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The signed-in user of this request. Without a live session the request is sent to the
+/// sign-in page (for a page) or refused (for anything else).
+#[derive(Debug, Clone)]
+pub(crate) struct Session {
+    pub user: User,
+    pub csrf: String,
+    pub token_hash: String,
+}
+
+impl Session {
+    /// Checks the anti-forgery token a form echoed back.
+    pub fn check_csrf(&self, sent: &str) -> Result<(), AppError> {
+        if same(&self.csrf, sent) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(
+                "This form has expired or did not come from this site. Go back, reload the \
+                 page and try again; nothing was saved."
+                    .into(),
+            ))
+        }
+    }
+
+    pub fn require(&self, permission: Permission) -> Result<(), AppError> {
+        if permission.allows(self.user.role) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "Your role ({}) does not allow this.",
+                self.user.role.label()
+            )))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        if let Some(s) = parts.extensions.get::<Session>() {
+            return Ok(s.clone());
+        }
+        let secure = state.newsroom.secure_cookies;
+        let next = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_else(|| "/admin".into());
+        let signed_out = || AppError::SignIn {
+            next: next.clone(),
+            get: parts.method == http::Method::GET,
+        };
+        let Some(token) = cookie_token(&parts.headers, secure) else {
+            return Err(signed_out());
+        };
+        let hash = token_hash(&token);
+        let Some(info) = state.store.session(&hash, chrono::Utc::now()).await? else {
+            return Err(signed_out());
+        };
+        let session = Session {
+            user: info.user,
+            csrf: info.csrf,
+            token_hash: hash,
+        };
+        parts.extensions.insert(session.clone());
+        Ok(session)
+    }
+}
+
+/// A signed-in editor or admin (sections, menu, tags, home page, audit log).
+pub(crate) struct Editor(pub Session);
+
+impl FromRequestParts<AppState> for Editor {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let s = Session::from_request_parts(parts, state).await?;
+        s.require(Permission::ManageSite)?;
+        Ok(Self(s))
+    }
+}
+
+/// A signed-in admin (users, site settings).
+pub(crate) struct Admin(pub Session);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let s = Session::from_request_parts(parts, state).await?;
+        s.require(Permission::Admin)?;
+        Ok(Self(s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_against_their_own_hash() {
+        let h = hash_password("correct horse battery").expect("hash");
+        assert!(h.starts_with("$argon2id$"), "{h}");
+        assert!(verify_password(&h, "correct horse battery"));
+        assert!(!verify_password(&h, "correct horse batterY"));
+        assert!(!verify_password("not a hash", "x"));
+        assert!(!verify_password(dummy_hash(), ""));
+    }
+
+    #[test]
+    fn tokens_are_random_and_only_their_hash_is_stored() {
+        let (a, b) = (random_token(), random_token());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 64);
+        assert_ne!(token_hash(&a), a);
+        assert_eq!(token_hash(&a), token_hash(&a));
+    }
+
+    #[test]
+    fn only_a_well_formed_cookie_names_a_session() {
+        let token = random_token();
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("a=1; bs_session={token}; b=2")).expect("header"),
+        );
+        assert_eq!(cookie_token(&h, false), Some(token.clone()));
+        assert_eq!(cookie_token(&h, true), None, "secure sites use __Host-");
+        for bad in [
+            "bs_session=",
+            "bs_session=zz",
+            "bs_session=../../etc",
+            &format!("bs_session={token}x"),
+        ] {
+            let mut h = HeaderMap::new();
+            h.insert(header::COOKIE, HeaderValue::from_str(bad).expect("header"));
+            assert_eq!(cookie_token(&h, false), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn cookies_are_http_only_lax_and_secure_over_https() {
+        let c = session_cookie(true, "ab");
+        let c = c.to_str().expect("ascii");
+        assert!(c.starts_with("__Host-bs_session=ab;"));
+        for attr in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
+            assert!(c.contains(attr), "{c}");
+        }
+        assert!(
+            !session_cookie(false, "ab")
+                .to_str()
+                .expect("ascii")
+                .contains("Secure")
+        );
+    }
+
+    #[test]
+    fn sign_in_attempts_are_limited_per_account_and_per_address() {
+        let limiter = SignInLimiter::new(100, 3);
+        let ip: IpAddr = "127.0.0.1".parse().expect("ip");
+        for _ in 0..3 {
+            limiter.check(ip, "ana@example.com").expect("allowed");
+        }
+        assert!(limiter.check(ip, "ANA@example.com").is_err(), "same account");
+        limiter.check(ip, "ben@example.com").expect("other account");
+
+        let limiter = SignInLimiter::new(2, 100);
+        limiter.check(ip, "a@x.com").expect("1");
+        limiter.check(ip, "b@x.com").expect("2");
+        assert!(limiter.check(ip, "c@x.com").is_err(), "same address");
+    }
+}
