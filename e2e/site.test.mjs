@@ -7,61 +7,24 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const bin = process.env.BROADSHEET_BIN ?? join(here, '..', 'target', 'debug', 'broadsheet');
-const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+import { dataDir as freshDir, startServer, launchBrowser } from './harness.mjs';
 
 let server;
 let base;
 let browser;
-let dataDir;
-
-function startServer() {
-  return new Promise((resolve, reject) => {
-    dataDir = mkdtempSync(join(tmpdir(), 'broadsheet-e2e-'));
-    server = spawn(bin, ['serve', '--demo', '--listen', '127.0.0.1:0', '--data', dataDir], {
-      env: { ...process.env, BROADSHEET_LOG: 'info' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let buffered = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${buffered}`)), 60_000);
-    server.stderr.on('data', (chunk) => {
-      buffered += chunk;
-      const m = buffered.match(/serving (http:\/\/[\d.:]+)\//);
-      if (m && !base) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    server.on('exit', (code) => {
-      if (!base) reject(new Error(`server exited with ${code}:\n${buffered}`));
-    });
-  });
-}
+let data;
 
 before(async () => {
-  base = await startServer();
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
-    ],
-  });
+  data = freshDir();
+  ({ base, server } = await startServer(data.dir));
+  browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
   server?.kill('SIGTERM');
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  data?.cleanup();
 });
 
 async function newPage(options = {}) {

@@ -336,7 +336,10 @@ mod tests {
         for _ in 0..3 {
             limiter.check(ip, "ana@example.com").expect("allowed");
         }
-        assert!(limiter.check(ip, "ANA@example.com").is_err(), "same account");
+        assert!(
+            limiter.check(ip, "ANA@example.com").is_err(),
+            "same account"
+        );
         limiter.check(ip, "ben@example.com").expect("other account");
 
         let limiter = SignInLimiter::new(2, 100);

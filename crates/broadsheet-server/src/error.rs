@@ -85,8 +85,7 @@ impl IntoResponse for AppError {
             Self::Forbidden(why) => (StatusCode::FORBIDDEN, why.clone()),
             Self::TooManyAttempts { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
-                "Too many attempts in a short time. Please wait a minute and try again."
-                    .to_owned(),
+                "Too many attempts in a short time. Please wait a minute and try again.".to_owned(),
             ),
             Self::TooLarge(why) => (StatusCode::PAYLOAD_TOO_LARGE, why.clone()),
             Self::Unprocessable(why) => (StatusCode::UNPROCESSABLE_ENTITY, why.clone()),
@@ -114,7 +113,8 @@ impl IntoResponse for AppError {
             }
         };
         let mut response = status.into_response();
-        if let Self::TooManyRequests { retry_after_secs } | Self::TooManyAttempts { retry_after_secs } = self
+        if let Self::TooManyRequests { retry_after_secs }
+        | Self::TooManyAttempts { retry_after_secs } = self
             && let Ok(v) = http::HeaderValue::from_str(&retry_after_secs.max(1).to_string())
         {
             response.headers_mut().insert(http::header::RETRY_AFTER, v);

@@ -252,7 +252,10 @@ impl AppState {
             let outbox = media_dir
                 .parent()
                 .map_or_else(|| media_dir.join("outbox"), |d| d.join("outbox"));
-            let from = format!("{} <newsroom@localhost>", site.name.replace(['<', '>', '"'], ""));
+            let from = format!(
+                "{} <newsroom@localhost>",
+                site.name.replace(['<', '>', '"'], "")
+            );
             Arc::new(broadsheet_mail::Outbox::new(&outbox, &from))
         });
         let state = Self(Arc::new(Inner {
@@ -308,7 +311,10 @@ impl AppState {
 
     /// Publishes the scheduled stories whose time has come and brings caches and the index up
     /// to date; returns how many went out.
-    pub async fn publish_due(&self, now: chrono::DateTime<chrono::Utc>) -> Result<usize, SyncError> {
+    pub async fn publish_due(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<usize, SyncError> {
         let ids = self.store.publish_due(now).await?;
         if !ids.is_empty() {
             tracing::info!(articles = ?ids, "scheduled stories published");

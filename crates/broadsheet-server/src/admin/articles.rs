@@ -6,9 +6,8 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use broadsheet_core::{
-    Article, ArticleAccess, ArticleInput, ArticleStatus, Credit, Editorial, HeroInput,
-    LibraryItem, NoteKind, Section, Slug, Symbol, may_delete, may_edit, may_publish,
-    may_transition,
+    Article, ArticleAccess, ArticleInput, ArticleStatus, Credit, Editorial, HeroInput, LibraryItem,
+    NoteKind, Section, Slug, Symbol, may_delete, may_edit, may_publish, may_transition,
 };
 use broadsheet_render::render_markdown;
 use broadsheet_store::{AdminFilter, AdminRow, StoreError};
@@ -60,9 +59,16 @@ struct Dashboard {
     published: Vec<Row>,
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct DashboardQuery {
+    submitted: String,
+}
+
 pub(crate) async fn dashboard(
     State(state): State<AppState>,
     session: Session,
+    Query(q): Query<DashboardQuery>,
 ) -> Result<Response, AppError> {
     let list = |status, created_by| AdminFilter {
         status: Some(status),
@@ -97,11 +103,11 @@ pub(crate) async fn dashboard(
         scheduled: rows(&state, scheduled),
         published: rows(&state, published),
     };
-    Page::new("admin/dashboard.html", "Dashboard", "dashboard").render(
-        &state,
-        Some(&session),
-        page,
-    )
+    let notice = (!q.submitted.is_empty())
+        .then(|| "Submitted for review: an editor will take it from here.".to_owned());
+    Page::new("admin/dashboard.html", "Dashboard", "dashboard")
+        .notice(notice)
+        .render(&state, Some(&session), page)
 }
 
 #[derive(Deserialize, Default)]
@@ -315,7 +321,10 @@ fn list_of(raw: &str) -> Vec<String> {
 }
 
 /// What the action buttons ask for; `None` is a preview.
-fn target_status(action: &str, current: Option<ArticleStatus>) -> Result<Option<ArticleStatus>, AppError> {
+fn target_status(
+    action: &str,
+    current: Option<ArticleStatus>,
+) -> Result<Option<ArticleStatus>, AppError> {
     Ok(Some(match action {
         "" | "save" => current.unwrap_or(ArticleStatus::Draft),
         "submit" => ArticleStatus::InReview,
@@ -401,7 +410,9 @@ fn to_input(
         ArticleStatus::Scheduled => match publish_at.or(embargo_until) {
             None => return Err("Choose the time to publish at, then schedule.".into()),
             Some(t) if t <= now => {
-                return Err("That time has passed: use “Publish now”, or pick a later time.".into());
+                return Err(
+                    "That time has passed: use “Publish now”, or pick a later time.".into(),
+                );
             }
             Some(_) => ArticleStatus::Scheduled,
         },
@@ -765,6 +776,14 @@ async fn submit(
             } else {
                 form.action.as_str()
             };
+            // A contributor who submits hands the story to the desk and cannot open it again.
+            let after = ArticleAccess {
+                own: true,
+                status: input.status,
+            };
+            if !may_edit(session.user.role, after) {
+                return Ok(see_other(&format!("/admin?submitted={}", saved.id)));
+            }
             Ok(see_other(&format!(
                 "/admin/articles/{}?saved={action}",
                 saved.id

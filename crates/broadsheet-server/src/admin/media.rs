@@ -119,7 +119,11 @@ fn stem(name: &str) -> String {
     let slug = broadsheet_core::Slug::derive(base)
         .map(|s| s.to_string())
         .unwrap_or_else(|| "photo".into());
-    slug.chars().take(60).collect::<String>().trim_end_matches('-').to_owned()
+    slug.chars()
+        .take(60)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_owned()
 }
 
 pub(crate) async fn upload(
@@ -187,11 +191,10 @@ pub(crate) async fn upload(
         .and_then(Format::from_mime)
         .or_else(|| Format::from_file_name(&file_name));
     let limits = state.newsroom.upload_limits();
-    let processed = tokio::task::spawn_blocking(move || {
-        broadsheet_media::process(&bytes, claimed, &limits)
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))?;
+    let processed =
+        tokio::task::spawn_blocking(move || broadsheet_media::process(&bytes, claimed, &limits))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
     let processed = match processed {
         Ok(p) => p,
         Err(e @ ProcessError::TooLarge { .. }) => {
@@ -296,7 +299,10 @@ async fn cleanup(state: &AppState, paths: &[String]) {
 mod tests {
     #[test]
     fn stored_names_are_slugs_of_the_upload_name() {
-        assert_eq!(super::stem("C:\\photos\\Kim Jong Un (AP).JPG"), "kim-jong-un-ap");
+        assert_eq!(
+            super::stem("C:\\photos\\Kim Jong Un (AP).JPG"),
+            "kim-jong-un-ap"
+        );
         assert_eq!(super::stem("../../etc/passwd"), "passwd");
         assert_eq!(super::stem(".jpg"), "photo");
     }

@@ -40,9 +40,21 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
     (Method::POST, "/admin/articles/new", Permission::Signed),
     (Method::GET, "/admin/articles/{id}", Permission::Signed),
     (Method::POST, "/admin/articles/{id}", Permission::Signed),
-    (Method::POST, "/admin/articles/{id}/delete", Permission::Signed),
-    (Method::GET, "/admin/articles/{id}/revisions", Permission::Signed),
-    (Method::POST, "/admin/articles/{id}/restore", Permission::Signed),
+    (
+        Method::POST,
+        "/admin/articles/{id}/delete",
+        Permission::Signed,
+    ),
+    (
+        Method::GET,
+        "/admin/articles/{id}/revisions",
+        Permission::Signed,
+    ),
+    (
+        Method::POST,
+        "/admin/articles/{id}/restore",
+        Permission::Signed,
+    ),
     (Method::POST, "/admin/preview", Permission::Signed),
     (Method::GET, "/admin/media", Permission::Signed),
     (Method::POST, "/admin/media", Permission::Signed),
@@ -65,8 +77,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
     let upload_limit = state.newsroom.upload_limits().max_bytes + 64 * 1024;
     let csrf = tower_http::csrf::CsrfLayer::new().with_rejection_response(|_| {
         AppError::Forbidden(
-            "This form was sent from another site, so it was refused. Nothing was changed."
-                .into(),
+            "This form was sent from another site, so it was refused. Nothing was changed.".into(),
         )
         .into_response()
     });
@@ -91,19 +102,28 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
                 .post(media::upload)
                 .layer(DefaultBodyLimit::max(upload_limit)),
         )
-        .route("/admin/sections", get(site::sections).post(site::save_section))
+        .route(
+            "/admin/sections",
+            get(site::sections).post(site::save_section),
+        )
         .route("/admin/tags", get(site::tags).post(site::save_tag))
         .route("/admin/home", get(site::home).post(site::save_home))
         .route("/admin/audit", get(site::audit))
         .route("/admin/users", get(site::users).post(site::add_user))
         .route("/admin/users/{id}", post(site::update_user))
-        .route("/admin/settings", get(site::settings).post(site::save_settings))
+        .route(
+            "/admin/settings",
+            get(site::settings).post(site::save_settings),
+        )
         .route(
             "/admin/sign-in",
             get(account::sign_in_form).post(account::sign_in),
         )
         .route("/admin/sign-out", post(account::sign_out))
-        .route("/admin/reset", get(account::reset_form).post(account::reset_request))
+        .route(
+            "/admin/reset",
+            get(account::reset_form).post(account::reset_request),
+        )
         .route(
             "/admin/reset/{token}",
             get(account::new_password_form).post(account::new_password),
@@ -127,11 +147,26 @@ struct NavItem {
 fn nav(role: Role) -> Vec<NavItem> {
     let all = [
         ("/admin", "Dashboard", "dashboard", Permission::Signed),
-        ("/admin/articles", "Articles", "articles", Permission::Signed),
-        ("/admin/articles/new", "New article", "new", Permission::Signed),
+        (
+            "/admin/articles",
+            "Articles",
+            "articles",
+            Permission::Signed,
+        ),
+        (
+            "/admin/articles/new",
+            "New article",
+            "new",
+            Permission::Signed,
+        ),
         ("/admin/media", "Media", "media", Permission::Signed),
         ("/admin/home", "Home page", "home", Permission::ManageSite),
-        ("/admin/sections", "Sections & menu", "sections", Permission::ManageSite),
+        (
+            "/admin/sections",
+            "Sections & menu",
+            "sections",
+            Permission::ManageSite,
+        ),
         ("/admin/tags", "Tags", "tags", Permission::ManageSite),
         ("/admin/audit", "Audit log", "audit", Permission::ManageSite),
         ("/admin/users", "Users", "users", Permission::Admin),
@@ -230,7 +265,9 @@ impl<'a> Page<'a> {
             notice: self.notice,
             error: self.error,
         };
-        let html = state.theme.render(self.template, WithChrome { chrome, page })?;
+        let html = state
+            .theme
+            .render(self.template, WithChrome { chrome, page })?;
         Ok(html_response(self.status, html))
     }
 }

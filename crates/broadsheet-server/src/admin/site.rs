@@ -228,10 +228,9 @@ pub(crate) async fn save_tag(
     Form(f): Form<TagForm>,
 ) -> Result<Response, AppError> {
     session.check_csrf(&f.csrf)?;
-    let id: i64 = f
-        .id
-        .parse()
-        .map_err(|_| AppError::BadRequest("the tag is not valid".into()))?;
+    let id: i64 =
+        f.id.parse()
+            .map_err(|_| AppError::BadRequest("the tag is not valid".into()))?;
     match f.action.as_str() {
         "delete" => state.store.delete_tag(id).await?,
         _ => state.store.rename_tag(id, &f.name).await?,
@@ -266,10 +265,7 @@ pub(crate) async fn home(
             ..Default::default()
         })
         .await?;
-    let top = state
-        .store
-        .top_stories(chrono::Utc::now(), 0, 20)
-        .await?;
+    let top = state.store.top_stories(chrono::Utc::now(), 0, 20).await?;
     let tz = state.site().tz();
     let mut rows: Vec<HomeRow> = published
         .into_iter()
@@ -286,7 +282,12 @@ pub(crate) async fn home(
             }
         })
         .collect();
-    rows.sort_by_key(|r| (r.position.is_empty(), r.position.parse::<u32>().unwrap_or(0)));
+    rows.sort_by_key(|r| {
+        (
+            r.position.is_empty(),
+            r.position.parse::<u32>().unwrap_or(0),
+        )
+    });
     Page::new("admin/home.html", "Home page", "home")
         .notice(saved(&d))
         .render(&state, Some(&session), HomePage { rows })
@@ -311,11 +312,15 @@ pub(crate) async fn save_home(
             let id: i64 = id
                 .parse()
                 .map_err(|_| AppError::BadRequest("an article id is not valid".into()))?;
-            let pos: u32 = v.parse().ok().filter(|p| (1..=50).contains(p)).ok_or_else(|| {
-                AppError::Unprocessable(format!(
-                    "Position {v:?} is not a number from 1 to 50. Nothing was changed."
-                ))
-            })?;
+            let pos: u32 = v
+                .parse()
+                .ok()
+                .filter(|p| (1..=50).contains(p))
+                .ok_or_else(|| {
+                    AppError::Unprocessable(format!(
+                        "Position {v:?} is not a number from 1 to 50. Nothing was changed."
+                    ))
+                })?;
             pins.push((pos, id));
         }
     }
@@ -481,7 +486,10 @@ pub(crate) async fn add_user(
         .await
     {
         Ok(u) => u,
-        Err(StoreError::Conflict(why) | StoreError::Invalid(broadsheet_core::CoreError { reason: why, .. })) => {
+        Err(
+            StoreError::Conflict(why)
+            | StoreError::Invalid(broadsheet_core::CoreError { reason: why, .. }),
+        ) => {
             return problem(format!("Not created: {why}."), f).await;
         }
         Err(e) => return Err(e.into()),
@@ -519,7 +527,11 @@ pub(crate) async fn update_user(
         .role
         .parse()
         .map_err(|_| AppError::Unprocessable("Choose a role from the list.".into()))?;
-    let user = state.store.user_by_id(id).await?.ok_or(AppError::NotFound)?;
+    let user = state
+        .store
+        .user_by_id(id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     match state
         .store
         .update_user(id, role, !f.disabled.is_empty())
@@ -550,7 +562,11 @@ pub(crate) async fn update_user(
                 user.email,
                 user.role,
                 role,
-                if f.disabled.is_empty() { "" } else { ", disabled" }
+                if f.disabled.is_empty() {
+                    ""
+                } else {
+                    ", disabled"
+                }
             ),
         })
         .await?;
@@ -649,7 +665,8 @@ pub(crate) async fn save_settings(
             .await?
             .iter()
             .any(|m| m.media.path == f.logo);
-    if let Some(problem) = problem.or((!logo_ok).then_some("Choose the logo from the media library."))
+    if let Some(problem) =
+        problem.or((!logo_ok).then_some("Choose the logo from the media library."))
     {
         return settings_page(
             &state,

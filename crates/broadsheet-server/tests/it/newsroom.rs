@@ -47,7 +47,13 @@ async fn add_user(site: &Site, email: &str, role: Role) -> i64 {
 }
 
 async fn sign_in(site: &Site, email: &str, password: &str) -> Reply {
-    post(site, None, "/admin/sign-in", &[("email", email), ("password", password)]).await
+    post(
+        site,
+        None,
+        "/admin/sign-in",
+        &[("email", email), ("password", password)],
+    )
+    .await
 }
 
 async fn member(site: &Site, email: &str, role: Role) -> Member {
@@ -69,7 +75,8 @@ async fn get(site: &Site, cookie: Option<&str>, uri: &str) -> Reply {
     if let Some(c) = cookie {
         req = req.header("cookie", c);
     }
-    site.request(req.body(Body::empty()).expect("request")).await
+    site.request(req.body(Body::empty()).expect("request"))
+        .await
 }
 
 fn encode(form: &[(&str, &str)]) -> String {
@@ -81,7 +88,14 @@ fn encode(form: &[(&str, &str)]) -> String {
 }
 
 async fn post(site: &Site, cookie: Option<&str>, uri: &str, form: &[(&str, &str)]) -> Reply {
-    post_with(site, cookie, uri, form, &[("sec-fetch-site", "same-origin")]).await
+    post_with(
+        site,
+        cookie,
+        uri,
+        form,
+        &[("sec-fetch-site", "same-origin")],
+    )
+    .await
 }
 
 async fn post_with(
@@ -121,7 +135,9 @@ fn location(r: &Reply) -> String {
 fn saved_id(r: &Reply) -> i64 {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let loc = location(r);
-    let rest = loc.strip_prefix("/admin/articles/").expect("editor redirect");
+    let rest = loc
+        .strip_prefix("/admin/articles/")
+        .expect("editor redirect");
     rest.split('?').next().unwrap_or("").parse().expect("id")
 }
 
@@ -142,8 +158,9 @@ fn story<'a>(headline: &'a str, body: &'a str, action: &'a str) -> Vec<(&'a str,
 async fn form_of(site: &Site, m: &Member, id: i64) -> Vec<(String, String)> {
     let html = m.get(site, &format!("/admin/articles/{id}")).await.text();
     let doc = scraper::Html::parse_document(&html);
-    let sel = scraper::Selector::parse("form.editor input, form.editor textarea, form.editor select")
-        .expect("selector");
+    let sel =
+        scraper::Selector::parse("form.editor input, form.editor textarea, form.editor select")
+            .expect("selector");
     let mut out = Vec::new();
     for el in doc.select(&sel) {
         let v = el.value();
@@ -180,7 +197,11 @@ fn with(form: &[(String, String)], changes: &[(&str, &str)]) -> Vec<(String, Str
         .filter(|(k, _)| !changes.iter().any(|(c, _)| c == k))
         .cloned()
         .collect();
-    out.extend(changes.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    out.extend(
+        changes
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
     out
 }
 
@@ -234,7 +255,10 @@ async fn signing_in_rotates_the_session_and_wrong_details_leak_nothing() {
     }
     assert!(!set.contains("Secure"), "plain http on loopback");
     let first = cookie_of(&ok);
-    assert_eq!(get(&site, Some(&first), "/admin").await.status, StatusCode::OK);
+    assert_eq!(
+        get(&site, Some(&first), "/admin").await.status,
+        StatusCode::OK
+    );
 
     // Signing in again from the same browser: a new id, and the old one is dead.
     let again = post(
@@ -246,8 +270,14 @@ async fn signing_in_rotates_the_session_and_wrong_details_leak_nothing() {
     .await;
     let second = cookie_of(&again);
     assert_ne!(first, second);
-    assert_eq!(get(&site, Some(&first), "/admin").await.status, StatusCode::SEE_OTHER);
-    assert_eq!(get(&site, Some(&second), "/admin").await.status, StatusCode::OK);
+    assert_eq!(
+        get(&site, Some(&first), "/admin").await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        get(&site, Some(&second), "/admin").await.status,
+        StatusCode::OK
+    );
 
     // A tampered cookie is simply no session.
     let mut tampered = second.clone();
@@ -284,7 +314,10 @@ async fn signing_in_rotates_the_session_and_wrong_details_leak_nothing() {
     .await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     assert!(out.header("set-cookie").contains("Max-Age=0"));
-    assert_eq!(get(&site, Some(&second), "/admin").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        get(&site, Some(&second), "/admin").await.status,
+        StatusCode::SEE_OTHER
+    );
 }
 
 #[tokio::test]
@@ -295,7 +328,10 @@ async fn cookies_are_secure_when_the_site_is_served_over_https() {
     add_user(&site, "ana@example.com", Role::Editor).await;
     let ok = sign_in(&site, "ana@example.com", PASSWORD).await;
     let set = ok.header("set-cookie");
-    assert!(set.starts_with("__Host-bs_session=") && set.contains("; Secure"), "{set}");
+    assert!(
+        set.starts_with("__Host-bs_session=") && set.contains("; Secure"),
+        "{set}"
+    );
 }
 
 #[tokio::test]
@@ -318,7 +354,13 @@ async fn a_password_reset_link_works_once_and_then_never_again() {
     let site = Site::demo().await;
     add_user(&site, "ana@example.com", Role::Author).await;
 
-    let none = post(&site, None, "/admin/reset", &[("email", "nobody@example.com")]).await;
+    let none = post(
+        &site,
+        None,
+        "/admin/reset",
+        &[("email", "nobody@example.com")],
+    )
+    .await;
     let some = post(&site, None, "/admin/reset", &[("email", "ana@example.com")]).await;
     assert_eq!((none.status, some.status), (StatusCode::OK, StatusCode::OK));
     assert_eq!(
@@ -333,14 +375,26 @@ async fn a_password_reset_link_works_once_and_then_never_again() {
 
     assert_eq!(get(&site, None, &link).await.status, StatusCode::OK);
     // A typo does not use the link up.
-    let typo = post(&site, None, &link, &[("password", "short"), ("confirm", "short")]).await;
+    let typo = post(
+        &site,
+        None,
+        &link,
+        &[("password", "short"), ("confirm", "short")],
+    )
+    .await;
     assert_eq!(typo.status, StatusCode::UNPROCESSABLE_ENTITY);
     let new = "a brand new password";
     let done = post(&site, None, &link, &[("password", new), ("confirm", new)]).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER);
     assert_eq!(location(&done), "/admin/sign-in?reset=1");
-    assert_eq!(sign_in(&site, "ana@example.com", PASSWORD).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(sign_in(&site, "ana@example.com", new).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        sign_in(&site, "ana@example.com", PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        sign_in(&site, "ana@example.com", new).await.status,
+        StatusCode::SEE_OTHER
+    );
 
     let reused = post(&site, None, &link, &[("password", new), ("confirm", new)]).await;
     assert_eq!(reused.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -367,12 +421,18 @@ async fn a_password_reset_link_works_once_and_then_never_again() {
         &site,
         None,
         &format!("/admin/reset/{token}"),
-        &[("password", "another new password"), ("confirm", "another new password")],
+        &[
+            ("password", "another new password"),
+            ("confirm", "another new password"),
+        ],
     )
     .await;
     assert_eq!(expired.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(expired.text().contains("expired or has already been used"));
-    assert_eq!(sign_in(&site, "ana@example.com", new).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        sign_in(&site, "ana@example.com", new).await.status,
+        StatusCode::SEE_OTHER
+    );
     let garbage = get(&site, None, "/admin/reset/not-a-token").await;
     assert_eq!(garbage.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
@@ -380,13 +440,24 @@ async fn a_password_reset_link_works_once_and_then_never_again() {
 #[tokio::test]
 async fn the_setup_link_creates_the_first_admin_once() {
     let site = Site::demo().await;
-    let link = site.state.setup_link().await.expect("link").expect("no users yet");
+    let link = site
+        .state
+        .setup_link()
+        .await
+        .expect("link")
+        .expect("no users yet");
     let form = [
         ("name", "Ines Halvorsen"),
         ("email", "ines@example.com"),
         ("password", PASSWORD),
     ];
-    let bad = post(&site, None, &link, &[("name", "Ines"), ("email", "ines"), ("password", PASSWORD)]).await;
+    let bad = post(
+        &site,
+        None,
+        &link,
+        &[("name", "Ines"), ("email", "ines"), ("password", PASSWORD)],
+    )
+    .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     let ok = post(&site, None, &link, &form).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text());
@@ -407,7 +478,11 @@ async fn forms_without_the_token_or_from_another_site_are_refused() {
     let fields = story("Forged", "Body", "publish");
     for (what, csrf, headers) in [
         ("no token", None, vec![("sec-fetch-site", "same-origin")]),
-        ("wrong token", Some("0".repeat(64)), vec![("sec-fetch-site", "same-origin")]),
+        (
+            "wrong token",
+            Some("0".repeat(64)),
+            vec![("sec-fetch-site", "same-origin")],
+        ),
         (
             "cross-site browser request",
             Some(ed.csrf.clone()),
@@ -423,7 +498,14 @@ async fn forms_without_the_token_or_from_another_site_are_refused() {
         if let Some(c) = &csrf {
             form.push(("csrf", c));
         }
-        let r = post_with(&site, Some(&ed.cookie), "/admin/articles/new", &form, &headers).await;
+        let r = post_with(
+            &site,
+            Some(&ed.cookie),
+            "/admin/articles/new",
+            &form,
+            &headers,
+        )
+        .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{what}");
         assert!(r.header("content-type").starts_with("text/html"), "{what}");
     }
@@ -447,7 +529,9 @@ async fn authorization_matrix_covers_every_admin_route_and_role() {
     }
     let article = site
         .store
-        .article_by_slug(&broadsheet_core::Slug::parse(&site.first_article_on("/").await[9..]).expect("slug"))
+        .article_by_slug(
+            &broadsheet_core::Slug::parse(&site.first_article_on("/").await[9..]).expect("slug"),
+        )
         .await
         .expect("read")
         .expect("article");
@@ -475,7 +559,8 @@ async fn authorization_matrix_covers_every_admin_route_and_role() {
             // Article routes act on an article of the member's own, a fresh draft each time,
             // which every role may open: what is left to check is the route's own rule.
             let uri = if path.starts_with("/admin/articles/{id}") {
-                let mut own = crate::pages::article(&random_token()[..12], "economy", "Own draft", "Body");
+                let mut own =
+                    crate::pages::article(&random_token()[..12], "economy", "Own draft", "Body");
                 own.external_id = None;
                 own.status = broadsheet_core::ArticleStatus::Draft;
                 own.editorial.actor = Some(m.id);
@@ -487,14 +572,30 @@ async fn authorization_matrix_covers_every_admin_route_and_role() {
             let reply = if *method == Method::GET {
                 m.get(&site, &uri).await
             } else {
-                m.post(&site, &uri, &[("action", "preview"), ("role", "contributor")]).await
+                m.post(
+                    &site,
+                    &uri,
+                    &[("action", "preview"), ("role", "contributor")],
+                )
+                .await
             };
             let allowed = permission.allows(*role);
             if allowed {
-                assert_ne!(reply.status, StatusCode::FORBIDDEN, "{role:?} {method} {uri}");
-                assert!(!location(&reply).starts_with("/admin/sign-in"), "{role:?} {uri}");
+                assert_ne!(
+                    reply.status,
+                    StatusCode::FORBIDDEN,
+                    "{role:?} {method} {uri}"
+                );
+                assert!(
+                    !location(&reply).starts_with("/admin/sign-in"),
+                    "{role:?} {uri}"
+                );
             } else {
-                assert_eq!(reply.status, StatusCode::FORBIDDEN, "{role:?} {method} {uri}");
+                assert_eq!(
+                    reply.status,
+                    StatusCode::FORBIDDEN,
+                    "{role:?} {method} {uri}"
+                );
             }
         }
     }
@@ -507,34 +608,82 @@ async fn a_contributor_drafts_and_submits_and_an_editor_schedules_it() {
     let editor = member(&site, "editor@example.com", Role::Editor).await;
 
     let created = writer
-        .post(&site, "/admin/articles/new", &story("Port strike ends", "Dockers return.", "save"))
+        .post(
+            &site,
+            "/admin/articles/new",
+            &story("Port strike ends", "Dockers return.", "save"),
+        )
         .await;
     let id = saved_id(&created);
-    let a = site.store.article_by_id(id).await.expect("read").expect("article");
+    let a = site
+        .store
+        .article_by_id(id)
+        .await
+        .expect("read")
+        .expect("article");
     assert_eq!(a.status, broadsheet_core::ArticleStatus::Draft);
     assert_eq!(a.created_by, Some(writer.id));
-    assert_eq!(a.authors[0].name, "Contributor writer", "their byline by default");
+    assert_eq!(
+        a.authors[0].name, "Contributor writer",
+        "their byline by default"
+    );
     let dash = writer.get(&site, "/admin").await.text();
     assert!(dash.contains("Port strike ends"), "on my drafts");
 
     // Contributors cannot publish, however they ask.
     let form = form_of(&site, &writer, id).await;
     for action in ["publish", "schedule"] {
-        let r = post_form(&site, &writer, &format!("/admin/articles/{id}"), &with(&form, &[("action", action)])).await;
+        let r = post_form(
+            &site,
+            &writer,
+            &format!("/admin/articles/{id}"),
+            &with(&form, &[("action", action)]),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{action}");
     }
-    let r = post_form(&site, &writer, &format!("/admin/articles/{id}"), &with(&form, &[("action", "submit")])).await;
-    saved_id(&r);
+    let r = post_form(
+        &site,
+        &writer,
+        &format!("/admin/articles/{id}"),
+        &with(&form, &[("action", "submit")]),
+    )
+    .await;
     assert_eq!(
-        site.store.article_by_id(id).await.expect("read").expect("a").status,
+        location(&r),
+        format!("/admin?submitted={id}"),
+        "back to the dashboard"
+    );
+    assert_eq!(
+        site.store
+            .article_by_id(id)
+            .await
+            .expect("read")
+            .expect("a")
+            .status,
         broadsheet_core::ArticleStatus::InReview
     );
     // Once submitted it is the desk's.
-    assert_eq!(writer.get(&site, &format!("/admin/articles/{id}")).await.status, StatusCode::FORBIDDEN);
-    assert!(editor.get(&site, "/admin").await.text().contains("Port strike ends"), "in review");
+    assert_eq!(
+        writer
+            .get(&site, &format!("/admin/articles/{id}"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert!(
+        editor
+            .get(&site, "/admin")
+            .await
+            .text()
+            .contains("Port strike ends"),
+        "in review"
+    );
 
     // The editor schedules it an hour ahead, in the site's time zone (UTC here).
-    let when = (Utc::now() + Duration::hours(1)).format("%Y-%m-%dT%H:%M").to_string();
+    let when = (Utc::now() + Duration::hours(1))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
     let form = form_of(&site, &editor, id).await;
     let r = post_form(
         &site,
@@ -544,18 +693,31 @@ async fn a_contributor_drafts_and_submits_and_an_editor_schedules_it() {
     )
     .await;
     saved_id(&r);
-    let a = site.store.article_by_id(id).await.expect("read").expect("a");
+    let a = site
+        .store
+        .article_by_id(id)
+        .await
+        .expect("read")
+        .expect("a");
     assert_eq!(a.status, broadsheet_core::ArticleStatus::Scheduled);
     let path = format!("/article/{}", a.slug);
     assert_eq!(site.get(&path).await.status, StatusCode::NOT_FOUND);
     assert_eq!(site.state.publish_due(Utc::now()).await.expect("due"), 0);
     assert_eq!(
-        site.state.publish_due(Utc::now() + Duration::hours(2)).await.expect("due"),
+        site.state
+            .publish_due(Utc::now() + Duration::hours(2))
+            .await
+            .expect("due"),
         1
     );
     // The reader pages see it as soon as the scheduler has run (and only when its time has
     // come: the pages use the real clock, so this checks the stored state).
-    let a = site.store.article_by_id(id).await.expect("read").expect("a");
+    let a = site
+        .store
+        .article_by_id(id)
+        .await
+        .expect("read")
+        .expect("a");
     assert_eq!(a.status, broadsheet_core::ArticleStatus::Published);
     let audit = editor.get(&site, "/admin/audit").await.text();
     for action in ["submitted", "scheduled", "published"] {
@@ -569,17 +731,43 @@ async fn authors_publish_their_own_stories_only() {
     let author = member(&site, "author@example.com", Role::Author).await;
     let other = member(&site, "other@example.com", Role::Author).await;
     let r = author
-        .post(&site, "/admin/articles/new", &story("Budget vote passes", "Narrowly.", "publish"))
+        .post(
+            &site,
+            "/admin/articles/new",
+            &story("Budget vote passes", "Narrowly.", "publish"),
+        )
         .await;
     let id = saved_id(&r);
-    let a = site.store.article_by_id(id).await.expect("read").expect("a");
+    let a = site
+        .store
+        .article_by_id(id)
+        .await
+        .expect("read")
+        .expect("a");
     assert!(a.is_public(Utc::now()));
-    assert_eq!(site.get(&format!("/article/{}", a.slug)).await.status, StatusCode::OK);
-    assert_eq!(other.get(&site, &format!("/admin/articles/{id}")).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        site.get(&format!("/article/{}", a.slug)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        other
+            .get(&site, &format!("/admin/articles/{id}"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
     let form = form_of(&site, &author, id).await;
-    let r = post_form(&site, &other, &format!("/admin/articles/{id}"), &with(&form, &[("action", "unpublish")])).await;
+    let r = post_form(
+        &site,
+        &other,
+        &format!("/admin/articles/{id}"),
+        &with(&form, &[("action", "unpublish")]),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = other.post(&site, &format!("/admin/articles/{id}/delete"), &[]).await;
+    let r = other
+        .post(&site, &format!("/admin/articles/{id}/delete"), &[])
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(site.store.article_by_id(id).await.expect("read").is_some());
 }
@@ -590,22 +778,42 @@ async fn a_stale_save_is_refused_and_the_editors_text_is_kept() {
     let one = member(&site, "one@example.com", Role::Editor).await;
     let two = member(&site, "two@example.com", Role::Editor).await;
     let id = saved_id(
-        &one.post(&site, "/admin/articles/new", &story("Inflation eases", "First draft.", "save"))
-            .await,
+        &one.post(
+            &site,
+            "/admin/articles/new",
+            &story("Inflation eases", "First draft.", "save"),
+        )
+        .await,
     );
     let form_one = form_of(&site, &one, id).await;
     let form_two = form_of(&site, &two, id).await;
     saved_id(
-        &post_form(&site, &one, &format!("/admin/articles/{id}"), &with(&form_one, &[("body", "Edited by one.")]))
-            .await,
+        &post_form(
+            &site,
+            &one,
+            &format!("/admin/articles/{id}"),
+            &with(&form_one, &[("body", "Edited by one.")]),
+        )
+        .await,
     );
     let body_two = "The careful rewrite by two, which must not be lost.";
-    let r = post_form(&site, &two, &format!("/admin/articles/{id}"), &with(&form_two, &[("body", body_two)])).await;
+    let r = post_form(
+        &site,
+        &two,
+        &format!("/admin/articles/{id}"),
+        &with(&form_two, &[("body", body_two)]),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     let html = r.text();
     assert!(html.contains("changed by someone else"), "clear message");
     assert!(html.contains(body_two), "the text stays in the form");
-    let stored = site.store.article_by_id(id).await.expect("read").expect("a");
+    let stored = site
+        .store
+        .article_by_id(id)
+        .await
+        .expect("read")
+        .expect("a");
     assert_eq!(stored.body_markdown, "Edited by one.");
 }
 
@@ -614,8 +822,12 @@ async fn revisions_can_be_compared_and_restored() {
     let site = Site::demo().await;
     let ed = member(&site, "ed@example.com", Role::Editor).await;
     let id = saved_id(
-        &ed.post(&site, "/admin/articles/new", &story("Rates held", "The bank held rates.", "save"))
-            .await,
+        &ed.post(
+            &site,
+            "/admin/articles/new",
+            &story("Rates held", "The bank held rates.", "save"),
+        )
+        .await,
     );
     let form = form_of(&site, &ed, id).await;
     saved_id(
@@ -623,28 +835,51 @@ async fn revisions_can_be_compared_and_restored() {
             &site,
             &ed,
             &format!("/admin/articles/{id}"),
-            &with(&form, &[("headline", "Rates cut"), ("body", "The bank cut rates.")]),
+            &with(
+                &form,
+                &[("headline", "Rates cut"), ("body", "The bank cut rates.")],
+            ),
         )
         .await,
     );
-    let page = ed.get(&site, &format!("/admin/articles/{id}/revisions?from=1&to=2")).await;
+    let page = ed
+        .get(
+            &site,
+            &format!("/admin/articles/{id}/revisions?from=1&to=2"),
+        )
+        .await;
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
     assert!(html.contains("<del>- Headline: Rates held</del>"), "{html}");
     assert!(html.contains("<ins>+ Headline: Rates cut</ins>"));
     assert_eq!(
-        ed.get(&site, &format!("/admin/articles/{id}/revisions?from=99")).await.status,
+        ed.get(&site, &format!("/admin/articles/{id}/revisions?from=99"))
+            .await
+            .status,
         StatusCode::BAD_REQUEST
     );
     let r = ed
-        .post(&site, &format!("/admin/articles/{id}/restore"), &[("version", "1"), ("base_version", "2")])
+        .post(
+            &site,
+            &format!("/admin/articles/{id}/restore"),
+            &[("version", "1"), ("base_version", "2")],
+        )
         .await;
     saved_id(&r);
-    let a = site.store.article_by_id(id).await.expect("read").expect("a");
+    let a = site
+        .store
+        .article_by_id(id)
+        .await
+        .expect("read")
+        .expect("a");
     assert_eq!((a.headline.as_str(), a.version), ("Rates held", 3));
     // Restoring from a stale page is refused like any stale save.
     let r = ed
-        .post(&site, &format!("/admin/articles/{id}/restore"), &[("version", "2"), ("base_version", "2")])
+        .post(
+            &site,
+            &format!("/admin/articles/{id}/restore"),
+            &[("version", "2"), ("base_version", "2")],
+        )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
 }
@@ -654,11 +889,25 @@ async fn a_renamed_published_story_redirects_and_shows_its_correction() {
     let site = Site::demo().await;
     let ed = member(&site, "ed@example.com", Role::Editor).await;
     let id = saved_id(
-        &ed.post(&site, "/admin/articles/new", &story("Copper at record", "Copper rose 5%.", "publish"))
-            .await,
+        &ed.post(
+            &site,
+            "/admin/articles/new",
+            &story("Copper at record", "Copper rose 5%.", "publish"),
+        )
+        .await,
     );
-    let old = site.store.article_by_id(id).await.expect("read").expect("a").slug;
-    assert_eq!(old.as_str(), "copper-at-record", "derived from the headline");
+    let old = site
+        .store
+        .article_by_id(id)
+        .await
+        .expect("read")
+        .expect("a")
+        .slug;
+    assert_eq!(
+        old.as_str(),
+        "copper-at-record",
+        "derived from the headline"
+    );
     let form = form_of(&site, &ed, id).await;
     saved_id(
         &post_form(
@@ -685,10 +934,20 @@ async fn a_renamed_published_story_redirects_and_shows_its_correction() {
     assert!(page.contains("An earlier version said copper rose 5%."));
     // Slugs stay unique: the same headline again gets its own address.
     let id2 = saved_id(
-        &ed.post(&site, "/admin/articles/new", &story("Copper near record", "Again.", "save"))
-            .await,
+        &ed.post(
+            &site,
+            "/admin/articles/new",
+            &story("Copper near record", "Again.", "save"),
+        )
+        .await,
     );
-    let slug2 = site.store.article_by_id(id2).await.expect("read").expect("a").slug;
+    let slug2 = site
+        .store
+        .article_by_id(id2)
+        .await
+        .expect("read")
+        .expect("a")
+        .slug;
     assert_eq!(slug2.as_str(), "copper-near-record-2");
 }
 
@@ -696,18 +955,32 @@ async fn a_renamed_published_story_redirects_and_shows_its_correction() {
 async fn an_embargoed_story_stays_private_and_bad_times_are_explained() {
     let site = Site::demo().await;
     let ed = member(&site, "ed@example.com", Role::Editor).await;
-    let later = (Utc::now() + Duration::hours(3)).format("%Y-%m-%dT%H:%M").to_string();
+    let later = (Utc::now() + Duration::hours(3))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
     let mut fields = story("GDP figures", "Growth was 0.4%.", "publish");
     fields.push(("embargo_until", &later));
     let id = saved_id(&ed.post(&site, "/admin/articles/new", &fields).await);
-    let a = site.store.article_by_id(id).await.expect("read").expect("a");
+    let a = site
+        .store
+        .article_by_id(id)
+        .await
+        .expect("read")
+        .expect("a");
     assert!(!a.is_public(Utc::now()));
-    assert_eq!(site.get(&format!("/article/{}", a.slug)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        site.get(&format!("/article/{}", a.slug)).await.status,
+        StatusCode::NOT_FOUND
+    );
     assert!(a.is_public(Utc::now() + Duration::hours(4)));
 
     for (field, value, message) in [
         ("publish_at", "next tuesday", "is not a date and time"),
-        ("embargo_until", "2026-13-40T99:00", "is not a date and time"),
+        (
+            "embargo_until",
+            "2026-13-40T99:00",
+            "is not a date and time",
+        ),
     ] {
         let mut fields = story("Bad time", "Body.", "schedule");
         fields.push((field, value));
@@ -716,7 +989,9 @@ async fn an_embargoed_story_stays_private_and_bad_times_are_explained() {
         assert!(r.text().contains(message), "{field}");
         assert!(r.text().contains("Bad time"), "the form keeps the text");
     }
-    let past = (Utc::now() - Duration::hours(1)).format("%Y-%m-%dT%H:%M").to_string();
+    let past = (Utc::now() - Duration::hours(1))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
     let mut fields = story("Too late", "Body.", "schedule");
     fields.push(("publish_at", &past));
     let r = ed.post(&site, "/admin/articles/new", &fields).await;
@@ -731,14 +1006,32 @@ async fn scripts_handlers_javascript_links_and_iframes_are_removed() {
     let hostile = "Hello <script>alert(1)</script>\n\n<img src=x onerror=\"alert(2)\">\n\n\
                    [click](javascript:alert(3))\n\n<iframe src=\"https://evil.example\"></iframe>\n\n\
                    <a href=\"#\" onclick=\"alert(4)\">x</a>";
-    let id = saved_id(&ed.post(&site, "/admin/articles/new", &story("Hostile", hostile, "publish")).await);
-    let a = site.store.article_by_id(id).await.expect("read").expect("a");
+    let id = saved_id(
+        &ed.post(
+            &site,
+            "/admin/articles/new",
+            &story("Hostile", hostile, "publish"),
+        )
+        .await,
+    );
+    let a = site
+        .store
+        .article_by_id(id)
+        .await
+        .expect("read")
+        .expect("a");
     let page = site.get(&format!("/article/{}", a.slug)).await.text();
     let preview = ed.post(&site, "/admin/preview", &[("body", hostile)]).await;
     assert_eq!(preview.status, StatusCode::OK);
     for html in [a.body_html.as_str(), page.as_str(), &preview.text()] {
         let body = html.split("class=\"story-body\"").nth(1).unwrap_or(html);
-        for bad in ["<script>alert", "onerror", "javascript:", "<iframe", "onclick"] {
+        for bad in [
+            "<script>alert",
+            "onerror",
+            "javascript:",
+            "<iframe",
+            "onclick",
+        ] {
             assert!(!body.contains(bad), "{bad} in {body}");
         }
     }
@@ -750,7 +1043,8 @@ fn photo_jpeg(w: u32, h: u32) -> Vec<u8> {
         image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
     }));
     let mut out = Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Jpeg).expect("encode");
+    img.write_to(&mut out, image::ImageFormat::Jpeg)
+        .expect("encode");
     out.into_inner()
 }
 
@@ -766,8 +1060,10 @@ async fn upload(
     let mut body = Vec::new();
     let mut field = |name: &str, value: &str| {
         body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
-                .as_bytes(),
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
         );
     };
     field("csrf", &m.csrf);
@@ -784,7 +1080,10 @@ async fn upload(
     body.extend_from_slice(bytes);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     let req = Request::post("/admin/media")
-        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
         .header("cookie", &m.cookie)
         .header("sec-fetch-site", "same-origin")
         .body(Body::from(body))
@@ -797,7 +1096,13 @@ fn uploads(site: &Site) -> usize {
         std::fs::read_dir(dir)
             .map(|d| {
                 d.flatten()
-                    .map(|e| if e.path().is_dir() { count(&e.path()) } else { 1 })
+                    .map(|e| {
+                        if e.path().is_dir() {
+                            count(&e.path())
+                        } else {
+                            1
+                        }
+                    })
                     .sum()
             })
             .unwrap_or(0)
@@ -829,7 +1134,12 @@ async fn an_uploaded_photo_shows_on_the_article_with_srcset_caption_and_credit()
     assert_eq!(uploads(&site), 6, "three widths, JPEG and WebP");
     let library = ed.get(&site, "/admin/media?q=pool+grigorov").await.text();
     assert!(library.contains("summit.jpg"), "found by credit");
-    assert!(!ed.get(&site, "/admin/media?q=nothing-like-it").await.text().contains("summit.jpg"));
+    assert!(
+        !ed.get(&site, "/admin/media?q=nothing-like-it")
+            .await
+            .text()
+            .contains("summit.jpg")
+    );
 
     let mut fields = story("Summit in Vladivostok", "The leaders met.", "publish");
     fields.extend([
@@ -841,16 +1151,27 @@ async fn an_uploaded_photo_shows_on_the_article_with_srcset_caption_and_credit()
         ("credit_via", "Kremlin Pool Photo via AP"),
     ]);
     let id = saved_id(&ed.post(&site, "/admin/articles/new", &fields).await);
-    let a = site.store.article_by_id(id).await.expect("read").expect("a");
+    let a = site
+        .store
+        .article_by_id(id)
+        .await
+        .expect("read")
+        .expect("a");
     let page = site.get(&format!("/article/{}", a.slug)).await.text();
-    assert!(page.contains("<source type=\"image/webp\" srcset=\"/media/uploads/"), "{page}");
+    assert!(
+        page.contains("<source type=\"image/webp\" srcset=\"/media/uploads/"),
+        "{page}"
+    );
     assert!(page.contains(" 480w, /media/uploads/") && page.contains(" 1600w\""));
     assert!(page.contains("sizes=\""));
     assert!(page.contains("The leaders met in Vladivostok"));
     assert!(page.contains("<span class=\"credit-via\">Kremlin Pool Photo via AP</span>"));
     // Every variant is served.
     for v in &a.hero.as_ref().expect("hero").media.variants {
-        assert_eq!(site.get(&format!("/media/{}", v.path)).await.status, StatusCode::OK);
+        assert_eq!(
+            site.get(&format!("/media/{}", v.path)).await.status,
+            StatusCode::OK
+        );
     }
     // Without alt text the hero is refused with a reason.
     let mut fields = story("No alt", "Body.", "save");
@@ -866,7 +1187,12 @@ async fn bad_uploads_are_refused_with_a_message_and_leave_nothing() {
     options.newsroom.upload_max_mb = 1;
     let site = Site::build_with(None, true, options).await;
     let ed = member(&site, "ed@example.com", Role::Editor).await;
-    let media_before = site.store.media_library(None, 500).await.expect("lib").len();
+    let media_before = site
+        .store
+        .media_library(None, 500)
+        .await
+        .expect("lib")
+        .len();
     let jpeg = photo_jpeg(64, 64);
     let png = {
         let mut out = Cursor::new(Vec::new());
@@ -879,19 +1205,68 @@ async fn bad_uploads_are_refused_with_a_message_and_leave_nothing() {
     /// What, file name, declared type, bytes, expected status, expected message.
     type Case<'a> = (&'a str, &'a str, &'a str, Vec<u8>, StatusCode, &'a str);
     let cases: Vec<Case> = vec![
-        ("too big", "big.jpg", "image/jpeg", big, StatusCode::PAYLOAD_TOO_LARGE, "larger than the 1 MB limit"),
-        ("png as jpeg", "photo.jpg", "image/jpeg", png, StatusCode::UNPROCESSABLE_ENTITY, "its contents are PNG"),
-        ("script", "photo.jpg", "image/jpeg", b"<script>alert(1)</script>".to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "not a JPEG, PNG, WebP or GIF"),
-        ("truncated", "half.jpg", "image/jpeg", jpeg[..jpeg.len() / 2].to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "damaged or incomplete"),
-        ("empty", "empty.jpg", "image/jpeg", Vec::new(), StatusCode::UNPROCESSABLE_ENTITY, "Choose a photo"),
-        ("bomb", "bomb.png", "image/png", bomb_png(), StatusCode::UNPROCESSABLE_ENTITY, "megapixels accepted"),
+        (
+            "too big",
+            "big.jpg",
+            "image/jpeg",
+            big,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "larger than the 1 MB limit",
+        ),
+        (
+            "png as jpeg",
+            "photo.jpg",
+            "image/jpeg",
+            png,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "its contents are PNG",
+        ),
+        (
+            "script",
+            "photo.jpg",
+            "image/jpeg",
+            b"<script>alert(1)</script>".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not a JPEG, PNG, WebP or GIF",
+        ),
+        (
+            "truncated",
+            "half.jpg",
+            "image/jpeg",
+            jpeg[..jpeg.len() / 2].to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "damaged or incomplete",
+        ),
+        (
+            "empty",
+            "empty.jpg",
+            "image/jpeg",
+            Vec::new(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Choose a photo",
+        ),
+        (
+            "bomb",
+            "bomb.png",
+            "image/png",
+            bomb_png(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "megapixels accepted",
+        ),
     ];
     for (what, name, ty, bytes, status, message) in cases {
         let r = upload(&site, &ed, name, ty, &bytes, &[("caption", "kept")]).await;
         assert_eq!(r.status, status, "{what}");
         assert!(r.text().contains(message), "{what}: {}", r.text());
     }
-    assert_eq!(site.store.media_library(None, 500).await.expect("lib").len(), media_before);
+    assert_eq!(
+        site.store
+            .media_library(None, 500)
+            .await
+            .expect("lib")
+            .len(),
+        media_before
+    );
     assert_eq!(uploads(&site), 0, "nothing stored");
 }
 
@@ -902,7 +1277,11 @@ fn bomb_png() -> Vec<u8> {
         for &b in bytes {
             c ^= u32::from(b);
             for _ in 0..8 {
-                c = if c & 1 == 1 { (c >> 1) ^ 0xEDB8_8320 } else { c >> 1 };
+                c = if c & 1 == 1 {
+                    (c >> 1) ^ 0xEDB8_8320
+                } else {
+                    c >> 1
+                };
             }
         }
         !c
@@ -914,7 +1293,10 @@ fn bomb_png() -> Vec<u8> {
     ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
     for (kind, data) in [
         (&b"IHDR"[..], ihdr),
-        (b"IDAT", vec![0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]),
+        (
+            b"IDAT",
+            vec![0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+        ),
         (b"IEND", vec![]),
     ] {
         out.extend_from_slice(&(data.len() as u32).to_be_bytes());
@@ -930,29 +1312,57 @@ fn bomb_png() -> Vec<u8> {
 async fn editors_curate_the_home_page_and_structure_the_menu() {
     let site = Site::demo().await;
     let ed = member(&site, "ed@example.com", Role::Editor).await;
-    let old = site.store.article_by_slug(
-        &broadsheet_core::Slug::parse(&site.first_article_on("/section/commodities").await[9..]).expect("slug"),
-    )
-    .await
-    .expect("read")
-    .expect("a");
+    let old = site
+        .store
+        .article_by_slug(
+            &broadsheet_core::Slug::parse(
+                &site.first_article_on("/section/commodities").await[9..],
+            )
+            .expect("slug"),
+        )
+        .await
+        .expect("read")
+        .expect("a");
     let pos = format!("pos-{}", old.id);
     let r = ed.post(&site, "/admin/home", &[(pos.as_str(), "1")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let home = site.get("/").await.text();
     let lead = home.find(&old.headline).expect("on the home page");
-    assert!(lead < home.find("class=\"card card-small").unwrap_or(usize::MAX), "leads the page");
-    let r = ed.post(&site, "/admin/home", &[(pos.as_str(), "lead")]).await;
+    assert!(
+        lead < home.find("class=\"card card-small").unwrap_or(usize::MAX),
+        "leads the page"
+    );
+    let r = ed
+        .post(&site, "/admin/home", &[(pos.as_str(), "lead")])
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     // A new nested section appears in the menu; a cycle is refused.
     let r = ed
-        .post(&site, "/admin/sections", &[("name", "Energy"), ("parent", "markets"), ("position", "9"), ("in_menu", "1")])
+        .post(
+            &site,
+            "/admin/sections",
+            &[
+                ("name", "Energy"),
+                ("parent", "markets"),
+                ("position", "9"),
+                ("in_menu", "1"),
+            ],
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     assert!(site.get("/").await.text().contains("/section/energy"));
     let r = ed
-        .post(&site, "/admin/sections", &[("slug", "markets"), ("name", "Markets"), ("parent", "energy"), ("in_menu", "1")])
+        .post(
+            &site,
+            "/admin/sections",
+            &[
+                ("slug", "markets"),
+                ("name", "Markets"),
+                ("parent", "energy"),
+                ("in_menu", "1"),
+            ],
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().contains("Not saved"));
@@ -967,18 +1377,42 @@ async fn admins_manage_users_and_settings() {
     let site = Site::demo().await;
     let admin = member(&site, "admin@example.com", Role::Admin).await;
     let r = admin
-        .post(&site, "/admin/users", &[("email", "new@example.com"), ("name", "New Writer"), ("role", "author")])
+        .post(
+            &site,
+            "/admin/users",
+            &[
+                ("email", "new@example.com"),
+                ("name", "New Writer"),
+                ("role", "author"),
+            ],
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let mails = outbox(&site);
-    assert!(mails.iter().any(|m| m.contains("To: new@example.com") && m.contains("/admin/reset/")));
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.contains("To: new@example.com") && m.contains("/admin/reset/"))
+    );
     let dup = admin
-        .post(&site, "/admin/users", &[("email", "NEW@example.com"), ("name", "Again"), ("role", "author")])
+        .post(
+            &site,
+            "/admin/users",
+            &[
+                ("email", "NEW@example.com"),
+                ("name", "Again"),
+                ("role", "author"),
+            ],
+        )
         .await;
     assert_eq!(dup.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(dup.text().contains("already exists"));
     let demote = admin
-        .post(&site, &format!("/admin/users/{}", admin.id), &[("role", "editor")])
+        .post(
+            &site,
+            &format!("/admin/users/{}", admin.id),
+            &[("role", "editor")],
+        )
         .await;
     assert_eq!(demote.status, StatusCode::CONFLICT, "the last admin stays");
 
@@ -986,16 +1420,35 @@ async fn admins_manage_users_and_settings() {
         .post(
             &site,
             "/admin/settings",
-            &[("name", "The Evening Ledger"), ("tagline", "Late news"), ("language", "en-GB"), ("time_zone", "Europe/London")],
+            &[
+                ("name", "The Evening Ledger"),
+                ("tagline", "Late news"),
+                ("language", "en-GB"),
+                ("time_zone", "Europe/London"),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let home = site.get("/").await.text();
     assert!(home.contains("The Evening Ledger") && home.contains("lang=\"en-GB\""));
     let bad = admin
-        .post(&site, "/admin/settings", &[("name", "X"), ("language", "en"), ("time_zone", "Mars/Olympus")])
+        .post(
+            &site,
+            "/admin/settings",
+            &[
+                ("name", "X"),
+                ("language", "en"),
+                ("time_zone", "Mars/Olympus"),
+            ],
+        )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.text().contains("time zone"));
-    assert!(admin.get(&site, "/admin/audit").await.text().contains("settings changed"));
+    assert!(
+        admin
+            .get(&site, "/admin/audit")
+            .await
+            .text()
+            .contains("settings changed")
+    );
 }

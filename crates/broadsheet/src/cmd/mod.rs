@@ -72,11 +72,7 @@ pub async fn site_config(config: &Config, store: &dyn Store) -> anyhow::Result<S
             .base_url
             .clone()
             .or(store.setting("site.base_url").await?),
-        time_zone: config
-            .site
-            .time_zone
-            .clone()
-            .unwrap_or(defaults.time_zone),
+        time_zone: config.site.time_zone.clone().unwrap_or(defaults.time_zone),
         logo: None,
     })
 }

@@ -70,14 +70,9 @@ pub async fn run(config: Config, command: UserCommand) -> anyhow::Result<ExitCod
             if let Some(problem) = broadsheet_server::auth::password_problem(&password) {
                 anyhow::bail!("{problem}");
             }
-            let name = args.name.unwrap_or_else(|| {
-                email
-                    .as_str()
-                    .split('@')
-                    .next()
-                    .unwrap_or("")
-                    .to_owned()
-            });
+            let name = args
+                .name
+                .unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("").to_owned());
             let hash = tokio::task::spawn_blocking(move || {
                 broadsheet_server::auth::hash_password(&password).map(|h| (h, password))
             })
@@ -110,7 +105,8 @@ fn generate_password() -> String {
         .chunks(2)
         .take(20)
         .map(|pair| {
-            let byte = u8::from_str_radix(std::str::from_utf8(pair).unwrap_or("00"), 16).unwrap_or(0);
+            let byte =
+                u8::from_str_radix(std::str::from_utf8(pair).unwrap_or("00"), 16).unwrap_or(0);
             ALPHABET[usize::from(byte) % ALPHABET.len()] as char
         })
         .collect()

@@ -1,0 +1,151 @@
+// The newsroom in a real browser: a contributor signs in with the keyboard, uploads a photo,
+// writes a draft and submits it; an editor schedules it; it appears on the site at its time
+// with the photo, caption and structured credit. axe-core checks the editor and dashboard.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { AxeBuilder } from '@axe-core/playwright';
+import { dataDir, run, startServer, launchBrowser } from './harness.mjs';
+
+const PASSWORD = 'correct horse battery staple';
+let data;
+let server;
+let base;
+let browser;
+
+before(async () => {
+  data = dataDir();
+  // Accounts made with the command line, as an operator would on a fresh server.
+  run(['user', 'add', 'wren@example.com', '--role', 'contributor', '--name', 'Wren Walker', '--password-stdin', '--data', data.dir], `${PASSWORD}\n`);
+  run(['user', 'add', 'ed@example.com', '--role', 'editor', '--name', 'Edda Stone', '--password-stdin', '--data', data.dir], `${PASSWORD}\n`);
+  ({ base, server } = await startServer(data.dir));
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+  data?.cleanup();
+});
+
+async function signIn(email) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+  const page = await context.newPage();
+  await page.goto(`${base}/admin`);
+  await page.waitForURL(/\/admin\/sign-in/);
+  // Keyboard only: the address field, Tab to the password, Enter to send.
+  await page.locator('#email').focus();
+  await page.keyboard.type(email);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press('Enter');
+  await page.waitForURL(`${base}/admin`);
+  return page;
+}
+
+async function axe(page, what) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(bad.map((v) => `${what}: ${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(', ')})`), []);
+}
+
+/** A real JPEG, drawn by the browser itself. */
+async function photo(page) {
+  const dataUrl = await page.evaluate(() => {
+    const c = document.createElement('canvas');
+    c.width = 1800;
+    c.height = 1000;
+    const g = c.getContext('2d');
+    const grad = g.createLinearGradient(0, 0, 1800, 1000);
+    grad.addColorStop(0, '#1b4f72');
+    grad.addColorStop(1, '#f5b041');
+    g.fillStyle = grad;
+    g.fillRect(0, 0, 1800, 1000);
+    return c.toDataURL('image/jpeg', 0.9);
+  });
+  return Buffer.from(dataUrl.split(',')[1], 'base64');
+}
+
+const headline = `Harbour cranes idle as dockers strike ${Date.now() % 100000}`;
+
+test('a contributor drafts and submits, an editor schedules, the story appears at its time', { timeout: 240_000 }, async () => {
+  const writer = await signIn('wren@example.com');
+  await axe(writer, 'dashboard');
+
+  // Upload the photo with its credit.
+  await writer.goto(`${base}/admin/media`);
+  await writer.setInputFiles('#file', { name: 'cranes.jpg', mimeType: 'image/jpeg', buffer: await photo(writer) });
+  await writer.fill('#alt', 'Idle container cranes against an evening sky');
+  await writer.fill('#caption', 'Cranes stood still at the container terminal on Monday');
+  await writer.fill('#photographer', 'Lena Marsh');
+  await writer.fill('#agency', 'Meridian Press Agency');
+  await writer.fill('#via', 'Pool via MPA');
+  await writer.getByRole('button', { name: 'Upload' }).click();
+  await writer.waitForURL(/\/admin\/media\?uploaded=\d+/);
+  assert.match(await writer.locator('.notice').innerText(), /Uploaded/);
+
+  // Write the draft, by keyboard.
+  await writer.goto(`${base}/admin/articles/new`);
+  await axe(writer, 'editor');
+  await writer.locator('#headline').focus();
+  await writer.keyboard.type(headline);
+  await writer.keyboard.press('Tab');
+  await writer.keyboard.type('The port stopped for the first time in a decade.');
+  await writer.locator('#body').focus();
+  await writer.keyboard.type('Dockers walked out at dawn, the union said.\n\nShipping lines diverted *six* vessels.');
+  // The live preview follows the typing.
+  await writer.locator('#preview em').waitFor({ timeout: 10_000 });
+  assert.equal(await writer.locator('#preview em').innerText(), 'six');
+  await writer.selectOption('#section', 'economy');
+  const photoId = await writer.locator('#hero_media_id option', { hasText: 'cranes.jpg' }).getAttribute('value');
+  await writer.selectOption('#hero_media_id', photoId);
+  await writer.fill('#hero_alt', 'Idle container cranes against an evening sky');
+  await writer.fill('#hero_caption', 'Cranes stood still at the container terminal on Monday');
+  await writer.fill('#credit_photographer', 'Lena Marsh');
+  await writer.fill('#credit_agency', 'Meridian Press Agency');
+  await writer.fill('#credit_via', 'Pool via MPA');
+  assert.equal(await writer.getByRole('button', { name: 'Publish now' }).count(), 0, 'contributors cannot publish');
+  await writer.getByRole('button', { name: 'Submit for review' }).focus();
+  await writer.keyboard.press('Enter');
+  await writer.waitForURL(/\/admin\?submitted=\d+/);
+  assert.match(await writer.locator('.notice').innerText(), /Submitted for review/);
+  const editUrl = `${base}/admin/articles/${new URL(writer.url()).searchParams.get('submitted')}`;
+
+  // The editor finds it in review and schedules it for the next minute (site time zone: UTC).
+  const editor = await signIn('ed@example.com');
+  await axe(editor, 'editor dashboard');
+  await editor.getByRole('link', { name: headline }).click();
+  await editor.waitForURL(editUrl);
+  await axe(editor, 'editor with a story in review');
+  const at = new Date(Date.now() + 60_000);
+  const when = at.toISOString().slice(0, 16);
+  await editor.fill('#publish_at', when);
+  await editor.getByRole('button', { name: 'Schedule' }).click();
+  await editor.waitForURL(/saved=schedule/);
+  assert.match(await editor.locator('.notice').innerText(), /Scheduled for/);
+  const slug = await editor.locator('#slug').inputValue();
+
+  // Not public before its time; public after it (the scheduler runs every few seconds).
+  const reader = await (await browser.newContext()).newPage();
+  const early = await reader.goto(`${base}/article/${slug}`);
+  assert.equal(early.status(), 404);
+  const deadline = Date.now() + 150_000;
+  let status = 404;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 3000));
+    status = (await reader.goto(`${base}/article/${slug}`)).status();
+    if (status === 200) break;
+  }
+  assert.equal(status, 200, 'published at its time');
+  assert.ok(Date.now() >= at.getTime() - 60_000, 'not before the scheduled minute');
+  assert.equal(await reader.locator('article.story h1').innerText(), headline);
+  const figure = reader.locator('figure.hero');
+  const img = figure.locator('img');
+  await img.evaluate((i) => i.complete || new Promise((r) => { i.onload = r; }));
+  assert.ok(await img.evaluate((i) => i.naturalWidth) > 0, 'the photo loaded');
+  assert.match(await figure.locator('source').getAttribute('srcset'), /480w, .* 960w, .* 1600w/);
+  assert.match(await figure.locator('figcaption .caption').innerText(), /container terminal/);
+  assert.equal(await figure.locator('.credit-photographer').innerText(), 'Lena Marsh');
+  assert.equal(await figure.locator('.credit-agency').innerText(), 'Meridian Press Agency');
+  assert.equal(await figure.locator('.credit-via').innerText(), 'Pool via MPA');
+});
