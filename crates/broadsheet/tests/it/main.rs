@@ -7,3 +7,4 @@ mod import;
 mod market;
 mod search_cli;
 mod support;
+mod users;
