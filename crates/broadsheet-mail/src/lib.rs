@@ -14,6 +14,12 @@ use lettre::message::{Mailbox, MultiPart, SinglePart, header};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
+    /// The server said "try later" (a 4xx reply, a timeout, a refused connection).
+    #[error("temporary failure: {0}")]
+    Temporary(String),
+    /// The server refused the message for good (a 5xx reply).
+    #[error("permanent failure: {0}")]
+    Permanent(String),
     #[error("invalid address {address:?}: {reason}")]
     Address { address: String, reason: String },
     #[error("cannot build the message: {0}")]
@@ -27,12 +33,16 @@ pub enum MailError {
 }
 
 /// A message to send: plain text always, HTML optionally (sent as multipart/alternative).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Email {
     pub to: String,
     pub subject: String,
     pub text: String,
     pub html: Option<String>,
+    /// `<id@host>`; a deterministic one lets a receiver spot a repeat.
+    pub message_id: Option<String>,
+    /// Extra headers (`List-Unsubscribe`, …). A value holding CR or LF is refused.
+    pub headers: Vec<(String, String)>,
 }
 
 #[async_trait]
@@ -51,13 +61,25 @@ fn mailbox(address: &str) -> Result<Mailbox, MailError> {
         })
 }
 
-/// The message as the bytes of an `.eml` file.
-pub fn format(from: &str, email: &Email) -> Result<Vec<u8>, MailError> {
-    let builder = lettre::Message::builder()
+/// The message, checked and built.
+pub fn build(from: &str, email: &Email) -> Result<lettre::Message, MailError> {
+    let injected = |s: &str| s.contains(['\r', '\n']);
+    if injected(&email.to) || injected(&email.subject) {
+        return Err(MailError::Build(
+            "a line break in the address or subject".into(),
+        ));
+    }
+    let mut builder = lettre::Message::builder()
         .from(mailbox(from)?)
         .to(mailbox(&email.to)?)
         .subject(email.subject.clone())
         .date_now();
+    if let Some(id) = &email.message_id {
+        if injected(id) {
+            return Err(MailError::Build("a line break in the Message-ID".into()));
+        }
+        builder = builder.message_id(Some(id.clone()));
+    }
     let text = SinglePart::builder()
         .header(header::ContentType::TEXT_PLAIN)
         .body(email.text.clone());
@@ -72,7 +94,29 @@ pub fn format(from: &str, email: &Email) -> Result<Vec<u8>, MailError> {
         None => builder.singlepart(text),
     }
     .map_err(|e| MailError::Build(e.to_string()))?;
-    Ok(message.formatted())
+    let mut message = message;
+    for (name, value) in &email.headers {
+        if injected(name)
+            || injected(value)
+            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return Err(MailError::Build(format!("header {name:?} is not valid")));
+        }
+        let name = lettre::message::header::HeaderName::new_from_ascii(name.clone())
+            .map_err(|e| MailError::Build(e.to_string()))?;
+        message
+            .headers_mut()
+            .insert_raw(lettre::message::header::HeaderValue::new(
+                name,
+                value.clone(),
+            ));
+    }
+    Ok(message)
+}
+
+/// The message as the bytes of an `.eml` file.
+pub fn format(from: &str, email: &Email) -> Result<Vec<u8>, MailError> {
+    Ok(build(from, email)?.formatted())
 }
 
 /// Writes every message to `dir` as `<time>-<n>.eml`.
@@ -124,6 +168,9 @@ impl Mailer for Outbox {
     }
 }
 
+mod smtp;
+pub use smtp::{SmtpConfig, SmtpMailer, TlsMode};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,7 +183,7 @@ mod tests {
             to: "ana@example.com".into(),
             subject: "Réinitialiser — reset your password".into(),
             text: "Open https://example.com/admin/reset/abc".into(),
-            html: None,
+            ..Default::default()
         };
         outbox.send(&email).await.expect("send");
         outbox.send(&email).await.expect("send");
@@ -160,11 +207,61 @@ mod tests {
                 to: "not an address".into(),
                 subject: "x".into(),
                 text: "x".into(),
-                html: None,
+                ..Default::default()
             })
             .await
             .expect_err("refused");
         assert!(err.to_string().contains("not an address"), "{err}");
         assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
+    }
+
+    #[test]
+    fn line_breaks_cannot_inject_headers() {
+        let base = Email {
+            to: "ana@example.com".into(),
+            subject: "Hello".into(),
+            text: "x".into(),
+            ..Default::default()
+        };
+        for bad in [
+            Email {
+                subject: "Hi\r\nBcc: victim@example.com".into(),
+                ..base.clone()
+            },
+            Email {
+                to: "ana@example.com\r\nBcc: victim@example.com".into(),
+                ..base.clone()
+            },
+            Email {
+                headers: vec![(
+                    "List-Unsubscribe".into(),
+                    "<x>\r\nBcc: v@example.com".into(),
+                )],
+                ..base.clone()
+            },
+            Email {
+                headers: vec![("Bad Name".into(), "x".into())],
+                ..base.clone()
+            },
+        ] {
+            assert!(format("news@example.com", &bad).is_err(), "{bad:?}");
+        }
+        let ok = Email {
+            message_id: Some("<issue-1.sub-2@example.com>".into()),
+            headers: vec![(
+                "List-Unsubscribe-Post".into(),
+                "List-Unsubscribe=One-Click".into(),
+            )],
+            ..base
+        };
+        let eml = String::from_utf8(format("news@example.com", &ok).expect("ok")).expect("utf8");
+        assert!(
+            eml.contains("Message-ID: <issue-1.sub-2@example.com>"),
+            "{eml}"
+        );
+        assert!(
+            eml.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
+            "{eml}"
+        );
     }
 }

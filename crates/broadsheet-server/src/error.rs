@@ -44,6 +44,9 @@ pub enum AppError {
     Unprocessable(String),
     #[error("internal: {0}")]
     Internal(String),
+    /// Something outside us is down (the mail relay): try again later.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// Marks a response as an error whose page the middleware should render.
@@ -89,6 +92,7 @@ impl IntoResponse for AppError {
             ),
             Self::TooLarge(why) => (StatusCode::PAYLOAD_TOO_LARGE, why.clone()),
             Self::Unprocessable(why) => (StatusCode::UNPROCESSABLE_ENTITY, why.clone()),
+            Self::Unavailable(why) => (StatusCode::SERVICE_UNAVAILABLE, why.clone()),
             Self::Store(StoreError::Invalid(e)) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, format!("Not saved: {e}."))
             }

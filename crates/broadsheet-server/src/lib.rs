@@ -11,6 +11,7 @@ mod cache;
 mod embeds;
 mod error;
 mod market;
+pub mod newsletter;
 pub mod providers;
 mod respond;
 mod routes;

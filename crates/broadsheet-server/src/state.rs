@@ -179,6 +179,16 @@ pub struct Options {
     pub newsroom: NewsroomOptions,
     /// Where mail goes; without one, to `outbox/` beside the media folder.
     pub mailer: Option<Arc<dyn broadsheet_mail::Mailer>>,
+    pub newsletter: crate::newsletter::NewsletterOptions,
+}
+
+/// The newsletter's settings and what they need at run time.
+pub(crate) struct NewsletterState {
+    pub options: crate::newsletter::NewsletterOptions,
+    /// The key signed links are made with (kept in the database, made once).
+    pub secret: Vec<u8>,
+    pub lease_secs: i64,
+    pub signup_limiter: DefaultKeyedRateLimiter<IpAddr>,
 }
 
 pub(crate) const PAGE_CACHE_CONTROL: &str = "public, max-age=30, stale-while-revalidate=60";
@@ -195,6 +205,7 @@ pub struct Inner {
     pub mailer: Arc<dyn broadsheet_mail::Mailer>,
     pub(crate) newsroom: NewsroomOptions,
     pub(crate) sign_in_limiter: crate::auth::SignInLimiter,
+    pub(crate) newsletter: NewsletterState,
     pub(crate) cache: PageCache,
     /// Theme assets by file name, with their compressed forms made once.
     pub(crate) assets: HashMap<String, Arc<CachedPage>>,
@@ -258,7 +269,24 @@ impl AppState {
             );
             Arc::new(broadsheet_mail::Outbox::new(&outbox, &from))
         });
+        let secret = match store.setting("secret.links").await? {
+            Some(s) if s.len() >= 64 => s,
+            _ => {
+                let s = crate::auth::random_token();
+                store.set_setting("secret.links", &s).await?;
+                s
+            }
+        };
+        let signups =
+            NonZeroU32::new(options.newsletter.sign_ups_per_minute).unwrap_or(NonZeroU32::MIN);
+        let newsletter = NewsletterState {
+            lease_secs: options.newsletter.lease_secs,
+            options: options.newsletter.clone(),
+            secret: secret.into_bytes(),
+            signup_limiter: RateLimiter::keyed(Quota::per_minute(signups).allow_burst(signups)),
+        };
         let state = Self(Arc::new(Inner {
+            newsletter,
             media_store: Arc::new(broadsheet_media::LocalDir::new(&media_dir)),
             mailer,
             sign_in_limiter: crate::auth::SignInLimiter::new(
@@ -341,16 +369,38 @@ impl AppState {
         Ok(Some(format!("/admin/setup/{token}")))
     }
 
-    /// Runs `publish_due` every `every`.
+    /// Runs `publish_due` every `every`, and the newsletter's jobs (the daily digest when its
+    /// time comes, resuming a send a restart interrupted, expiring unconfirmed sign-ups).
     pub fn spawn_scheduler(&self, every: Duration) -> tokio::task::JoinHandle<()> {
         let state = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut first = true;
             loop {
                 tick.tick().await;
-                if let Err(e) = state.publish_due(chrono::Utc::now()).await {
+                let now = chrono::Utc::now();
+                if let Err(e) = state.publish_due(now).await {
                     tracing::warn!(error = %e, "cannot publish scheduled stories");
+                }
+                if first {
+                    first = false;
+                    if let Err(e) = crate::newsletter::send::resume_unfinished(&state).await {
+                        tracing::warn!(error = %e, "cannot resume a newsletter send");
+                    }
+                }
+                if let Err(e) = crate::newsletter::send::run_digest(&state, now, false).await {
+                    tracing::warn!(error = %e, "cannot send the daily digest");
+                }
+                let hours = state.newsletter.options.confirm_hours.max(1);
+                match state
+                    .store
+                    .expire_pending(now - chrono::Duration::hours(hours))
+                    .await
+                {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(expired = n, "unconfirmed sign-ups removed"),
+                    Err(e) => tracing::warn!(error = %e, "cannot expire sign-ups"),
                 }
             }
         })

@@ -19,6 +19,17 @@ pub(crate) struct Chrome {
     pub canonical: Option<String>,
     /// The market strip (empty when no instrument is in the ticker).
     pub market: Vec<crate::market::Quote>,
+    /// The sign-up dialog and boxes.
+    pub newsletter: NewsletterBox,
+}
+
+#[derive(Serialize)]
+pub(crate) struct NewsletterBox {
+    pub pitch: String,
+    pub delay: u32,
+    pub scroll: u32,
+    /// The signed time the form was rendered (the minimum fill time check).
+    pub t: String,
 }
 
 #[derive(Serialize)]
@@ -44,7 +55,14 @@ pub(crate) async fn chrome(
         }
     };
     let site = state.site();
+    let options = &state.newsletter.options;
     Chrome {
+        newsletter: NewsletterBox {
+            pitch: options.pitch.clone(),
+            delay: options.modal_delay_secs,
+            scroll: options.modal_scroll_percent,
+            t: crate::newsletter::routes::form_time(state),
+        },
         market,
         canonical: site
             .base_url

@@ -7,6 +7,7 @@
 
 mod error;
 mod hash;
+pub mod newsletter;
 pub mod newsroom;
 pub mod sqlite;
 
@@ -18,6 +19,10 @@ use broadsheet_core::{
 use chrono::NaiveDate;
 
 pub use error::StoreError;
+pub use newsletter::{
+    Delivery, Issue, IssueKind, NewIssue, Newsletter, Preferences, SendCounts, SignUp, Subscriber,
+    SubscriberCounts, SubscriberStatus,
+};
 pub use newsroom::{AdminFilter, AdminRow, NewAudit, NewUser, Newsroom, SessionInfo, TokenKind};
 pub use sqlite::SqliteStore;
 
@@ -107,7 +112,7 @@ pub fn key_tag(id: i64) -> String {
 /// The persistence seam. Reads for readers (`public_*`, `list_public`, `top_stories`) only ever
 /// return articles that are published with a publication time at or before `now`.
 #[async_trait]
-pub trait Store: Newsroom + Send + Sync + 'static {
+pub trait Store: Newsroom + Newsletter + Send + Sync + 'static {
     /// Creates or updates a section, matched on slug. Its parent must exist and may not be the
     /// section itself or one of its descendants.
     async fn upsert_section(&self, section: &NewSection) -> Result<Section>;

@@ -28,6 +28,11 @@ pub struct Config {
     pub market: broadsheet_server::MarketOptions,
     #[serde(default)]
     pub newsroom: broadsheet_server::NewsroomOptions,
+    #[serde(default)]
+    pub newsletter: broadsheet_server::newsletter::NewsletterOptions,
+    /// The SMTP relay; without a host, mail goes to the data directory's outbox.
+    #[serde(default)]
+    pub mail: broadsheet_mail::SmtpConfig,
 }
 
 /// Site settings from configuration; unset ones come from the database, then defaults.
@@ -52,6 +57,8 @@ impl Default for Config {
             limits: Default::default(),
             market: Default::default(),
             newsroom: Default::default(),
+            newsletter: Default::default(),
+            mail: Default::default(),
         }
     }
 }
@@ -80,7 +87,16 @@ pub struct Overrides {
 }
 
 const ENV_KEYS: &[&str] = &[
-    "listen", "data", "theme", "site", "search", "limits", "market", "newsroom",
+    "listen",
+    "data",
+    "theme",
+    "site",
+    "search",
+    "limits",
+    "market",
+    "newsroom",
+    "newsletter",
+    "mail",
 ];
 
 pub fn load(file: Option<&Path>, overrides: Overrides) -> anyhow::Result<Config> {

@@ -55,6 +55,9 @@ enum Command {
     /// Market data: `import` loads prices from CSV files.
     #[command(subcommand)]
     Market(cmd::market::MarketCommand),
+    /// The newsletter: `send-digest` sends today's daily digest (or resumes it).
+    #[command(subcommand)]
+    Newsletter(cmd::newsletter::NewsletterCommand),
     /// Newsroom accounts: `add` creates one, `list` shows them.
     #[command(subcommand)]
     User(cmd::user::UserCommand),
@@ -104,6 +107,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Search(command) => cmd::search::run(config, command).await,
         Command::Market(command) => cmd::market::run(config, command).await,
         Command::User(command) => cmd::user::run(config, command).await,
+        Command::Newsletter(command) => cmd::newsletter::run(config, command).await,
     }
 }
 

@@ -259,7 +259,7 @@ pub(crate) async fn send_reset_link(
             to: user.email.to_string(),
             subject,
             text,
-            html: None,
+            ..Default::default()
         })
         .await
         .map_err(|e| AppError::Internal(format!("cannot send mail: {e}")))?;

@@ -11,6 +11,7 @@
 mod account;
 mod articles;
 mod media;
+mod newsletter;
 mod site;
 
 use std::sync::Arc;
@@ -66,6 +67,32 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
     (Method::GET, "/admin/home", Permission::ManageSite),
     (Method::POST, "/admin/home", Permission::ManageSite),
     (Method::GET, "/admin/audit", Permission::ManageSite),
+    (Method::GET, "/admin/newsletter", Permission::ManageSite),
+    (
+        Method::GET,
+        "/admin/newsletter/preview",
+        Permission::ManageSite,
+    ),
+    (
+        Method::POST,
+        "/admin/newsletter/test",
+        Permission::ManageSite,
+    ),
+    (
+        Method::POST,
+        "/admin/newsletter/intro",
+        Permission::ManageSite,
+    ),
+    (
+        Method::GET,
+        "/admin/newsletter/subscribers.csv",
+        Permission::ManageSite,
+    ),
+    (
+        Method::POST,
+        "/admin/newsletter/import",
+        Permission::ManageSite,
+    ),
     (Method::GET, "/admin/users", Permission::Admin),
     (Method::POST, "/admin/users", Permission::Admin),
     (Method::POST, "/admin/users/{id}", Permission::Admin),
@@ -109,6 +136,12 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/admin/tags", get(site::tags).post(site::save_tag))
         .route("/admin/home", get(site::home).post(site::save_home))
         .route("/admin/audit", get(site::audit))
+        .route("/admin/newsletter", get(newsletter::page))
+        .route("/admin/newsletter/preview", get(newsletter::preview))
+        .route("/admin/newsletter/test", post(newsletter::test_send))
+        .route("/admin/newsletter/intro", post(newsletter::save_intro))
+        .route("/admin/newsletter/subscribers.csv", get(newsletter::export))
+        .route("/admin/newsletter/import", post(newsletter::import))
         .route("/admin/users", get(site::users).post(site::add_user))
         .route("/admin/users/{id}", post(site::update_user))
         .route(
@@ -168,6 +201,12 @@ fn nav(role: Role) -> Vec<NavItem> {
             Permission::ManageSite,
         ),
         ("/admin/tags", "Tags", "tags", Permission::ManageSite),
+        (
+            "/admin/newsletter",
+            "Newsletter",
+            "newsletter",
+            Permission::ManageSite,
+        ),
         ("/admin/audit", "Audit log", "audit", Permission::ManageSite),
         ("/admin/users", "Users", "users", Permission::Admin),
         ("/admin/settings", "Settings", "settings", Permission::Admin),

@@ -71,6 +71,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/healthz", get(health))
         .nest_service("/media", media)
         .merge(crate::admin::router(&state))
+        .merge(newsletter_routes())
         .fallback(fallback)
         .layer(from_fn_with_state(state.clone(), error_pages))
         .layer(CatchPanicLayer::new())
@@ -102,6 +103,33 @@ pub(crate) fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(SetRequestIdLayer::new(x_request_id, Counter::default()))
         .with_state(state)
+}
+
+fn newsletter_routes() -> Router<AppState> {
+    use crate::newsletter::routes as n;
+    Router::new()
+        .route("/subscribe", get(n::form).post(n::subscribe))
+        .route("/subscribe/confirm/{token}", get(n::confirm))
+        .route(
+            "/newsletter/preferences/{token}",
+            get(n::preferences).post(n::save_preferences),
+        )
+        .route("/newsletter/preferences/{token}/export", get(n::export))
+        .route(
+            "/newsletter/unsubscribe/{token}",
+            get(n::unsubscribe_page).post(n::unsubscribe),
+        )
+        .route("/newsletter", get(n::archive))
+        .route("/newsletter/{id}", get(n::issue))
+        .route_layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
+        .layer(
+            tower_http::csrf::CsrfLayer::new().with_rejection_response(|_| {
+                AppError::Forbidden(
+                    "This form was sent from another site, so it was refused.".into(),
+                )
+                .into_response()
+            }),
+        )
 }
 
 /// Request ids: process start time and a counter, unique per node without randomness.

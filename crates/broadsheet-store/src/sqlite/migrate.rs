@@ -28,6 +28,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "newsroom",
         include_str!("../../migrations/sqlite/0004_newsroom.sql"),
     ),
+    (
+        5,
+        "newsletter",
+        include_str!("../../migrations/sqlite/0005_newsletter.sql"),
+    ),
 ];
 
 pub(super) async fn run(pool: &SqlitePool, path: &Path) -> Result<()> {

@@ -3,6 +3,7 @@
 
 mod market;
 mod migrate;
+mod newsletter;
 mod newsroom;
 mod rows;
 

@@ -3,6 +3,7 @@
 pub mod demo;
 pub mod import;
 pub mod market;
+pub mod newsletter;
 pub mod search;
 pub mod serve;
 pub mod user;
@@ -74,5 +75,26 @@ pub async fn site_config(config: &Config, store: &dyn Store) -> anyhow::Result<S
             .or(store.setting("site.base_url").await?),
         time_zone: config.site.time_zone.clone().unwrap_or(defaults.time_zone),
         logo: None,
+    })
+}
+
+/// The SMTP relay when one is configured; `None` sends mail to the outbox.
+pub fn mailer(config: &Config) -> anyhow::Result<Option<Arc<dyn broadsheet_mail::Mailer>>> {
+    if config.mail.host.is_none() {
+        return Ok(None);
+    }
+    let smtp = broadsheet_mail::SmtpMailer::new(&config.mail)
+        .map_err(|e| anyhow::anyhow!("cannot set up the SMTP relay: {e}"))?;
+    Ok(Some(Arc::new(smtp)))
+}
+
+/// The server's options from the configuration.
+pub fn options(config: &Config) -> anyhow::Result<broadsheet_server::Options> {
+    Ok(broadsheet_server::Options {
+        limits: config.limits,
+        market: config.market.clone(),
+        newsroom: config.newsroom,
+        mailer: mailer(config)?,
+        newsletter: config.newsletter.clone(),
     })
 }

@@ -10,8 +10,8 @@ use broadsheet_render::Theme;
 use std::sync::Arc;
 
 use broadsheet_search::{OpenState, SearchIndex, TantivyIndex};
+use broadsheet_server::AppState;
 use broadsheet_server::providers::{HttpProvider, QuoteProvider};
-use broadsheet_server::{AppState, Options};
 
 use crate::cmd;
 use crate::config::Config;
@@ -57,12 +57,7 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
         theme,
         site,
         config.media_dir(),
-        Options {
-            limits: config.limits,
-            market: config.market.clone(),
-            newsroom: config.newsroom,
-            mailer: None,
-        },
+        cmd::options(&config)?,
     )
     .await?;
     match index_state {

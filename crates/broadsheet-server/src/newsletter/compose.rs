@@ -1,0 +1,181 @@
+//! Choosing the digest's stories and rendering its e-mails. The stories are chosen once per
+//! issue and frozen into the issue (`DigestContent`), so every subscriber, a resumed send and
+//! the web archive all show the same issue. Each subscriber's copy keeps only the sections they
+//! chose; copies are rendered once per distinct choice and personalised by link substitution.
+
+use std::collections::HashSet;
+
+use broadsheet_core::{ArticleSummary, build_menu, section_subtree};
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Placeholders replaced per recipient in a rendered copy.
+pub(crate) const PREFS_LINK: &str = "%%PREFERENCES_URL%%";
+pub(crate) const UNSUBSCRIBE_LINK: &str = "%%UNSUBSCRIBE_URL%%";
+
+const TOP: usize = 5;
+const PER_SECTION: usize = 3;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Item {
+    pub id: i64,
+    pub headline: String,
+    pub standfirst: String,
+    pub url: String,
+    pub section: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Block {
+    pub slug: String,
+    pub name: String,
+    pub items: Vec<Item>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct DigestContent {
+    pub lead: Option<Item>,
+    pub top: Vec<Item>,
+    pub sections: Vec<Block>,
+}
+
+impl DigestContent {
+    /// The copy for a subscriber interested in `sections` (empty: all of them).
+    pub fn for_sections(&self, sections: &[String]) -> Self {
+        if sections.is_empty() {
+            return self.clone();
+        }
+        Self {
+            lead: self.lead.clone(),
+            top: self.top.clone(),
+            sections: self
+                .sections
+                .iter()
+                .filter(|b| sections.contains(&b.slug))
+                .cloned()
+                .collect(),
+        }
+    }
+}
+
+fn item(state: &AppState, a: &ArticleSummary) -> Item {
+    Item {
+        id: a.id,
+        headline: a.headline.clone(),
+        standfirst: a.standfirst.clone(),
+        url: state.site().url(&format!("/article/{}", a.slug)),
+        section: a.section.name.clone(),
+    }
+}
+
+/// The most important stories of the 24 hours before `now`: the editors' pinned stories and
+/// importance first, then the newest; the lead, the top stories, then each menu section's best.
+pub(crate) async fn choose(
+    state: &AppState,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<DigestContent, AppError> {
+    let since = now - Duration::hours(24);
+    let ranked: Vec<ArticleSummary> = state
+        .store
+        .top_stories(now, 500, 500)
+        .await?
+        .into_iter()
+        .filter(|a| a.published_at > since)
+        .collect();
+    let mut ranked = ranked.into_iter();
+    let Some(lead) = ranked.next() else {
+        return Ok(DigestContent::default());
+    };
+    let rest: Vec<ArticleSummary> = ranked.collect();
+    let top: Vec<&ArticleSummary> = rest.iter().take(TOP).collect();
+    let mut used: HashSet<i64> = top.iter().map(|a| a.id).chain([lead.id]).collect();
+    let all_sections = state.store.sections().await?;
+    let mut blocks = Vec::new();
+    for entry in build_menu(&all_sections) {
+        let Some(section) = all_sections.iter().find(|s| s.slug == entry.slug) else {
+            continue;
+        };
+        let ids = section_subtree(&all_sections, section.id);
+        let items: Vec<Item> = rest
+            .iter()
+            .filter(|a| ids.contains(&a.section.id) && !used.contains(&a.id))
+            .take(PER_SECTION)
+            .map(|a| item(state, a))
+            .collect();
+        used.extend(items.iter().map(|i| i.id));
+        if !items.is_empty() {
+            blocks.push(Block {
+                slug: entry.slug.to_string(),
+                name: entry.name.clone(),
+                items,
+            });
+        }
+    }
+    Ok(DigestContent {
+        lead: Some(item(state, &lead)),
+        top: top.into_iter().map(|a| item(state, a)).collect(),
+        sections: blocks,
+    })
+}
+
+#[derive(Serialize)]
+struct EmailContext<'a> {
+    site: &'a crate::state::SiteConfig,
+    subject: &'a str,
+    intro: &'a str,
+    date: String,
+    digest: &'a DigestContent,
+    preferences_url: &'static str,
+    unsubscribe_url: &'static str,
+    web_url: String,
+}
+
+/// A rendered copy before personalisation: HTML (from MJML) and plain text.
+#[derive(Debug, Clone)]
+pub(crate) struct Copy {
+    pub html: String,
+    pub text: String,
+}
+
+/// Renders the digest e-mail for `content` with the theme's `email/digest.mjml` (through
+/// mrml) and `email/digest.txt`.
+pub(crate) fn render(
+    state: &AppState,
+    subject: &str,
+    intro: &str,
+    issue_id: i64,
+    created: chrono::DateTime<chrono::Utc>,
+    content: &DigestContent,
+) -> Result<Copy, AppError> {
+    let site = state.site();
+    let ctx = EmailContext {
+        site: &site,
+        subject,
+        intro,
+        date: created
+            .with_timezone(&site.tz())
+            .format("%A %-d %B %Y")
+            .to_string(),
+        digest: content,
+        preferences_url: PREFS_LINK,
+        unsubscribe_url: UNSUBSCRIBE_LINK,
+        web_url: site.url(&format!("/newsletter/{issue_id}")),
+    };
+    let mjml = state.theme.render("email/digest.mjml", &ctx)?;
+    let text = state.theme.render("email/digest.txt", &ctx)?;
+    let parsed = mrml::parse(&mjml)
+        .map_err(|e| AppError::Internal(format!("the digest template is not valid MJML: {e}")))?;
+    let options = mrml::prelude::render::RenderOptions {
+        // No web fonts: the e-mail uses the reader's own, like the site.
+        fonts: Default::default(),
+        ..Default::default()
+    };
+    let html = parsed
+        .element
+        .render(&options)
+        .map_err(|e| AppError::Internal(format!("cannot render the digest: {e}")))?;
+    Ok(Copy { html, text })
+}

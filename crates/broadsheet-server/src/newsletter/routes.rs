@@ -1,0 +1,521 @@
+//! The reader's side of the newsletter: `/subscribe` (the form the dialog, the article box and
+//! the footer post to), the confirmation link, the preferences page behind a signed link, the
+//! RFC 8058 one-click unsubscribe, and the archive at `/newsletter`.
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use broadsheet_core::Email;
+use broadsheet_store::{IssueKind, Preferences, SubscriberStatus};
+use chrono::Utc;
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use serde::{Deserialize, Serialize};
+
+use super::compose::DigestContent;
+use super::links::{LinkError, Purpose, sign, verify};
+use crate::admin::html_response;
+use crate::error::AppError;
+use crate::routes::Client;
+use crate::state::AppState;
+use crate::views;
+
+#[derive(Serialize)]
+struct SubscribePage {
+    state: &'static str,
+    email: String,
+    error: Option<String>,
+    form_time: String,
+    sections: Vec<(String, String, bool)>,
+    token: String,
+    subscriber_email: String,
+    digest: bool,
+    alerts: bool,
+    paused: bool,
+    status: String,
+}
+
+impl SubscribePage {
+    fn new(state: &'static str, form_time: String) -> Self {
+        Self {
+            state,
+            email: String::new(),
+            error: None,
+            form_time,
+            sections: Vec::new(),
+            token: String::new(),
+            subscriber_email: String::new(),
+            digest: true,
+            alerts: false,
+            paused: false,
+            status: String::new(),
+        }
+    }
+}
+
+/// The signed time a form was rendered, for the minimum fill time.
+pub(crate) fn form_time(state: &AppState) -> String {
+    let now = Utc::now().timestamp();
+    sign(
+        &state.newsletter.secret,
+        Purpose::FormTime,
+        now,
+        now + 86_400,
+    )
+}
+
+async fn page(
+    state: &AppState,
+    status: StatusCode,
+    page: SubscribePage,
+) -> Result<Response, AppError> {
+    let sections = state.store.sections().await?;
+    let chrome = views::chrome(state, &sections, "", "/subscribe").await;
+    let html = views::render(state, "subscribe.html", chrome, page)?;
+    Ok(html_response(status, html))
+}
+
+pub(crate) async fn form(State(state): State<AppState>) -> Result<Response, AppError> {
+    let ft = form_time(&state);
+    page(&state, StatusCode::OK, SubscribePage::new("form", ft)).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct SubscribeForm {
+    email: String,
+    /// The honeypot: hidden from people, filled in by simple bots.
+    website: String,
+    /// `form_time()` of the page the form came from.
+    t: String,
+}
+
+pub(crate) async fn subscribe(
+    State(state): State<AppState>,
+    client: Client,
+    Form(f): Form<SubscribeForm>,
+) -> Result<Response, AppError> {
+    let ft = form_time(&state);
+    if state
+        .newsletter
+        .signup_limiter
+        .check_key(&client.ip())
+        .is_err()
+    {
+        let mut p = SubscribePage::new("form", ft);
+        p.error = Some(
+            "Too many sign-ups from here in a short time. Please try again in a minute.".into(),
+        );
+        p.email = f.email.chars().take(254).collect();
+        let mut r = page(&state, StatusCode::TOO_MANY_REQUESTS, p).await?;
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        return Ok(r);
+    }
+    let now = Utc::now().timestamp();
+    // A bot: the hidden field filled, no (or a forged) form time, or faster than a person.
+    let filled_at = verify(&state.newsletter.secret, Purpose::FormTime, &f.t, now);
+    let bot = !f.website.is_empty()
+        || filled_at.is_err()
+        || filled_at.is_ok_and(|t| now - t < state.newsletter.options.min_fill_secs);
+    let email = match Email::parse(&f.email) {
+        Ok(e) => e,
+        Err(e) => {
+            let mut p = SubscribePage::new("form", ft);
+            p.error = Some(format!("That e-mail address {}.", e.reason));
+            p.email = f.email.chars().take(254).collect();
+            return page(&state, StatusCode::UNPROCESSABLE_ENTITY, p).await;
+        }
+    };
+    if bot {
+        // Answered like a person, so the bot learns nothing; nothing is stored or sent.
+        tracing::info!(client = %client.ip(), "sign-up refused as automated");
+        return page(&state, StatusCode::OK, SubscribePage::new("sent", ft)).await;
+    }
+    let signup = state
+        .store
+        .sign_up(
+            &email,
+            &[],
+            Utc::now(),
+            state.newsletter.options.resend_confirmation_secs,
+        )
+        .await?;
+    if signup.send_confirmation {
+        send_confirmation(&state, &signup.subscriber).await?;
+    }
+    page(&state, StatusCode::OK, SubscribePage::new("sent", ft)).await
+}
+
+async fn send_confirmation(
+    state: &AppState,
+    s: &broadsheet_store::Subscriber,
+) -> Result<(), AppError> {
+    let site = state.site();
+    let expires = Utc::now().timestamp() + state.newsletter.options.confirm_hours * 3600;
+    let link = site.url(&format!(
+        "/subscribe/confirm/{}",
+        sign(&state.newsletter.secret, Purpose::Confirm, s.id, expires)
+    ));
+    let text = format!(
+        "Please confirm that you want the {name} daily newsletter:\n\n{link}\n\nThe link works \
+         for {hours} hours. If you did not sign up, ignore this message and you will hear \
+         nothing more from us.\n",
+        name = site.name,
+        hours = state.newsletter.options.confirm_hours
+    );
+    state
+        .mailer
+        .send(&broadsheet_mail::Email {
+            to: s.email.to_string(),
+            subject: format!("Confirm your {} newsletter", site.name),
+            text,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot send a confirmation");
+            AppError::Unavailable(
+                "We could not send the confirmation e-mail just now. Please try again in a few minutes."
+                    .into(),
+            )
+        })
+}
+
+fn link_error(e: LinkError, what: &str) -> AppError {
+    AppError::Unprocessable(match e {
+        LinkError::Expired => {
+            format!("This {what} link has expired. Sign up again at /subscribe to get a new one.")
+        }
+        LinkError::Invalid => {
+            format!("This {what} link is not valid. Check that it was copied whole.")
+        }
+    })
+}
+
+pub(crate) async fn confirm(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, AppError> {
+    let now = Utc::now();
+    let id = verify(
+        &state.newsletter.secret,
+        Purpose::Confirm,
+        &token,
+        now.timestamp(),
+    )
+    .map_err(|e| link_error(e, "confirmation"))?;
+    let before = state.store.subscriber(id).await?;
+    let Some(after) = state.store.confirm_subscriber(id, now).await? else {
+        return Err(link_error(LinkError::Expired, "confirmation"));
+    };
+    let first_time = before.is_some_and(|b| b.status == SubscriberStatus::Pending)
+        && after.status == SubscriberStatus::Active;
+    if first_time {
+        let site = state.site();
+        let prefs = preferences_url(&state, id);
+        // A welcome that fails to send does not undo the confirmation.
+        if let Err(e) = state
+            .mailer
+            .send(&broadsheet_mail::Email {
+                to: after.email.to_string(),
+                subject: format!("Welcome to {}", site.name),
+                text: format!(
+                    "You are subscribed to the {} daily digest: the most important stories of the \
+                     day, every morning.\n\nChoose sections, alerts or a pause, or unsubscribe, \
+                     at any time:\n{prefs}\n",
+                    site.name
+                ),
+                ..Default::default()
+            })
+            .await
+        {
+            tracing::warn!(error = %e, "cannot send a welcome");
+        }
+    }
+    let mut p = SubscribePage::new(
+        if first_time { "confirmed" } else { "already" },
+        form_time(&state),
+    );
+    p.token = sign(
+        &state.newsletter.secret,
+        Purpose::Preferences,
+        id,
+        now.timestamp() + 400 * 86_400,
+    );
+    page(&state, StatusCode::OK, p).await
+}
+
+pub(crate) fn preferences_url(state: &AppState, id: i64) -> String {
+    let far = Utc::now().timestamp() + 400 * 86_400;
+    state.site().url(&format!(
+        "/newsletter/preferences/{}",
+        sign(&state.newsletter.secret, Purpose::Preferences, id, far)
+    ))
+}
+
+async fn preferences_page(
+    state: &AppState,
+    token: String,
+    status: StatusCode,
+    notice: Option<&str>,
+) -> Result<Response, AppError> {
+    let id = verify(
+        &state.newsletter.secret,
+        Purpose::Preferences,
+        &token,
+        Utc::now().timestamp(),
+    )
+    .map_err(|e| link_error(e, "preferences"))?;
+    let s = state
+        .store
+        .subscriber(id)
+        .await?
+        .ok_or_else(|| AppError::Unprocessable("This subscription no longer exists.".into()))?;
+    let sections = broadsheet_core::build_menu(&state.store.sections().await?)
+        .into_iter()
+        .map(|m| {
+            let slug = m.slug.to_string();
+            let on = s.sections.contains(&slug);
+            (slug, m.name, on)
+        })
+        .collect();
+    let mut p = SubscribePage::new("preferences", form_time(state));
+    p.sections = sections;
+    p.token = token;
+    p.subscriber_email = s.email.to_string();
+    p.digest = s.digest;
+    p.alerts = s.alerts;
+    p.paused = s.status == SubscriberStatus::Paused;
+    p.status = s.status.as_str().to_owned();
+    p.error = notice.map(str::to_owned);
+    page(state, status, p).await
+}
+
+pub(crate) async fn preferences(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, AppError> {
+    preferences_page(&state, token, StatusCode::OK, None).await
+}
+
+pub(crate) async fn save_preferences(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, AppError> {
+    let id = verify(
+        &state.newsletter.secret,
+        Purpose::Preferences,
+        &token,
+        Utc::now().timestamp(),
+    )
+    .map_err(|e| link_error(e, "preferences"))?;
+    let mut prefs = Preferences::default();
+    let mut action = String::new();
+    let known: Vec<String> = state
+        .store
+        .sections()
+        .await?
+        .into_iter()
+        .map(|s| s.slug.to_string())
+        .collect();
+    for (k, v) in form_urlencoded::parse(&body) {
+        match k.as_ref() {
+            "digest" => prefs.digest = true,
+            "alerts" => prefs.alerts = true,
+            "paused" => prefs.paused = true,
+            "section" if known.contains(&v.to_string()) => prefs.sections.push(v.into_owned()),
+            "action" => action = v.into_owned(),
+            _ => {}
+        }
+    }
+    match action.as_str() {
+        "unsubscribe" => {
+            state.store.unsubscribe(id).await?;
+            let mut p = SubscribePage::new("unsubscribed", form_time(&state));
+            p.token = token;
+            page(&state, StatusCode::OK, p).await
+        }
+        "delete" => {
+            state.store.delete_subscriber(id).await?;
+            page(
+                &state,
+                StatusCode::OK,
+                SubscribePage::new("deleted", form_time(&state)),
+            )
+            .await
+        }
+        _ => {
+            state.store.set_preferences(id, &prefs).await?;
+            preferences_page(
+                &state,
+                token,
+                StatusCode::OK,
+                Some("Your preferences are saved."),
+            )
+            .await
+        }
+    }
+}
+
+/// Everything stored about the subscriber, as JSON.
+pub(crate) async fn export(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, AppError> {
+    let id = verify(
+        &state.newsletter.secret,
+        Purpose::Preferences,
+        &token,
+        Utc::now().timestamp(),
+    )
+    .map_err(|e| link_error(e, "preferences"))?;
+    let s = state
+        .store
+        .subscriber(id)
+        .await?
+        .ok_or_else(|| AppError::Unprocessable("This subscription no longer exists.".into()))?;
+    let body = serde_json::to_string_pretty(&s).unwrap_or_default();
+    let mut r = body.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"newsletter-subscription.json\""),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
+
+/// GET of the unsubscribe link (a person, or a mail scanner following links): a page with a
+/// button, so nobody is unsubscribed by a link checker.
+pub(crate) async fn unsubscribe_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, AppError> {
+    verify(
+        &state.newsletter.secret,
+        Purpose::Unsubscribe,
+        &token,
+        Utc::now().timestamp(),
+    )
+    .map_err(|e| link_error(e, "unsubscribe"))?;
+    let mut p = SubscribePage::new("unsubscribe", form_time(&state));
+    p.token = token;
+    page(&state, StatusCode::OK, p).await
+}
+
+/// POST of the unsubscribe link: RFC 8058 one-click from a mail client, or the button above.
+/// Unsubscribes at once; the one-click form gets a bare 200.
+pub(crate) async fn unsubscribe(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, AppError> {
+    let id = verify(
+        &state.newsletter.secret,
+        Purpose::Unsubscribe,
+        &token,
+        Utc::now().timestamp(),
+    )
+    .map_err(|e| link_error(e, "unsubscribe"))?;
+    state.store.unsubscribe(id).await?;
+    tracing::info!(subscriber = id, "unsubscribed");
+    let one_click =
+        form_urlencoded::parse(&body).any(|(k, v)| k == "List-Unsubscribe" && v == "One-Click");
+    let from_page = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if one_click || !from_page {
+        let mut r = (StatusCode::OK, "unsubscribed\n").into_response();
+        r.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return Ok(r);
+    }
+    page(
+        &state,
+        StatusCode::OK,
+        SubscribePage::new("unsubscribed", form_time(&state)),
+    )
+    .await
+}
+
+#[derive(Serialize)]
+struct ArchivePage {
+    issues: Vec<ArchiveItem>,
+}
+
+#[derive(Serialize)]
+struct ArchiveItem {
+    id: i64,
+    subject: String,
+    date: String,
+}
+
+#[derive(Serialize)]
+struct IssuePage {
+    subject: String,
+    intro: String,
+    date: String,
+    digest: DigestContent,
+}
+
+pub(crate) async fn archive(State(state): State<AppState>) -> Result<Response, AppError> {
+    let tz = state.site().tz();
+    let issues = state
+        .store
+        .issues(Some(IssueKind::Digest), 100)
+        .await?
+        .into_iter()
+        .map(|i| ArchiveItem {
+            id: i.id,
+            subject: i.subject,
+            date: i
+                .created_at
+                .with_timezone(&tz)
+                .format("%A %-d %B %Y")
+                .to_string(),
+        })
+        .collect();
+    let sections = state.store.sections().await?;
+    let chrome = views::chrome(&state, &sections, "", "/newsletter").await;
+    let html = views::render(&state, "newsletter.html", chrome, ArchivePage { issues })?;
+    Ok(html_response(StatusCode::OK, html))
+}
+
+pub(crate) async fn issue(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let issue = state
+        .store
+        .issue(id)
+        .await?
+        .filter(|i| i.kind == "digest")
+        .ok_or(AppError::NotFound)?;
+    let tz = state.site().tz();
+    let sections = state.store.sections().await?;
+    let chrome = views::chrome(&state, &sections, "", &format!("/newsletter/{id}")).await;
+    let html = views::render(
+        &state,
+        "newsletter_issue.html",
+        chrome,
+        IssuePage {
+            subject: issue.subject,
+            intro: issue.intro,
+            date: issue
+                .created_at
+                .with_timezone(&tz)
+                .format("%A %-d %B %Y")
+                .to_string(),
+            digest: serde_json::from_str(&issue.content).unwrap_or_default(),
+        },
+    )?;
+    Ok(html_response(StatusCode::OK, html))
+}

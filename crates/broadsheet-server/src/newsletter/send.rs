@@ -1,0 +1,267 @@
+//! Sending an issue through the send journal. Rows are claimed in batches with a lease, each
+//! message is sent and its row marked at once, temporary failures come back after a doubling
+//! delay, permanent ones mark the address bounced. A sender that dies leaves its claimed rows
+//! to be taken again when their lease runs out; everything else it did is recorded.
+//!
+//! `run_digest` is the one path of the daily job and `broadsheet newsletter send-digest`.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use broadsheet_mail::{Email, MailError};
+use broadsheet_store::{Issue, IssueKind, NewIssue, SendCounts, Subscriber};
+use chrono::{DateTime, Utc};
+use governor::{Quota, RateLimiter};
+use serde::Serialize;
+
+use super::compose::{self, Copy, DigestContent, PREFS_LINK, UNSUBSCRIBE_LINK};
+use super::links::{Purpose, sign};
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// What a send did.
+#[derive(Debug, Clone, Serialize)]
+pub struct SendReport {
+    pub issue_id: i64,
+    pub key: String,
+    /// Whether this run created the issue (rather than resuming one).
+    pub created: bool,
+    pub counts: SendCounts,
+}
+
+/// How long a claimed row is ours before another sender may take it.
+pub(crate) fn lease_secs(state: &AppState) -> i64 {
+    state.newsletter.lease_secs.max(2)
+}
+
+/// Sends today's digest if it is due (or at once with `force`), resuming it if it was begun.
+/// `None` when nothing was due or there were no stories to send.
+pub async fn run_digest(
+    state: &AppState,
+    now: DateTime<Utc>,
+    force: bool,
+) -> Result<Option<SendReport>, AppError> {
+    let site = state.site();
+    let local = now.with_timezone(&site.tz());
+    let key = format!("digest:{}", local.format("%Y-%m-%d"));
+    if let Some(issue) = state.store.issue_by_key(&key).await? {
+        if issue.finished {
+            return Ok(None);
+        }
+        let counts = send_issue(state, &issue).await?;
+        return Ok(Some(SendReport {
+            issue_id: issue.id,
+            key,
+            created: false,
+            counts,
+        }));
+    }
+    if !force {
+        let due =
+            chrono::NaiveTime::parse_from_str(state.newsletter.options.send_time.trim(), "%H:%M")
+                .is_ok_and(|at| local.time() >= at);
+        if !due {
+            return Ok(None);
+        }
+    }
+    let content = compose::choose(state, now).await?;
+    let Some(lead) = &content.lead else {
+        tracing::info!("no stories in the last 24 hours: no digest today");
+        return Ok(None);
+    };
+    let date_key = format!("newsletter.intro.{}", local.format("%Y-%m-%d"));
+    let intro = state.store.setting(&date_key).await?.unwrap_or_default();
+    let (issue, created) = state
+        .store
+        .create_issue(&NewIssue {
+            key: key.clone(),
+            kind: IssueKind::Digest,
+            subject: format!("{}: {}", site.name, lead.headline),
+            intro,
+            content: serde_json::to_string(&content).unwrap_or_default(),
+        })
+        .await?;
+    tracing::info!(issue = issue.id, %key, "digest composed");
+    let counts = send_issue(state, &issue).await?;
+    Ok(Some(SendReport {
+        issue_id: issue.id,
+        key,
+        created,
+        counts,
+    }))
+}
+
+/// Finishes every issue that was begun and not finished (after a restart).
+pub async fn resume_unfinished(state: &AppState) -> Result<usize, AppError> {
+    let mut n = 0;
+    for issue in state.store.issues(None, 20).await? {
+        if !issue.finished {
+            send_issue(state, &issue).await?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// The host part of Message-IDs and mailto addresses.
+fn mail_host(state: &AppState) -> String {
+    state
+        .site()
+        .base_url
+        .as_deref()
+        .and_then(|u| u.split("://").nth(1))
+        .map(|h| h.split(['/', ':']).next().unwrap_or("localhost").to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// One subscriber's e-mail from a rendered copy.
+pub(crate) fn personalise(
+    state: &AppState,
+    issue: &Issue,
+    copy: &Copy,
+    subscriber: &Subscriber,
+) -> Email {
+    let site = state.site();
+    let far = Utc::now().timestamp() + 400 * 86_400;
+    let secret = &state.newsletter.secret;
+    let prefs = site.url(&format!(
+        "/newsletter/preferences/{}",
+        sign(secret, Purpose::Preferences, subscriber.id, far)
+    ));
+    let unsub_token = sign(secret, Purpose::Unsubscribe, subscriber.id, far);
+    let unsub = site.url(&format!("/newsletter/unsubscribe/{unsub_token}"));
+    let host = mail_host(state);
+    let fill = |s: &str| {
+        s.replace(PREFS_LINK, &prefs)
+            .replace(UNSUBSCRIBE_LINK, &unsub)
+    };
+    Email {
+        to: subscriber.email.to_string(),
+        subject: issue.subject.clone(),
+        text: fill(&copy.text),
+        html: Some(fill(&copy.html)),
+        message_id: Some(format!(
+            "<{}-{}.{}@{host}>",
+            issue.kind, issue.id, subscriber.id
+        )),
+        headers: vec![
+            (
+                "List-Unsubscribe".into(),
+                format!("<{unsub}>, <mailto:unsubscribe@{host}?subject=unsubscribe-{unsub_token}>"),
+            ),
+            (
+                "List-Unsubscribe-Post".into(),
+                "List-Unsubscribe=One-Click".into(),
+            ),
+            ("List-Id".into(), format!("<digest.{host}>")),
+        ],
+    }
+}
+
+/// Sends every row of the issue's journal that is still to do, and waits for retries.
+pub async fn send_issue(state: &AppState, issue: &Issue) -> Result<SendCounts, AppError> {
+    let content: DigestContent = serde_json::from_str(&issue.content).unwrap_or_default();
+    let opts = &state.newsletter.options;
+    let concurrency = opts.concurrency.max(1);
+    let limiter = NonZeroU32::new(opts.messages_per_second)
+        .map(|n| Arc::new(RateLimiter::direct(Quota::per_second(n))));
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(concurrency));
+    // One rendering per distinct choice of sections.
+    let mut copies: HashMap<Vec<String>, Arc<Copy>> = HashMap::new();
+    let started = std::time::Instant::now();
+    loop {
+        let batch = state
+            .store
+            .claim_deliveries(
+                issue.id,
+                (concurrency * 16) as u32,
+                Utc::now(),
+                lease_secs(state),
+            )
+            .await?;
+        if batch.is_empty() {
+            let counts = state.store.send_counts(issue.id).await?;
+            if counts.remaining == 0 {
+                state.store.finish_issue(issue.id, Utc::now()).await?;
+                tracing::info!(
+                    issue = issue.id,
+                    sent = counts.sent,
+                    failed = counts.failed,
+                    bounced = counts.bounced,
+                    seconds = started.elapsed().as_secs_f32(),
+                    "issue sent"
+                );
+                return Ok(counts);
+            }
+            // Retries not due yet, or rows another sender holds: look again shortly.
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            continue;
+        }
+        let mut tasks = tokio::task::JoinSet::new();
+        for delivery in batch {
+            let mut key = delivery.subscriber.sections.clone();
+            key.sort();
+            let copy = match copies.get(&key) {
+                Some(c) => c.clone(),
+                None => {
+                    let c = Arc::new(compose::render(
+                        state,
+                        &issue.subject,
+                        &issue.intro,
+                        issue.id,
+                        issue.created_at,
+                        &content.for_sections(&key),
+                    )?);
+                    copies.insert(key, c.clone());
+                    c
+                }
+            };
+            let email = personalise(state, issue, &copy, &delivery.subscriber);
+            let permit = semaphore
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            if let Some(l) = &limiter {
+                l.until_ready().await;
+            }
+            let state = state.clone();
+            let issue_id = issue.id;
+            tasks.spawn(async move {
+                let _permit = permit;
+                let id = delivery.subscriber.id;
+                let result = state.mailer.send(&email).await;
+                let recorded = match result {
+                    Ok(()) => state.store.mark_sent(issue_id, &[id], Utc::now()).await,
+                    Err(MailError::Temporary(why)) => {
+                        let opts = &state.newsletter.options;
+                        let delay = opts.retry_base_secs.max(1)
+                            * 2i64.pow(delivery.attempts.clamp(1, 12) as u32 - 1);
+                        tracing::warn!(issue = issue_id, subscriber = id, error = %why, retry_in = delay, "temporary failure");
+                        state
+                            .store
+                            .mark_retry(
+                                issue_id,
+                                id,
+                                Utc::now() + chrono::Duration::seconds(delay),
+                                opts.max_attempts,
+                                &why,
+                            )
+                            .await
+                    }
+                    Err(e) => {
+                        tracing::warn!(issue = issue_id, subscriber = id, error = %e, "permanent failure");
+                        state.store.mark_bounced(issue_id, id, &e.to_string()).await
+                    }
+                };
+                if let Err(e) = recorded {
+                    tracing::error!(issue = issue_id, subscriber = id, error = %e, "cannot record a delivery");
+                }
+            });
+        }
+        while tasks.join_next().await.is_some() {}
+    }
+}
