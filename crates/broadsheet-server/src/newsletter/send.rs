@@ -171,6 +171,7 @@ pub async fn send_issue(state: &AppState, issue: &Issue) -> Result<SendCounts, A
     let semaphore = Arc::new(tokio::sync::Semaphore::new(concurrency));
     // One rendering per distinct choice of sections.
     let mut copies: HashMap<Vec<String>, Arc<Copy>> = HashMap::new();
+    let log = SentLog::open(state, issue.id).await?;
     let started = std::time::Instant::now();
     loop {
         let batch = state
@@ -186,6 +187,7 @@ pub async fn send_issue(state: &AppState, issue: &Issue) -> Result<SendCounts, A
             let counts = state.store.send_counts(issue.id).await?;
             if counts.remaining == 0 {
                 state.store.finish_issue(issue.id, Utc::now()).await?;
+                log.remove();
                 tracing::info!(
                     issue = issue.id,
                     sent = counts.sent,
@@ -230,12 +232,18 @@ pub async fn send_issue(state: &AppState, issue: &Issue) -> Result<SendCounts, A
             }
             let state = state.clone();
             let issue_id = issue.id;
+            let log = log.clone();
             tasks.spawn(async move {
                 let _permit = permit;
                 let id = delivery.subscriber.id;
                 let result = state.mailer.send(&email).await;
                 let recorded = match result {
-                    Ok(()) => state.store.mark_sent(issue_id, &[id], Utc::now()).await,
+                    Ok(()) => {
+                        // First the local log (one small append, microseconds after the
+                        // server's 250), then the database.
+                        log.record(id);
+                        state.store.mark_sent(issue_id, &[id], Utc::now()).await
+                    }
                     Err(MailError::Temporary(why)) => {
                         let opts = &state.newsletter.options;
                         let delay = opts.retry_base_secs.max(1)
@@ -263,5 +271,63 @@ pub async fn send_issue(state: &AppState, issue: &Issue) -> Result<SendCounts, A
             });
         }
         while tasks.join_next().await.is_some() {}
+    }
+}
+
+/// An append-only file of the subscribers a send has delivered to, written the moment the
+/// server accepts each message. The database row is marked right after; if the process dies
+/// between the two, the next send of the issue reads this file first, so the window in which
+/// a kill can cause a second copy shrinks from a database round trip to one `write`.
+#[derive(Clone)]
+struct SentLog {
+    path: std::path::PathBuf,
+    file: Arc<std::sync::Mutex<Option<std::fs::File>>>,
+}
+
+impl SentLog {
+    async fn open(state: &AppState, issue_id: i64) -> Result<Self, AppError> {
+        let dir = state
+            .media_dir
+            .parent()
+            .map_or_else(|| state.media_dir.join("journal"), |d| d.join("journal"));
+        let path = dir.join(format!("issue-{issue_id}.log"));
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            let ids: Vec<i64> = text.lines().filter_map(|l| l.trim().parse().ok()).collect();
+            if !ids.is_empty() {
+                tracing::info!(
+                    issue = issue_id,
+                    recovered = ids.len(),
+                    "deliveries recovered from the sent log"
+                );
+                state.store.mark_sent(issue_id, &ids, Utc::now()).await?;
+            }
+        }
+        let file = std::fs::create_dir_all(&dir)
+            .and_then(|()| {
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+            })
+            .map_err(|e| AppError::Internal(format!("cannot open {}: {e}", path.display())))?;
+        Ok(Self {
+            path,
+            file: Arc::new(std::sync::Mutex::new(Some(file))),
+        })
+    }
+
+    fn record(&self, subscriber_id: i64) {
+        use std::io::Write;
+        let mut guard = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(f) = guard.as_mut()
+            && let Err(e) = writeln!(f, "{subscriber_id}")
+        {
+            tracing::warn!(error = %e, "cannot append to the sent log");
+        }
+    }
+
+    fn remove(&self) {
+        *self.file.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        let _ = std::fs::remove_file(&self.path);
     }
 }

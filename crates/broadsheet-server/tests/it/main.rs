@@ -2,7 +2,9 @@
 
 mod caching;
 mod markets;
+mod newsletter;
 mod newsroom;
 mod pages;
 mod search;
+mod smtp;
 mod support;

@@ -5,6 +5,7 @@ mod cli;
 mod corpus;
 mod import;
 mod market;
+mod newsletter;
 mod search_cli;
 mod support;
 mod users;

@@ -1,0 +1,453 @@
+//! The newsletter against a real SMTP server (`tools/smtp_sink.py`): sign-up, confirmation and
+//! welcome; bots and bad input; preferences; the digest's content and headers; one-click
+//! unsubscribe; temporary and permanent failures. The send killed part-way is tested with real
+//! processes in the binary's tests.
+
+use axum::body::Body;
+use broadsheet_core::Email;
+use broadsheet_server::Options;
+use chrono::Utc;
+use http::{Request, StatusCode};
+
+use crate::smtp::Sink;
+use crate::support::{Reply, Site};
+
+async fn site_with(sink: &Sink) -> Site {
+    site_of(sink, true).await
+}
+
+/// A site with the menu sections Economy and Markets and no stories (`demo` false), or the demo.
+async fn site_of(sink: &Sink, demo: bool) -> Site {
+    let mut options = Options {
+        mailer: Some(sink.mailer()),
+        ..Default::default()
+    };
+    options.newsletter.min_fill_secs = 0;
+    options.newsletter.retry_base_secs = 1;
+    options.newsletter.lease_secs = 2;
+    let site = Site::build_with(None, demo, options).await;
+    if !demo {
+        for (i, (slug, name)) in [("economy", "Economy"), ("markets", "Markets")]
+            .into_iter()
+            .enumerate()
+        {
+            site.store
+                .upsert_section(&broadsheet_core::NewSection {
+                    slug: broadsheet_core::Slug::parse(slug).expect("slug"),
+                    name: name.into(),
+                    description: String::new(),
+                    parent: None,
+                    position: i as i32,
+                    in_menu: true,
+                })
+                .await
+                .expect("section");
+        }
+        site.state.sync_changes().await.expect("sync");
+    }
+    site
+}
+
+async fn post(site: &Site, uri: &str, body: &str) -> Reply {
+    site.request(
+        Request::post(uri)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "text/html")
+            .body(Body::from(body.to_owned()))
+            .expect("request"),
+    )
+    .await
+}
+
+/// The signed form time from a page's sign-up form.
+async fn form_time(site: &Site) -> String {
+    let html = site.get("/subscribe").await.text();
+    let at = html.find("name=\"t\" value=\"").expect("t") + 16;
+    let end = at + html[at..].find('"').expect("end");
+    html[at..end].to_owned()
+}
+
+fn link(message: &str, prefix: &str) -> String {
+    let at = message.find(prefix).expect("a link");
+    message[at..]
+        .split(|c: char| c.is_whitespace() || c == '"' || c == '>')
+        .next()
+        .unwrap_or("")
+        .to_owned()
+}
+
+async fn subscribe(site: &Site, address: &str) -> Reply {
+    let t = form_time(site).await;
+    let body = form_urlencoded::Serializer::new(String::new())
+        .append_pair("email", address)
+        .append_pair("t", &t)
+        .append_pair("website", "")
+        .finish();
+    post(site, "/subscribe", &body).await
+}
+
+#[tokio::test]
+async fn sign_up_confirm_and_welcome_through_a_real_smtp_server() {
+    let Some(sink) = Sink::start("newsletter sign-up", &[]) else {
+        return;
+    };
+    let site = site_with(&sink).await;
+    let r = subscribe(&site, "Reader@Example.com").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text().contains("Check your inbox"));
+    let got = sink.wait_for(1);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].rcpt, "reader@example.com");
+    assert!(got[0].subject.contains("Confirm"));
+    let confirm = link(&sink.messages()[0], "/subscribe/confirm/");
+
+    // Signing up again at once sends nothing more.
+    subscribe(&site, "reader@example.com").await;
+    let r = site.get(&confirm).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text().contains("You are subscribed"));
+    let got = sink.wait_for(2);
+    assert_eq!(got.len(), 2, "the welcome, and no second confirmation");
+    assert!(got[1].subject.contains("Welcome"));
+    let s = site
+        .store
+        .subscribers(Some("reader@"), 10)
+        .await
+        .expect("list");
+    assert_eq!(s[0].status, broadsheet_store::SubscriberStatus::Active);
+
+    // A replayed link confirms nothing new and sends no second welcome.
+    let again = site.get(&confirm).await;
+    assert!(again.text().contains("Already confirmed"));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(sink.received().len(), 2);
+
+    // A tampered link is refused with a reason.
+    let mut tampered = confirm.clone();
+    tampered.push('0');
+    let r = site.get(&tampered).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("not valid"));
+}
+
+#[tokio::test]
+async fn bots_bad_addresses_and_floods_get_no_mail() {
+    let Some(sink) = Sink::start("newsletter bots", &[]) else {
+        return;
+    };
+    let mut options = Options {
+        mailer: Some(sink.mailer()),
+        ..Default::default()
+    };
+    options.newsletter.min_fill_secs = 30;
+    options.newsletter.sign_ups_per_minute = 4;
+    let site = Site::build_with(None, true, options).await;
+    let t = form_time(&site).await;
+    for (what, body, status) in [
+        (
+            "honeypot",
+            format!("email=bot%40example.com&website=http%3A%2F%2Fspam&t={t}"),
+            StatusCode::OK,
+        ),
+        (
+            "too fast",
+            format!("email=fast%40example.com&t={t}"),
+            StatusCode::OK,
+        ),
+        (
+            "no form time",
+            "email=notime%40example.com".to_owned(),
+            StatusCode::OK,
+        ),
+        (
+            "header injection",
+            format!("email=a%40example.com%0D%0ABcc%3A+victim%40example.com&t={t}"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let r = post(&site, "/subscribe", &body).await;
+        assert_eq!(r.status, status, "{what}");
+    }
+    let long = format!("email={}%40example.com&t={t}", "a".repeat(300));
+    let r = post(&site, "/subscribe", &long).await;
+    assert_eq!(
+        r.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the fifth sign-up in a minute"
+    );
+    assert!(r.header("retry-after").parse::<u64>().is_ok());
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(sink.received().len(), 0, "no mail to anyone");
+    assert!(
+        site.store
+            .subscribers(None, 10)
+            .await
+            .expect("list")
+            .is_empty(),
+        "nobody stored"
+    );
+}
+
+async fn active(site: &Site, address: &str) -> i64 {
+    let email = Email::parse(address).expect("email");
+    let s = site
+        .store
+        .sign_up(&email, &[], Utc::now(), 0)
+        .await
+        .expect("sign up");
+    site.store
+        .confirm_subscriber(s.subscriber.id, Utc::now())
+        .await
+        .expect("confirm");
+    s.subscriber.id
+}
+
+/// A story published now, so the digest has something from the last 24 hours.
+async fn fresh_story(site: &Site, id: &str, section: &str, headline: &str, importance: i32) {
+    let mut a = crate::pages::article(id, section, headline, "Body of the story.");
+    a.importance = importance;
+    a.standfirst = format!("Why {headline} matters");
+    site.store.save_article(&a).await.expect("story");
+}
+
+#[tokio::test]
+async fn the_digest_goes_once_to_each_subscriber_with_unsubscribe_headers() {
+    let Some(sink) = Sink::start("newsletter digest", &[]) else {
+        return;
+    };
+    let site = site_of(&sink, false).await;
+    fresh_story(&site, "d1", "economy", "Central bank holds rates", 3).await;
+    fresh_story(&site, "d2", "markets", "Stocks rally on the news", 1).await;
+    fresh_story(&site, "d3", "economy", "Jobs report beats forecasts", 1).await;
+    for i in 0..6 {
+        fresh_story(
+            &site,
+            &format!("d4{i}"),
+            if i % 2 == 0 { "economy" } else { "markets" },
+            &format!("Market note {i}"),
+            0,
+        )
+        .await;
+    }
+    let a = active(&site, "ana@example.com").await;
+    let b = active(&site, "ben@example.com").await;
+    // Not confirmed, or left: nothing for them.
+    let pending = Email::parse("pending@example.com").expect("email");
+    site.store
+        .sign_up(&pending, &[], Utc::now(), 0)
+        .await
+        .expect("sign up");
+    let gone = active(&site, "gone@example.com").await;
+    site.store.unsubscribe(gone).await.expect("unsubscribe");
+    site.store
+        .set_preferences(
+            b,
+            &broadsheet_store::Preferences {
+                digest: true,
+                sections: vec!["markets".into()],
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("prefs");
+
+    let report = broadsheet_server::newsletter::send::run_digest(&site.state, Utc::now(), true)
+        .await
+        .expect("send")
+        .expect("a digest");
+    assert_eq!((report.counts.sent, report.counts.remaining), (2, 0));
+    let got = sink.received();
+    let mut to: Vec<&str> = got.iter().map(|r| r.rcpt.as_str()).collect();
+    to.sort();
+    assert_eq!(to, vec!["ana@example.com", "ben@example.com"]);
+    assert!(
+        got.iter()
+            .all(|r| r.subject.contains("Central bank holds rates")),
+        "lead in the subject"
+    );
+    // A second run sends nothing more.
+    assert!(
+        broadsheet_server::newsletter::send::run_digest(&site.state, Utc::now(), true)
+            .await
+            .expect("again")
+            .is_none()
+    );
+    assert_eq!(sink.received().len(), 2);
+
+    let messages = sink.messages();
+    let ana = messages
+        .iter()
+        .find(|m| m.contains("To: ana@example.com"))
+        .expect("ana's copy");
+    for header in [
+        "List-Unsubscribe: </newsletter/unsubscribe/",
+        "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+        &format!("Message-ID: <digest-{}.{a}@localhost>", report.issue_id),
+        "Content-Type: multipart/alternative",
+        "Content-Type: text/plain",
+        "Content-Type: text/html",
+    ] {
+        assert!(ana.contains(header), "{header} in\n{ana}");
+    }
+    let ben = messages
+        .iter()
+        .find(|m| m.contains("To: ben@example.com"))
+        .expect("ben's copy");
+    assert!(
+        ana.contains("\r\nECONOMY\r\n") && ana.contains("\r\nMARKETS\r\n"),
+        "{ana}"
+    );
+    assert!(
+        !ben.contains("\r\nECONOMY\r\n") && ben.contains("\r\nMARKETS\r\n"),
+        "only the sections ben chose"
+    );
+
+    // The plain-text part, with the per-issue and per-reader parts redacted.
+    let text = ana
+        .split("Content-Type: text/plain")
+        .nth(1)
+        .and_then(|t| t.split_once("\r\n\r\n").map(|p| p.1))
+        .and_then(|t| t.split("\r\n--").next())
+        .expect("the text part")
+        .replace("\r\n", "\n");
+    insta::with_settings!({filters => vec![
+        (r"/(preferences|unsubscribe)/\d+\.\d+\.[0-9a-f]+", "/$1/[TOKEN]"),
+        (r"/newsletter/\d+", "/newsletter/[ISSUE]"),
+        (r"/article/[a-z0-9-]+", "/article/[SLUG]"),
+        (r"(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday) \d+ \w+ \d{4}", "[DATE]"),
+    ]}, {
+        insta::assert_snapshot!("digest_text", text);
+    });
+
+    // One-click unsubscribe from the List-Unsubscribe link: 200, no page, done.
+    let unsub = link(ana, "/newsletter/unsubscribe/");
+    let r = site
+        .request(
+            Request::post(&unsub)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from("List-Unsubscribe=One-Click"))
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.text(), "unsubscribed\n");
+    assert_eq!(
+        site.store
+            .subscriber(a)
+            .await
+            .expect("read")
+            .expect("s")
+            .status,
+        broadsheet_store::SubscriberStatus::Unsubscribed
+    );
+    // A GET of the link (a mail scanner) unsubscribes nobody.
+    let prefs = link(ben, "/newsletter/unsubscribe/");
+    assert_eq!(site.get(&prefs).await.status, StatusCode::OK);
+    assert_eq!(
+        site.store
+            .subscriber(b)
+            .await
+            .expect("read")
+            .expect("s")
+            .status,
+        broadsheet_store::SubscriberStatus::Active
+    );
+    // The archive shows the issue.
+    let archive = site.get("/newsletter").await.text();
+    assert!(archive.contains("Central bank holds rates"));
+    let page = site.get(&format!("/newsletter/{}", report.issue_id)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("Stocks rally on the news"));
+}
+
+#[tokio::test]
+async fn temporary_failures_are_retried_and_permanent_ones_bounce() {
+    let Some(sink) = Sink::start("newsletter failures", &[]) else {
+        return;
+    };
+    let site = site_of(&sink, false).await;
+    fresh_story(&site, "f1", "economy", "Budget passes", 2).await;
+    for who in ["ok-1", "ok-2", "temp-1", "temp-2", "perm-1"] {
+        active(&site, &format!("{who}@example.com")).await;
+    }
+    let report = broadsheet_server::newsletter::send::run_digest(&site.state, Utc::now(), true)
+        .await
+        .expect("send")
+        .expect("a digest");
+    assert_eq!(
+        (
+            report.counts.sent,
+            report.counts.bounced,
+            report.counts.failed,
+            report.counts.remaining
+        ),
+        (4, 1, 0, 0)
+    );
+    let got = sink.received();
+    for who in ["ok-1", "ok-2", "temp-1", "temp-2"] {
+        let n = got
+            .iter()
+            .filter(|r| r.rcpt == format!("{who}@example.com"))
+            .count();
+        assert_eq!(n, 1, "{who} got exactly one copy");
+    }
+    assert!(!got.iter().any(|r| r.rcpt.starts_with("perm-")));
+    let perm = site
+        .store
+        .subscribers(Some("perm-1"), 1)
+        .await
+        .expect("list");
+    assert_eq!(perm[0].bounces, 1);
+}
+
+#[tokio::test]
+async fn preferences_export_and_delete_through_the_signed_link() {
+    let Some(sink) = Sink::start("newsletter preferences", &[]) else {
+        return;
+    };
+    let site = site_with(&sink).await;
+    subscribe(&site, "pat@example.com").await;
+    sink.wait_for(1);
+    let confirm = link(&sink.messages()[0], "/subscribe/confirm/");
+    site.get(&confirm).await;
+    let welcome = sink.wait_for(2);
+    assert_eq!(welcome.len(), 2);
+    let prefs = link(&sink.messages()[1], "/newsletter/preferences/");
+    let page = site.get(&prefs).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("pat@example.com"));
+    let r = post(
+        &site,
+        &prefs,
+        "digest=1&alerts=1&section=markets&section=not-a-section&action=save",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let s = site.store.subscribers(Some("pat@"), 1).await.expect("list");
+    assert!(s[0].alerts);
+    assert_eq!(
+        s[0].sections,
+        vec!["markets".to_owned()],
+        "unknown sections dropped"
+    );
+    let export = site.get(&format!("{prefs}/export")).await;
+    assert!(
+        export
+            .header("content-type")
+            .starts_with("application/json")
+    );
+    assert!(export.text().contains("\"email\": \"pat@example.com\""));
+    let r = post(&site, &prefs, "action=delete").await;
+    assert!(r.text().contains("Your data is deleted"));
+    assert!(
+        site.store
+            .subscribers(Some("pat@"), 1)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    assert_eq!(
+        site.get(&prefs).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+}

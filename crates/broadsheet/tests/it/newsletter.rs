@@ -1,0 +1,197 @@
+//! `broadsheet newsletter send-digest` as real processes against a real SMTP server: the send
+//! is killed part-way (SIGKILL, not a flag), run again, and every subscriber has exactly one
+//! copy.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use broadsheet_core::{ArticleStatus, Email, NewSection, Slug};
+use broadsheet_store::{Newsletter, SqliteStore, Store};
+use chrono::Utc;
+
+use crate::support::{bin, stderr, stdout};
+
+const SUBSCRIBERS: usize = 150;
+
+struct Sink {
+    child: std::process::Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn sink(delay_ms: u32) -> Option<Sink> {
+    let ok = Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var_os("BROADSHEET_REQUIRE_SMTP").is_none(),
+            "BROADSHEET_REQUIRE_SMTP is set but python3 cannot import aiosmtpd"
+        );
+        eprintln!("SKIPPED send-digest kill test: python3 with aiosmtpd not found");
+        return None;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/smtp_sink.py");
+    let mut child = Command::new("python3")
+        .arg(script)
+        .arg("--dir")
+        .arg(dir.path())
+        .args(["--delay-ms", &delay_ms.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("sink");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("READY");
+    let port = line
+        .trim()
+        .trim_start_matches("READY ")
+        .parse()
+        .expect("port");
+    Some(Sink { child, port, dir })
+}
+
+fn received(sink: &Sink) -> Vec<String> {
+    std::fs::read_to_string(sink.dir.path().join("received.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["rcpt"].as_str().map(str::to_owned))
+        .collect()
+}
+
+async fn prepare(data: &std::path::Path) {
+    std::fs::create_dir_all(data.join("media")).expect("media");
+    let store = SqliteStore::open(&data.join("broadsheet.db"))
+        .await
+        .expect("store");
+    store
+        .upsert_section(&NewSection {
+            slug: Slug::parse("economy").expect("slug"),
+            name: "Economy".into(),
+            description: String::new(),
+            parent: None,
+            position: 1,
+            in_menu: true,
+        })
+        .await
+        .expect("section");
+    let input = broadsheet_core::ArticleInput {
+        external_id: Some("kill-test".into()),
+        slug: None,
+        headline: "Central bank holds rates".into(),
+        standfirst: "A pause".into(),
+        body_markdown: "Body.".into(),
+        body_html: "<p>Body.</p>".into(),
+        section: Slug::parse("economy").expect("slug"),
+        section_name: "Economy".into(),
+        authors: vec!["Desk".into()],
+        tags: vec![],
+        hero: None,
+        sources: vec![],
+        instruments: vec![],
+        status: ArticleStatus::Published,
+        importance: 2,
+        published_at: Some(Utc::now() - chrono::Duration::minutes(5)),
+        editorial: Default::default(),
+    };
+    store.save_article(&input).await.expect("story");
+    for i in 0..SUBSCRIBERS {
+        let email = Email::parse(&format!("reader-{i}@example.com")).expect("email");
+        let s = store
+            .sign_up(&email, &[], Utc::now(), 0)
+            .await
+            .expect("sign up");
+        store
+            .confirm_subscriber(s.subscriber.id, Utc::now())
+            .await
+            .expect("confirm");
+    }
+}
+
+#[test]
+fn a_send_killed_part_way_resumes_and_everyone_gets_exactly_one_copy() {
+    let Some(sink) = sink(40) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("site");
+    tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(prepare(&data));
+    let config = dir.path().join("broadsheet.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[mail]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nfrom = \"news@example.com\"\ntimeout_secs = 5\npool_size = 2\n\n\
+             [newsletter]\nconcurrency = 2\nlease_secs = 2\nretry_base_secs = 1\n",
+            sink.port
+        ),
+    )
+    .expect("config");
+    let run = || {
+        let mut c = bin();
+        c.arg("--config")
+            .arg(&config)
+            .args(["newsletter", "send-digest", "--now", "--data"])
+            .arg(&data);
+        c
+    };
+
+    let mut first = run()
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let started = Instant::now();
+    while received(&sink).len() < SUBSCRIBERS / 3 && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SIGKILL: no shutdown code runs.
+    first.kill().expect("kill");
+    first.wait().expect("wait");
+    let at_kill = received(&sink).len();
+    assert!(
+        at_kill > 0 && at_kill < SUBSCRIBERS,
+        "killed part-way ({at_kill} delivered)"
+    );
+
+    let second = run().output().expect("resume");
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert!(
+        stdout(&second).contains(&format!(
+            "{SUBSCRIBERS} sent, 0 failed, 0 bounced, 0 remaining"
+        )),
+        "{}",
+        stdout(&second)
+    );
+    let mut copies: HashMap<String, usize> = HashMap::new();
+    for rcpt in received(&sink) {
+        *copies.entry(rcpt).or_default() += 1;
+    }
+    assert_eq!(copies.len(), SUBSCRIBERS, "no one skipped");
+    let twice: Vec<_> = copies.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "no one mailed twice: {twice:?}");
+
+    // A third run finds the issue finished and sends nothing.
+    let third = run().output().expect("third");
+    assert!(
+        stdout(&third).contains("nothing to send"),
+        "{}",
+        stdout(&third)
+    );
+    assert_eq!(received(&sink).len(), SUBSCRIBERS);
+}
