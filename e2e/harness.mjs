@@ -26,10 +26,10 @@ export function run(args, input = '') {
 }
 
 /** Starts `broadsheet serve --demo` on `dir`; resolves to { base, server }. */
-export function startServer(dir) {
+export function startServer(dir, env = {}) {
   return new Promise((resolve, reject) => {
     const server = spawn(bin, ['serve', '--demo', '--listen', '127.0.0.1:0', '--data', dir], {
-      env: { ...process.env, BROADSHEET_LOG: 'info' },
+      env: { ...process.env, BROADSHEET_LOG: 'info', ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let buffered = '';

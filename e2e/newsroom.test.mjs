@@ -18,7 +18,10 @@ before(async () => {
   // Accounts made with the command line, as an operator would on a fresh server.
   run(['user', 'add', 'wren@example.com', '--role', 'contributor', '--name', 'Wren Walker', '--password-stdin', '--data', data.dir], `${PASSWORD}\n`);
   run(['user', 'add', 'ed@example.com', '--role', 'editor', '--name', 'Edda Stone', '--password-stdin', '--data', data.dir], `${PASSWORD}\n`);
-  ({ base, server } = await startServer(data.dir));
+  ({ base, server } = await startServer(data.dir, {
+    BROADSHEET_NEWSLETTER__MODAL_DELAY_SECS: '600',
+    BROADSHEET_NEWSLETTER__MODAL_SCROLL_PERCENT: '0',
+  }));
   browser = await launchBrowser();
 });
 

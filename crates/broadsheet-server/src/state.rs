@@ -206,6 +206,8 @@ pub struct Inner {
     pub(crate) newsroom: NewsroomOptions,
     pub(crate) sign_in_limiter: crate::auth::SignInLimiter,
     pub(crate) newsletter: NewsletterState,
+    /// A newsletter job is running in this process.
+    newsletter_busy: AtomicBool,
     pub(crate) cache: PageCache,
     /// Theme assets by file name, with their compressed forms made once.
     pub(crate) assets: HashMap<String, Arc<CachedPage>>,
@@ -287,6 +289,7 @@ impl AppState {
         };
         let state = Self(Arc::new(Inner {
             newsletter,
+            newsletter_busy: AtomicBool::new(false),
             media_store: Arc::new(broadsheet_media::LocalDir::new(&media_dir)),
             mailer,
             sign_in_limiter: crate::auth::SignInLimiter::new(
@@ -383,14 +386,23 @@ impl AppState {
                 if let Err(e) = state.publish_due(now).await {
                     tracing::warn!(error = %e, "cannot publish scheduled stories");
                 }
-                if first {
-                    first = false;
-                    if let Err(e) = crate::newsletter::send::resume_unfinished(&state).await {
-                        tracing::warn!(error = %e, "cannot resume a newsletter send");
-                    }
-                }
-                if let Err(e) = crate::newsletter::send::run_digest(&state, now, false).await {
-                    tracing::warn!(error = %e, "cannot send the daily digest");
+                // The newsletter runs beside the scheduler, never in its way: a long send (or
+                // one waiting on retries) must not hold up scheduled stories.
+                if !state.newsletter_busy.swap(true, Ordering::AcqRel) {
+                    let job = state.clone();
+                    let resume = std::mem::take(&mut first);
+                    tokio::spawn(async move {
+                        if resume
+                            && let Err(e) = crate::newsletter::send::resume_unfinished(&job).await
+                        {
+                            tracing::warn!(error = %e, "cannot resume a newsletter send");
+                        }
+                        if let Err(e) = crate::newsletter::send::run_digest(&job, now, false).await
+                        {
+                            tracing::warn!(error = %e, "cannot send the daily digest");
+                        }
+                        job.newsletter_busy.store(false, Ordering::Release);
+                    });
                 }
                 let hours = state.newsletter.options.confirm_hours.max(1);
                 match state

@@ -158,6 +158,8 @@ pub trait Newsletter: Send + Sync {
         now: Timestamp,
         resend_after_secs: i64,
     ) -> Result<SignUp>;
+    /// The confirmation mail could not be sent: the next sign-up may send one at once.
+    async fn confirmation_failed(&self, id: i64) -> Result<()>;
     /// Confirms a pending subscriber; `None` when there is none (deleted, or never existed).
     /// Confirming twice is harmless.
     async fn confirm_subscriber(&self, id: i64, now: Timestamp) -> Result<Option<Subscriber>>;

@@ -262,6 +262,8 @@ pub(crate) struct EditorForm {
     seo_description: String,
     note_kind: String,
     note_text: String,
+    /// Send it to alert subscribers once it is public.
+    alert: String,
     action: String,
 }
 
@@ -771,6 +773,12 @@ async fn submit(
                 .sync_changes()
                 .await
                 .map_err(|e| AppError::Internal(e.to_string()))?;
+            if !form.alert.is_empty()
+                && input.status == ArticleStatus::Published
+                && crate::newsletter::send::start_alert(&state, saved.id).await?
+            {
+                tracing::info!(article = saved.id, "breaking-news alert started");
+            }
             let action = if form.action.is_empty() {
                 "save"
             } else {

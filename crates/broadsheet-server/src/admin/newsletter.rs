@@ -129,7 +129,7 @@ pub(crate) async fn preview(
     let content = compose::choose(&state, Utc::now()).await?;
     let (key, _) = intro_key(&state);
     let intro = state.store.setting(&key).await?.unwrap_or_default();
-    let copy = compose::render(&state, "Preview", &intro, 0, Utc::now(), &content)?;
+    let copy = compose::render(&state, "digest", "Preview", &intro, 0, Utc::now(), &content)?;
     let mut r = (StatusCode::OK, copy.html).into_response();
     let h = r.headers_mut();
     h.insert(
@@ -166,7 +166,7 @@ pub(crate) async fn test_send(
     let (key, _) = intro_key(&state);
     let intro = state.store.setting(&key).await?.unwrap_or_default();
     let subject = format!("[Test] {}", state.site().name);
-    let copy = compose::render(&state, &subject, &intro, 0, Utc::now(), &content)?;
+    let copy = compose::render(&state, "digest", &subject, &intro, 0, Utc::now(), &content)?;
     let me = Subscriber {
         id: 0,
         email: session.user.email.clone(),

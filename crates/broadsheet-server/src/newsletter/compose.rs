@@ -61,7 +61,7 @@ impl DigestContent {
     }
 }
 
-fn item(state: &AppState, a: &ArticleSummary) -> Item {
+pub(crate) fn item(state: &AppState, a: &ArticleSummary) -> Item {
     Item {
         id: a.id,
         headline: a.headline.clone(),
@@ -123,6 +123,8 @@ pub(crate) async fn choose(
 
 #[derive(Serialize)]
 struct EmailContext<'a> {
+    /// `digest` or `alert`.
+    kind: &'a str,
     site: &'a crate::state::SiteConfig,
     subject: &'a str,
     intro: &'a str,
@@ -144,6 +146,7 @@ pub(crate) struct Copy {
 /// mrml) and `email/digest.txt`.
 pub(crate) fn render(
     state: &AppState,
+    kind: &str,
     subject: &str,
     intro: &str,
     issue_id: i64,
@@ -152,6 +155,7 @@ pub(crate) fn render(
 ) -> Result<Copy, AppError> {
     let site = state.site();
     let ctx = EmailContext {
+        kind,
         site: &site,
         subject,
         intro,

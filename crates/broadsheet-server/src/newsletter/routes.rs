@@ -140,8 +140,15 @@ pub(crate) async fn subscribe(
             state.newsletter.options.resend_confirmation_secs,
         )
         .await?;
-    if signup.send_confirmation {
-        send_confirmation(&state, &signup.subscriber).await?;
+    if signup.send_confirmation
+        && let Err(e) = send_confirmation(&state, &signup.subscriber).await
+    {
+        // Kept as a sign-up; the next attempt may send at once.
+        state
+            .store
+            .confirmation_failed(signup.subscriber.id)
+            .await?;
+        return Err(e);
     }
     page(&state, StatusCode::OK, SubscribePage::new("sent", ft)).await
 }

@@ -93,6 +93,51 @@ pub async fn run_digest(
     }))
 }
 
+/// Sends a breaking-news alert for a public article to those who want alerts, in the
+/// background. One alert per article, however often it is asked for; `false` when there was
+/// one already or the article is not public.
+pub async fn start_alert(state: &AppState, article_id: i64) -> Result<bool, AppError> {
+    let key = format!("alert:{article_id}");
+    if state.store.issue_by_key(&key).await?.is_some() {
+        return Ok(false);
+    }
+    let Some(a) = state.store.article_by_id(article_id).await? else {
+        return Ok(false);
+    };
+    if !a.is_public(Utc::now()) {
+        return Ok(false);
+    }
+    let content = DigestContent {
+        lead: Some(compose::Item {
+            id: a.id,
+            headline: a.headline.clone(),
+            standfirst: a.standfirst.clone(),
+            url: state.site().url(&format!("/article/{}", a.slug)),
+            section: a.section.name.clone(),
+        }),
+        ..Default::default()
+    };
+    let (issue, created) = state
+        .store
+        .create_issue(&NewIssue {
+            key,
+            kind: IssueKind::Alert,
+            subject: format!("Breaking: {}", a.headline),
+            intro: String::new(),
+            content: serde_json::to_string(&content).unwrap_or_default(),
+        })
+        .await?;
+    if created {
+        let state = state.clone();
+        tokio::spawn(async move {
+            if let Err(e) = send_issue(&state, &issue).await {
+                tracing::error!(issue = issue.id, error = %e, "cannot send the alert");
+            }
+        });
+    }
+    Ok(created)
+}
+
 /// Finishes every issue that was begun and not finished (after a restart).
 pub async fn resume_unfinished(state: &AppState) -> Result<usize, AppError> {
     let mut n = 0;
@@ -211,6 +256,7 @@ pub async fn send_issue(state: &AppState, issue: &Issue) -> Result<SendCounts, A
                 None => {
                     let c = Arc::new(compose::render(
                         state,
+                        &issue.kind,
                         &issue.subject,
                         &issue.intro,
                         issue.id,

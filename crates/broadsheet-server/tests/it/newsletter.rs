@@ -451,3 +451,82 @@ async fn preferences_export_and_delete_through_the_signed_link() {
         StatusCode::UNPROCESSABLE_ENTITY
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_breaking_story_goes_once_to_those_who_want_alerts() {
+    let Some(sink) = Sink::start("newsletter alerts", &[]) else {
+        return;
+    };
+    let site = site_of(&sink, false).await;
+    let wants = active(&site, "alerts@example.com").await;
+    active(&site, "digest-only@example.com").await;
+    site.store
+        .set_preferences(
+            wants,
+            &broadsheet_store::Preferences {
+                digest: true,
+                alerts: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("prefs");
+    fresh_story(&site, "b1", "economy", "Rates cut in surprise move", 3).await;
+    let id = site
+        .store
+        .article_by_external_id("b1")
+        .await
+        .expect("read")
+        .expect("story")
+        .id;
+    use broadsheet_server::newsletter::send::start_alert;
+    assert!(start_alert(&site.state, id).await.expect("alert"));
+    assert!(
+        !start_alert(&site.state, id).await.expect("again"),
+        "once per story"
+    );
+    let got = sink.wait_for(1);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let got = if got.len() == 1 { sink.received() } else { got };
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].rcpt, "alerts@example.com");
+    assert!(got[0].subject.starts_with("Breaking: Rates cut"));
+}
+
+#[tokio::test]
+async fn an_smtp_server_that_is_down_gets_a_clear_answer_and_loses_no_one() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let config = broadsheet_mail::SmtpConfig {
+        host: Some("127.0.0.1".into()),
+        port,
+        tls: broadsheet_mail::TlsMode::None,
+        timeout_secs: 2,
+        ..Default::default()
+    };
+    let mut options = Options {
+        mailer: Some(std::sync::Arc::new(
+            broadsheet_mail::SmtpMailer::new(&config).expect("smtp"),
+        )),
+        ..Default::default()
+    };
+    options.newsletter.min_fill_secs = 0;
+    let site = Site::build_with(None, true, options).await;
+    let r = subscribe(&site, "patient@example.com").await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        r.text().contains("could not send the confirmation"),
+        "{}",
+        r.text()
+    );
+    let kept = site
+        .store
+        .subscribers(Some("patient@"), 1)
+        .await
+        .expect("list");
+    assert_eq!(kept.len(), 1, "the sign-up is kept");
+    assert_eq!(kept[0].status, broadsheet_store::SubscriberStatus::Pending);
+}

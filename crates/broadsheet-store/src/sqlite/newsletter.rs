@@ -134,6 +134,14 @@ impl Newsletter for SqliteStore {
         })
     }
 
+    async fn confirmation_failed(&self, id: i64) -> Result<()> {
+        sqlx::query("UPDATE subscribers SET last_confirmation_at = NULL WHERE id = ?")
+            .bind(id)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
     async fn confirm_subscriber(&self, id: i64, now: Timestamp) -> Result<Option<Subscriber>> {
         let mut tx = self.begin().await?;
         sqlx::query(
