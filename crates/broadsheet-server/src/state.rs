@@ -242,6 +242,16 @@ impl AppState {
         let per_second = NonZeroU32::new(limits.search_per_second).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(limits.search_burst).unwrap_or(per_second);
         let search_limiter = RateLimiter::keyed(Quota::per_second(per_second).allow_burst(burst));
+        // Made before the change-log head is read: creating it logs a change that must not
+        // empty this process's fresh cache later.
+        let secret = match store.setting("secret.links").await? {
+            Some(s) if s.len() >= 64 => s,
+            _ => {
+                let s = crate::auth::random_token();
+                store.set_setting("secret.links", &s).await?;
+                s
+            }
+        };
         let head = store.change_head().await?;
         let assets = theme
             .assets()
@@ -271,14 +281,6 @@ impl AppState {
             );
             Arc::new(broadsheet_mail::Outbox::new(&outbox, &from))
         });
-        let secret = match store.setting("secret.links").await? {
-            Some(s) if s.len() >= 64 => s,
-            _ => {
-                let s = crate::auth::random_token();
-                store.set_setting("secret.links", &s).await?;
-                s
-            }
-        };
         let signups =
             NonZeroU32::new(options.newsletter.sign_ups_per_minute).unwrap_or(NonZeroU32::MIN);
         let newsletter = NewsletterState {
