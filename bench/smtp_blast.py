@@ -15,7 +15,8 @@ def main():
     p.add_argument("--connections", type=int, default=8)
     p.add_argument("--size", type=int, default=9000)
     a = p.parse_args()
-    body = ("Subject: reference\r\nFrom: news@example.com\r\n\r\n" + "x" * a.size).encode()
+    line = "x" * 76 + "\r\n"
+    body = ("Subject: reference\r\nFrom: news@example.com\r\n\r\n" + line * (a.size // len(line))).encode()
     per = [a.count // a.connections + (1 if i < a.count % a.connections else 0) for i in range(a.connections)]
 
     def worker(k, m):
