@@ -57,6 +57,14 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
         .map_err(|e| AppError::Internal(format!("cannot hash a password: {e}")))
 }
 
+/// `hash_password` on a blocking thread: argon2 is deliberately slow and must not hold up a
+/// request worker.
+pub(crate) async fn hash_password_off_thread(password: String) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+}
+
 /// Whether `password` matches the stored PHC string; a malformed hash never matches.
 pub fn verify_password(hash: &str, password: &str) -> bool {
     argon2::Argon2::default()

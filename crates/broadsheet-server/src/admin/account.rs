@@ -3,7 +3,7 @@
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use broadsheet_core::{Email, Role};
 use broadsheet_store::{NewUser, TokenKind};
 use chrono::{Duration, Utc};
@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{Page, safe_next, see_other};
 use crate::auth::{
-    self, RESET_MINUTES, SESSION_DAYS, Session, hash_password, password_problem, random_token,
-    token_hash, verify_password,
+    self, RESET_MINUTES, SESSION_DAYS, Session, hash_password_off_thread, password_problem,
+    random_token, token_hash, verify_password,
 };
 use crate::error::AppError;
 use crate::routes::Client;
@@ -120,20 +120,28 @@ pub(crate) async fn sign_in(
     if let Some(old) = auth::cookie_token(&headers, secure) {
         state.store.delete_session(&token_hash(&old)).await?;
     }
+    tracing::info!(user = user.id, "signed in");
+    start_session(&state, user.id, &next).await
+}
+
+/// A new session for `user_id` (a fresh id and anti-forgery token) and a redirect to `to` that
+/// sets its cookie.
+async fn start_session(state: &AppState, user_id: i64, to: &str) -> Result<Response, AppError> {
     let token = random_token();
     state
         .store
         .create_session(
             &token_hash(&token),
-            user.id,
+            user_id,
             &random_token(),
             Utc::now() + Duration::days(SESSION_DAYS),
         )
         .await?;
-    tracing::info!(user = user.id, "signed in");
-    let mut r = see_other(&next);
-    r.headers_mut()
-        .insert(header::SET_COOKIE, auth::session_cookie(secure, &token));
+    let mut r = see_other(to);
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        auth::session_cookie(state.newsroom.secure_cookies, &token),
+    );
     Ok(r)
 }
 
@@ -330,9 +338,7 @@ pub(crate) async fn new_password(
         return Err(expired_link());
     };
     let password = form.password;
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))??;
+    let hash = hash_password_off_thread(password).await?;
     state.store.set_password(user_id, &hash).await?;
     tracing::info!(user = user_id, "password reset");
     Ok(see_other("/admin/sign-in?reset=1"))
@@ -422,9 +428,7 @@ pub(crate) async fn setup(
         return Err(expired_link());
     }
     let password = form.password;
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))??;
+    let hash = hash_password_off_thread(password).await?;
     let user = state
         .store
         .create_user(&NewUser {
@@ -434,21 +438,6 @@ pub(crate) async fn setup(
             password_hash: hash,
         })
         .await?;
-    let token = random_token();
-    state
-        .store
-        .create_session(
-            &token_hash(&token),
-            user.id,
-            &random_token(),
-            Utc::now() + Duration::days(SESSION_DAYS),
-        )
-        .await?;
     tracing::info!(user = user.id, "first administrator created");
-    let mut r = see_other("/admin");
-    r.headers_mut().insert(
-        header::SET_COOKIE,
-        auth::session_cookie(state.newsroom.secure_cookies, &token),
-    );
-    Ok(r.into_response())
+    start_session(&state, user.id, "/admin").await
 }

@@ -12,7 +12,7 @@ use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use super::{Page, local_label, see_other};
-use crate::auth::{Admin, Editor, Session, hash_password, random_token};
+use crate::auth::{Admin, Editor, Session, random_token};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -471,10 +471,7 @@ pub(crate) async fn add_user(
         return problem("Give the person's name as it appears on bylines.".into(), f).await;
     }
     // A random password nobody knows: the invitation link sets the real one.
-    let secret = random_token();
-    let hash = tokio::task::spawn_blocking(move || hash_password(&secret))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))??;
+    let hash = crate::auth::hash_password_off_thread(random_token()).await?;
     let user = match state
         .store
         .create_user(&NewUser {

@@ -188,6 +188,30 @@ async fn send_confirmation(
         })
 }
 
+/// The subscriber id a link was signed for, or the page explaining why the link cannot be used.
+fn link_id(state: &AppState, purpose: Purpose, token: &str, what: &str) -> Result<i64, AppError> {
+    verify(
+        &state.newsletter.secret,
+        purpose,
+        token,
+        Utc::now().timestamp(),
+    )
+    .map_err(|e| link_error(e, what))
+}
+
+/// The subscriber behind a preferences link.
+async fn linked_subscriber(
+    state: &AppState,
+    token: &str,
+) -> Result<broadsheet_store::Subscriber, AppError> {
+    let id = link_id(state, Purpose::Preferences, token, "preferences")?;
+    state
+        .store
+        .subscriber(id)
+        .await?
+        .ok_or_else(|| AppError::Unprocessable("This subscription no longer exists.".into()))
+}
+
 fn link_error(e: LinkError, what: &str) -> AppError {
     AppError::Unprocessable(match e {
         LinkError::Expired => {
@@ -204,13 +228,7 @@ pub(crate) async fn confirm(
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
     let now = Utc::now();
-    let id = verify(
-        &state.newsletter.secret,
-        Purpose::Confirm,
-        &token,
-        now.timestamp(),
-    )
-    .map_err(|e| link_error(e, "confirmation"))?;
+    let id = link_id(&state, Purpose::Confirm, &token, "confirmation")?;
     let before = state.store.subscriber(id).await?;
     let Some(after) = state.store.confirm_subscriber(id, now).await? else {
         return Err(link_error(LinkError::Expired, "confirmation"));
@@ -266,18 +284,7 @@ async fn preferences_page(
     status: StatusCode,
     notice: Option<&str>,
 ) -> Result<Response, AppError> {
-    let id = verify(
-        &state.newsletter.secret,
-        Purpose::Preferences,
-        &token,
-        Utc::now().timestamp(),
-    )
-    .map_err(|e| link_error(e, "preferences"))?;
-    let s = state
-        .store
-        .subscriber(id)
-        .await?
-        .ok_or_else(|| AppError::Unprocessable("This subscription no longer exists.".into()))?;
+    let s = linked_subscriber(state, &token).await?;
     let sections = broadsheet_core::build_menu(&state.store.sections().await?)
         .into_iter()
         .map(|m| {
@@ -310,13 +317,7 @@ pub(crate) async fn save_preferences(
     Path(token): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Response, AppError> {
-    let id = verify(
-        &state.newsletter.secret,
-        Purpose::Preferences,
-        &token,
-        Utc::now().timestamp(),
-    )
-    .map_err(|e| link_error(e, "preferences"))?;
+    let id = link_id(&state, Purpose::Preferences, &token, "preferences")?;
     let mut prefs = Preferences::default();
     let mut action = String::new();
     let known: Vec<String> = state
@@ -370,18 +371,7 @@ pub(crate) async fn export(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
-    let id = verify(
-        &state.newsletter.secret,
-        Purpose::Preferences,
-        &token,
-        Utc::now().timestamp(),
-    )
-    .map_err(|e| link_error(e, "preferences"))?;
-    let s = state
-        .store
-        .subscriber(id)
-        .await?
-        .ok_or_else(|| AppError::Unprocessable("This subscription no longer exists.".into()))?;
+    let s = linked_subscriber(&state, &token).await?;
     let body = serde_json::to_string_pretty(&s).unwrap_or_default();
     let mut r = body.into_response();
     let h = r.headers_mut();
@@ -403,13 +393,7 @@ pub(crate) async fn unsubscribe_page(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
-    verify(
-        &state.newsletter.secret,
-        Purpose::Unsubscribe,
-        &token,
-        Utc::now().timestamp(),
-    )
-    .map_err(|e| link_error(e, "unsubscribe"))?;
+    link_id(&state, Purpose::Unsubscribe, &token, "unsubscribe")?;
     let mut p = SubscribePage::new("unsubscribe", form_time(&state));
     p.token = token;
     page(&state, StatusCode::OK, p).await
@@ -423,13 +407,7 @@ pub(crate) async fn unsubscribe(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, AppError> {
-    let id = verify(
-        &state.newsletter.secret,
-        Purpose::Unsubscribe,
-        &token,
-        Utc::now().timestamp(),
-    )
-    .map_err(|e| link_error(e, "unsubscribe"))?;
+    let id = link_id(&state, Purpose::Unsubscribe, &token, "unsubscribe")?;
     state.store.unsubscribe(id).await?;
     tracing::info!(subscriber = id, "unsubscribed");
     let one_click =

@@ -172,10 +172,7 @@ pub(crate) fn personalise(
     let site = state.site();
     let far = Utc::now().timestamp() + 400 * 86_400;
     let secret = &state.newsletter.secret;
-    let prefs = site.url(&format!(
-        "/newsletter/preferences/{}",
-        sign(secret, Purpose::Preferences, subscriber.id, far)
-    ));
+    let prefs = super::routes::preferences_url(state, subscriber.id);
     let unsub_token = sign(secret, Purpose::Unsubscribe, subscriber.id, far);
     let unsub = site.url(&format!("/newsletter/unsubscribe/{unsub_token}"));
     let host = mail_host(state);

@@ -538,16 +538,7 @@ async fn authorization_matrix_covers_every_admin_route_and_role() {
     ] {
         members.push((role, member(&site, email, role).await));
     }
-    let article = site
-        .store
-        .article_by_slug(
-            &broadsheet_core::Slug::parse(&site.first_article_on("/").await[9..]).expect("slug"),
-        )
-        .await
-        .expect("read")
-        .expect("article");
     assert!(broadsheet_server::ADMIN_ROUTES.len() >= 25);
-    let _ = article;
     for (method, path, permission) in broadsheet_server::ADMIN_ROUTES {
         let uri = path.replace("{id}", &members[3].1.id.to_string());
         let anonymous = if *method == Method::GET {
@@ -1381,6 +1372,33 @@ async fn editors_curate_the_home_page_and_structure_the_menu() {
     // Tags are renamed everywhere at once.
     let tags = ed.get(&site, "/admin/tags").await.text();
     assert!(tags.contains("<caption>Tags</caption>"));
+    let (tag, _) = site
+        .store
+        .tags()
+        .await
+        .expect("tags")
+        .into_iter()
+        .next()
+        .expect("a tag");
+    let id = tag.id.to_string();
+    let r = ed
+        .post(
+            &site,
+            "/admin/tags",
+            &[
+                ("id", id.as_str()),
+                ("name", "Renamed Tag"),
+                ("action", "rename"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        site.get(&format!("/tag/{}", tag.slug))
+            .await
+            .text()
+            .contains("Renamed Tag")
+    );
 }
 
 #[tokio::test]
