@@ -24,7 +24,9 @@ pub use admin::ROUTES as ADMIN_ROUTES;
 pub use error::AppError;
 pub use search_sync::{SyncError, catch_up, rebuild};
 pub use serve::{bind, serve};
-pub use state::{AppState, Limits, MarketOptions, NewsroomOptions, Options, SiteConfig};
+pub use state::{
+    AppState, FeedOptions, Limits, MarketOptions, NewsroomOptions, Options, SiteConfig,
+};
 
 /// The application router for `state`, with all middleware.
 pub fn router(state: AppState) -> axum::Router {

@@ -57,6 +57,47 @@ impl SiteConfig {
             None => path.to_owned(),
         }
     }
+
+    /// Scheme and host for the absolute URLs of feeds, sitemaps and structured data. `serve`
+    /// sets the base URL to the address it listens on when none is configured, so this is
+    /// `http://localhost` only for a state built without one (tests). Never taken from the
+    /// request's Host header: a cached page must not carry a URL a client chose.
+    pub fn origin(&self) -> String {
+        self.base_url
+            .as_deref()
+            .map_or("http://localhost", |b| b.trim_end_matches('/'))
+            .to_owned()
+    }
+
+    /// The publication as the syndication crate sees it.
+    pub fn syndication(&self) -> broadsheet_syndication::Site {
+        broadsheet_syndication::Site {
+            name: self.name.clone(),
+            tagline: self.tagline.clone(),
+            language: self.language.clone(),
+            origin: self.origin(),
+            logo: self.logo.clone(),
+        }
+    }
+}
+
+/// Feed settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FeedOptions {
+    /// Whole stories in feeds (`true`) or only their standfirst.
+    pub full_text: bool,
+    /// Stories per feed.
+    pub items: u32,
+}
+
+impl Default for FeedOptions {
+    fn default() -> Self {
+        Self {
+            full_text: true,
+            items: 20,
+        }
+    }
 }
 
 /// Settings the admin edits, stored in the database and layered over the configuration.
@@ -180,6 +221,7 @@ pub struct Options {
     /// Where mail goes; without one, to `outbox/` beside the media folder.
     pub mailer: Option<Arc<dyn broadsheet_mail::Mailer>>,
     pub newsletter: crate::newsletter::NewsletterOptions,
+    pub feeds: FeedOptions,
 }
 
 /// The newsletter's settings and what they need at run time.
@@ -214,6 +256,7 @@ pub struct Inner {
     change_seq: tokio::sync::Mutex<i64>,
     pub(crate) search_limiter: DefaultKeyedRateLimiter<IpAddr>,
     pub(crate) market_options: MarketOptions,
+    pub(crate) feeds: FeedOptions,
     rebuilding: AtomicBool,
     /// The market strip shown on every page, computed once per market change.
     ticker: std::sync::RwLock<Option<Arc<Vec<crate::market::Quote>>>>,
@@ -306,6 +349,7 @@ impl AppState {
             search,
             search_limiter,
             market_options: options.market,
+            feeds: options.feeds,
             rebuilding: AtomicBool::new(false),
             ticker: std::sync::RwLock::new(None),
             theme,
@@ -536,6 +580,21 @@ impl AppState {
     where
         F: Future<Output = Result<Rendered, AppError>>,
     {
+        self.cached_as(key, headers, "text/html; charset=utf-8", render)
+            .await
+    }
+
+    /// `cached` for a document that is not an HTML page (feeds, sitemaps, robots.txt).
+    pub(crate) async fn cached_as<F>(
+        &self,
+        key: String,
+        headers: &HeaderMap,
+        content_type: &'static str,
+        render: F,
+    ) -> Result<Response, AppError>
+    where
+        F: Future<Output = Result<Rendered, AppError>>,
+    {
         if let Some(page) = self.cache.get(&key) {
             return Ok(respond(&page, headers));
         }
@@ -543,7 +602,7 @@ impl AppState {
         let rendered = render.await?;
         let page = Arc::new(CachedPage::new(
             StatusCode::OK,
-            "text/html; charset=utf-8",
+            content_type,
             PAGE_CACHE_CONTROL,
             Bytes::from(rendered.html),
             rendered.last_modified,

@@ -21,6 +21,58 @@ pub(crate) struct Chrome {
     pub market: Vec<crate::market::Quote>,
     /// The sign-up dialog and boxes.
     pub newsletter: NewsletterBox,
+    /// Feed autodiscovery links: the site's feeds, then the page's own (a section's).
+    pub feeds: Vec<FeedLink>,
+    /// OpenGraph and Twitter card tags.
+    pub social: Social,
+    /// JSON-LD documents, each ready for a `<script type="application/ld+json">` element
+    /// (`jsonld::script` escapes `<`, so the template may print them unescaped).
+    pub jsonld: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct FeedLink {
+    pub title: String,
+    pub href: String,
+    pub mime: &'static str,
+}
+
+impl FeedLink {
+    /// The three feeds (RSS, Atom, JSON Feed) of the page at `page_path` (`/` for the site).
+    pub fn all(title: &str, page_path: &str) -> Vec<Self> {
+        let base = page_path.trim_end_matches('/');
+        broadsheet_syndication::feed::Format::ALL
+            .into_iter()
+            .map(|f| Self {
+                title: format!("{title} ({})", f.label()),
+                href: format!("{base}/{}", f.file_name()),
+                mime: f.link_type(),
+            })
+            .collect()
+    }
+}
+
+/// What a link preview shows (OpenGraph, Twitter cards). URLs are absolute.
+#[derive(Serialize)]
+pub(crate) struct Social {
+    /// `website` or `article`.
+    pub kind: &'static str,
+    pub title: String,
+    pub description: String,
+    pub url: Option<String>,
+    pub image: Option<SocialImage>,
+    pub published: Option<String>,
+    pub modified: Option<String>,
+    pub section: Option<String>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct SocialImage {
+    pub url: String,
+    pub mime: String,
+    pub width: u32,
+    pub height: u32,
+    pub alt: String,
 }
 
 #[derive(Serialize)]
@@ -64,10 +116,26 @@ pub(crate) async fn chrome(
             t: crate::newsletter::routes::form_time(state),
         },
         market,
-        canonical: site
-            .base_url
-            .as_deref()
-            .map(|base| format!("{}{path}", base.trim_end_matches('/'))),
+        // Always absolute, from the configured origin; the error page has no canonical URL.
+        canonical: (!path.is_empty()).then(|| format!("{}{path}", site.origin())),
+        feeds: FeedLink::all(&site.name, "/"),
+        social: Social {
+            kind: "website",
+            title: site.name.clone(),
+            description: site.tagline.clone(),
+            url: (!path.is_empty()).then(|| format!("{}{path}", site.origin())),
+            image: site.logo.as_ref().map(|logo| SocialImage {
+                url: site.syndication().media_url(logo),
+                mime: String::new(),
+                width: 0,
+                height: 0,
+                alt: site.name.clone(),
+            }),
+            published: None,
+            modified: None,
+            section: None,
+        },
+        jsonld: Vec::new(),
         site,
         menu: build_menu(sections),
         year: chrono::Utc::now().year(),

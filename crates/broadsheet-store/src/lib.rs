@@ -74,6 +74,16 @@ pub struct ArticleVersion {
     pub version: i64,
 }
 
+/// A public article as a sitemap lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SitemapRow {
+    pub id: i64,
+    pub slug: Slug,
+    pub updated_at: Timestamp,
+    /// Media path of the hero image, if any.
+    pub image: Option<String>,
+}
+
 /// Counts for summaries and health checks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -162,6 +172,17 @@ pub trait Store: Newsroom + Newsletter + Send + Sync + 'static {
     ) -> Result<Vec<ArticleSummary>>;
 
     async fn counts(&self) -> Result<Counts>;
+
+    /// Public articles in id order, `limit` from `offset`, with what a sitemap lists.
+    async fn sitemap_rows(
+        &self,
+        now: Timestamp,
+        offset: u64,
+        limit: u32,
+    ) -> Result<Vec<SitemapRow>>;
+    /// The newest edit in each run of `per_file` public articles (in id order): one entry per
+    /// sitemap file, so its length is the number of files.
+    async fn sitemap_files(&self, now: Timestamp, per_file: u32) -> Result<Vec<Timestamp>>;
 
     /// Creates or updates an instrument, matched on symbol.
     async fn upsert_instrument(&self, instrument: &NewInstrument) -> Result<Instrument>;

@@ -33,6 +33,8 @@ pub struct Config {
     /// The SMTP relay; without a host, mail goes to the data directory's outbox.
     #[serde(default)]
     pub mail: broadsheet_mail::SmtpConfig,
+    #[serde(default)]
+    pub feeds: broadsheet_server::FeedOptions,
 }
 
 /// Site settings from configuration; unset ones come from the database, then defaults.
@@ -59,6 +61,7 @@ impl Default for Config {
             newsroom: Default::default(),
             newsletter: Default::default(),
             mail: Default::default(),
+            feeds: Default::default(),
         }
     }
 }
@@ -97,6 +100,7 @@ const ENV_KEYS: &[&str] = &[
     "newsroom",
     "newsletter",
     "mail",
+    "feeds",
 ];
 
 pub fn load(file: Option<&Path>, overrides: Overrides) -> anyhow::Result<Config> {

@@ -122,7 +122,8 @@ async fn render(
         KEY_ALL.into(),
         KEY_MARKET.into(),
     ];
-    let chrome = views::chrome(state, &sections, &active, &path).await;
+    let mut chrome = views::chrome(state, &sections, &active, &path).await;
+    structured_data(&mut chrome, &article, &breadcrumb);
     let page = ArticlePage {
         article,
         breadcrumb,
@@ -138,4 +139,38 @@ async fn render(
         deps,
         last_modified,
     })
+}
+
+/// Link previews and schema.org data for a story: OpenGraph `article`, `NewsArticle` and the
+/// section trail as a `BreadcrumbList`.
+fn structured_data(chrome: &mut views::Chrome, article: &Article, breadcrumb: &[Crumb]) {
+    use broadsheet_syndication::{jsonld, picture};
+    let site = chrome.site.syndication();
+    let crumbs = breadcrumb
+        .iter()
+        .map(|c| (c.name.clone(), format!("/section/{}", c.slug)))
+        .collect::<Vec<_>>();
+    chrome.jsonld = vec![
+        jsonld::script(&jsonld::news_article(&site, article, None)),
+        jsonld::script(&jsonld::breadcrumb(&site, &crumbs)),
+    ];
+    chrome.social = views::Social {
+        kind: "article",
+        title: article.headline.clone(),
+        description: article.standfirst.clone(),
+        url: Some(site.article_url(article)),
+        image: article.hero.as_ref().map(|hero| {
+            let p = picture(&site, hero);
+            views::SocialImage {
+                url: p.url,
+                mime: p.mime,
+                width: p.width,
+                height: p.height,
+                alt: hero.alt.clone(),
+            }
+        }),
+        published: article.published_at.map(|t| t.to_rfc3339()),
+        modified: Some(article.updated_at.to_rfc3339()),
+        section: Some(article.section.name.clone()),
+    };
 }

@@ -97,7 +97,12 @@ async fn render(state: &AppState) -> Result<Rendered, AppError> {
         .chain(blocks.iter().flat_map(|b| &b.articles))
         .map(|a| a.updated_at)
         .max();
-    let chrome = views::chrome(state, &sections, "home", "/").await;
+    let mut chrome = views::chrome(state, &sections, "home", "/").await;
+    let site = chrome.site.syndication();
+    chrome.jsonld = broadsheet_syndication::jsonld::home(&site, None)
+        .iter()
+        .map(broadsheet_syndication::jsonld::script)
+        .collect();
     let html = views::render(
         state,
         "home.html",

@@ -164,7 +164,14 @@ async fn render(
         .list_public(&what.filter, Utc::now(), query.after, PAGE_SIZE)
         .await?;
     let last_modified = page.items.iter().map(|a| a.updated_at).max();
-    let chrome = views::chrome(state, sections, &what.active, &path).await;
+    let mut chrome = views::chrome(state, sections, &what.active, &path).await;
+    // The page's own feeds beside the site's: `/section/economy` → `/section/economy/feed.xml`.
+    let title = format!("{}: {}", chrome.site.name, what.heading);
+    chrome.feeds.extend(views::FeedLink::all(&title, &path));
+    chrome.social.title = what.heading.clone();
+    if !what.description.is_empty() {
+        chrome.social.description = what.description.clone();
+    }
     let listing = Listing {
         kind: what.kind,
         heading: what.heading,

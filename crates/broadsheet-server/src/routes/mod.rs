@@ -4,10 +4,12 @@ mod api_market;
 mod article;
 mod assets;
 mod extract;
+mod feeds;
 mod home;
 mod listing;
 mod markets;
 mod search;
+mod sitemaps;
 
 pub(crate) use search::Client;
 
@@ -29,6 +31,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
+
+use broadsheet_syndication::feed::Format;
 
 use crate::error::{AppError, error_pages};
 use crate::state::AppState;
@@ -57,6 +61,15 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/section/{slug}", get(listing::section))
         .route("/tag/{slug}", get(listing::tag))
         .route("/author/{slug}", get(listing::author))
+        .route("/section/{slug}/{file}", get(feeds::section))
+        .route("/tag/{slug}/{file}", get(feeds::tag))
+        .route("/author/{slug}/{file}", get(feeds::author))
+        .route("/feed.xml", get(|s, h| feeds::site(s, h, Format::Rss)))
+        .route("/feed.atom", get(|s, h| feeds::site(s, h, Format::Atom)))
+        .route("/feed.json", get(|s, h| feeds::site(s, h, Format::Json)))
+        .route("/sitemap.xml", get(sitemaps::index))
+        .route("/sitemaps/{file}", get(sitemaps::file))
+        .route("/robots.txt", get(sitemaps::robots))
         .route(
             "/api/market/quotes",
             axum::routing::post(api_market::push)

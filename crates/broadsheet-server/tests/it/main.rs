@@ -8,3 +8,4 @@ mod pages;
 mod search;
 mod smtp;
 mod support;
+mod syndication;

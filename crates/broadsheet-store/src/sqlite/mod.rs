@@ -26,7 +26,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use crate::hash::input_hash;
 use crate::{
     ArticleVersion, BarCounts, Changes, Counts, KEY_ALL, KEY_HOME, ListFilter, Result, SaveKind,
-    Saved, Store, StoreError, key_article, key_author, key_section, key_tag,
+    Saved, SitemapRow, Store, StoreError, key_article, key_author, key_section, key_tag,
 };
 use rows::{ARTICLE_COLUMNS, SUMMARY_COLUMNS, article_from_row, summary_from_row};
 
@@ -993,6 +993,51 @@ impl Store for SqliteStore {
             authors: row.try_get("authors")?,
             tags: row.try_get("tags")?,
         })
+    }
+
+    async fn sitemap_rows(
+        &self,
+        now: Timestamp,
+        offset: u64,
+        limit: u32,
+    ) -> Result<Vec<SitemapRow>> {
+        let rows = sqlx::query(
+            "SELECT a.id, a.slug, a.updated_at, m.path AS image FROM articles a
+             LEFT JOIN media m ON m.id = a.hero_media_id
+             WHERE a.status = 'published' AND a.published_at <= ?
+             ORDER BY a.id LIMIT ? OFFSET ?",
+        )
+        .bind(now.timestamp())
+        .bind(i64::from(limit))
+        .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SitemapRow {
+                    id: r.try_get("id")?,
+                    slug: rows::slug(r, "slug")?,
+                    updated_at: rows::ts(r.try_get("updated_at")?),
+                    image: r.try_get("image")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn sitemap_files(&self, now: Timestamp, per_file: u32) -> Result<Vec<Timestamp>> {
+        let rows = sqlx::query(
+            "SELECT (n - 1) / ? AS file, MAX(updated_at) AS updated FROM (
+               SELECT row_number() OVER (ORDER BY id) AS n, updated_at FROM articles
+               WHERE status = 'published' AND published_at <= ?)
+             GROUP BY file ORDER BY file",
+        )
+        .bind(i64::from(per_file.max(1)))
+        .bind(now.timestamp())
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| Ok(rows::ts(r.try_get("updated")?)))
+            .collect()
     }
 
     async fn upsert_instrument(&self, instrument: &NewInstrument) -> Result<Instrument> {

@@ -24,6 +24,7 @@ macro_rules! store_suite {
             publishing_without_a_time_means_now_and_keeps_it,
             articles_can_be_walked_by_id_for_rebuilds,
             market_bars_are_upserted_by_day_and_read_by_range,
+            sitemaps_list_public_articles_in_files_of_a_given_size,
         );
         $crate::store_suite!(@newsroom $open;
             accounts_are_unique_by_address_and_get_a_byline,
@@ -871,5 +872,61 @@ pub async fn market_bars_are_upserted_by_day_and_read_by_range(store: &dyn Store
     assert_eq!(
         store.latest_bar_origin(gold.id).await.expect("origin"),
         None
+    );
+}
+
+pub async fn sitemaps_list_public_articles_in_files_of_a_given_size(store: &dyn Store) {
+    let mut inputs: Vec<_> = (0..7)
+        .map(|i| input(&format!("s-{i}"), &format!("Map {i}"), i + 1))
+        .collect();
+    inputs[2].status = ArticleStatus::Draft;
+    let media = store
+        .upsert_media(&NewMedia {
+            path: "demo/map.svg".into(),
+            mime: "image/svg+xml".into(),
+            width: 1200,
+            height: 675,
+            bytes: 99,
+            ..Default::default()
+        })
+        .await
+        .expect("media");
+    inputs[1].hero = Some(HeroInput {
+        media_id: media.id,
+        alt: "A map".into(),
+        caption: String::new(),
+        credit: Credit::default(),
+    });
+    // Scheduled for later: not public yet, so in no sitemap.
+    inputs[4].published_at = Some(Utc::now() + Duration::hours(2));
+    for r in store.save_articles(&inputs).await.expect("save") {
+        r.expect("item");
+    }
+    let now = Utc::now();
+    let all = store.sitemap_rows(now, 0, 100).await.expect("rows");
+    assert_eq!(
+        all.iter().map(|r| r.slug.as_str()).collect::<Vec<_>>(),
+        ["map-0", "map-1", "map-3", "map-5", "map-6"]
+    );
+    assert_eq!(
+        all.iter().map(|r| r.image.as_deref()).collect::<Vec<_>>(),
+        [None, Some("demo/map.svg"), None, None, None]
+    );
+    let second = store.sitemap_rows(now, 2, 2).await.expect("rows");
+    assert_eq!(
+        second.iter().map(|r| r.slug.as_str()).collect::<Vec<_>>(),
+        ["map-3", "map-5"]
+    );
+    // Five public stories in files of two: three files, each dated by its newest edit.
+    let files = store.sitemap_files(now, 2).await.expect("files");
+    assert_eq!(files.len(), 3);
+    assert_eq!(files[0], all[0].updated_at.max(all[1].updated_at));
+    assert_eq!(files[2], all[4].updated_at);
+    assert!(
+        store
+            .sitemap_rows(now, 5, 2)
+            .await
+            .expect("rows")
+            .is_empty()
     );
 }

@@ -96,5 +96,6 @@ pub fn options(config: &Config) -> anyhow::Result<broadsheet_server::Options> {
         newsroom: config.newsroom,
         mailer: mailer(config)?,
         newsletter: config.newsletter.clone(),
+        feeds: config.feeds,
     })
 }

@@ -50,7 +50,22 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
 
     let (index, index_state) = TantivyIndex::open(&config.search_dir(), config.search)?;
     let search: Arc<dyn SearchIndex> = Arc::new(index);
-    let site = cmd::site_config(&config, store.as_ref()).await?;
+    let mut site = cmd::site_config(&config, store.as_ref()).await?;
+    if site.base_url.is_none() {
+        // Feeds, sitemaps, canonical links and e-mails need absolute URLs: without a
+        // configured base URL they use the address served on (right on this machine; set
+        // `site.base_url` behind a proxy).
+        site.base_url = listener.local_addr().ok().map(|a| {
+            if a.ip().is_unspecified() {
+                tracing::warn!(
+                    "listening on every interface without site.base_url: links in feeds and e-mails will say localhost"
+                );
+                format!("http://localhost:{}", a.port())
+            } else {
+                format!("http://{a}")
+            }
+        });
+    }
     let state = AppState::new(
         store,
         search,
