@@ -3,7 +3,12 @@
 aggregators in Python use), its JSON Feeds against the rules of JSON Feed 1.1 (feedparser
 6 does not read JSON Feed) and its sitemaps with the standard library's XML parser.
 
-    python3 tools/check_feeds.py http://127.0.0.1:8080
+    python3 tools/check_feeds.py http://127.0.0.1:8080 [URLSET_XSD]
+
+With URLSET_XSD (the sitemaps.org urlset schema, shipped in the sitemap npm package that
+e2e/ installs) and lxml, every sitemap is also validated against the sitemaps.org schemas:
+the index against tools/siteindex.xsd, each urlset against URLSET_XSD once the Google image
+and news extension elements (whose structure is checked here) are set aside.
 
 Fails (exit 1) on any feed feedparser flags as malformed (bozo), any feed without entries,
 entries without a title, link or date, relative links in entry content, and any sitemap that
@@ -19,6 +24,62 @@ import xml.etree.ElementTree as ET
 import feedparser
 
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+IMAGE = "{http://www.google.com/schemas/sitemap-image/1.1}"
+NEWS = "{http://www.google.com/schemas/sitemap-news/0.9}"
+HERE = __import__("os").path.dirname(__file__)
+
+
+class Schemas:
+    """The sitemaps.org schemas, loaded with lxml."""
+
+    def __init__(self, urlset_xsd):
+        from lxml import etree
+
+        self.etree = etree
+        self.index = etree.XMLSchema(etree.parse(f"{HERE}/siteindex.xsd"))
+        self.urlset = etree.XMLSchema(etree.parse(urlset_xsd))
+
+    def check(self, name, body, problems):
+        etree = self.etree
+        doc = etree.fromstring(body)
+        if doc.tag == SM + "sitemapindex":
+            schema = self.index
+        else:
+            schema = self.urlset
+            for url in doc.iter(SM + "url"):
+                for ext in [c for c in url if not c.tag.startswith(SM)]:
+                    check_extension(name, ext, problems)
+                    url.remove(ext)
+        if not schema.validate(doc):
+            for err in schema.error_log:
+                problems.append(f"{name}: schema: line {err.line}: {err.message}")
+        else:
+            print(f"{name}: valid against the sitemaps.org schema")
+
+
+def check_extension(name, ext, problems):
+    """Google's image and news sitemap extensions, as their documentation describes them."""
+    if ext.tag == IMAGE + "image":
+        loc = ext.find(IMAGE + "loc")
+        if loc is None or not (loc.text or "").startswith("http"):
+            problems.append(f"{name}: image:image without an absolute image:loc")
+    elif ext.tag == NEWS + "news":
+        pub = ext.find(NEWS + "publication")
+        for path in (NEWS + "publication/" + NEWS + "name", NEWS + "publication/" + NEWS + "language",
+                     NEWS + "publication_date", NEWS + "title"):
+            el = ext.find(path)
+            if el is None or not (el.text or "").strip():
+                problems.append(f"{name}: news:news without {path.split('}')[-1]}")
+        if pub is None:
+            problems.append(f"{name}: news:news without news:publication")
+        date = ext.find(NEWS + "publication_date")
+        if date is not None:
+            try:
+                datetime.datetime.fromisoformat(date.text)
+            except (TypeError, ValueError):
+                problems.append(f"{name}: publication_date {date.text!r}")
+    else:
+        problems.append(f"{name}: unexpected extension element {ext.tag}")
 
 
 def fetch(url):
@@ -83,8 +144,10 @@ def check_json_feed(origin, path, problems):
     print(f"{path}: json1.1, {len(items)} entries")
 
 
-def check_sitemaps(origin, problems):
+def check_sitemaps(origin, problems, schemas):
     _, _, body = fetch(origin + "/sitemap.xml")
+    if schemas:
+        schemas.check("/sitemap.xml", body, problems)
     index = ET.fromstring(body)
     files = [e.text for e in index.iter(SM + "loc")]
     print(f"/sitemap.xml: {len(files)} sitemaps")
@@ -94,6 +157,8 @@ def check_sitemaps(origin, problems):
             problems.append(f"sitemap index lists {f!r}, outside the site")
             continue
         _, _, body = fetch(f)
+        if schemas:
+            schemas.check(f[len(origin):], body, problems)
         root = ET.fromstring(body)
         if root.tag != SM + "urlset":
             problems.append(f"{f}: root element {root.tag}")
@@ -115,7 +180,8 @@ def main():
         # The site's feed, then scoped feeds of the demo site: sections, a tag, an author.
         for scope in ("", "/section/politics", "/section/markets", "/tag/copper", "/author/rafael-quintero"):
             check(origin, f"{scope}/{fmt}", problems)
-    check_sitemaps(origin, problems)
+    schemas = Schemas(sys.argv[2]) if len(sys.argv) > 2 else None
+    check_sitemaps(origin, problems, schemas)
     for p in problems:
         print("PROBLEM:", p)
     sys.exit(1 if problems else 0)

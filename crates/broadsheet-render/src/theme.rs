@@ -145,6 +145,14 @@ impl Theme {
         self.assets.get(file)
     }
 
+    /// The fingerprinted URL (`/static/favicon.1a2b….svg`) of an asset by its plain name.
+    pub fn asset_url(&self, name: &str) -> Option<&str> {
+        self.assets
+            .values()
+            .find(|a| logical_name(&a.url) == name)
+            .map(|a| a.url.as_str())
+    }
+
     /// Every asset, keyed by the file name in its URL.
     pub fn assets(&self) -> impl Iterator<Item = (&str, &Asset)> {
         self.assets.iter().map(|(k, v)| (k.as_str(), v))

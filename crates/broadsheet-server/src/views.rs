@@ -143,6 +143,15 @@ pub(crate) async fn chrome(
     }
 }
 
+/// The publisher logo for structured data: the site's own logo (taken by the syndication
+/// crate from the settings) or, failing that, the theme's icon, as an absolute URL.
+pub(crate) fn fallback_logo(
+    state: &AppState,
+    site: &broadsheet_syndication::Site,
+) -> Option<String> {
+    state.theme.asset_url("favicon.svg").map(|u| site.url(u))
+}
+
 pub(crate) fn render(
     state: &AppState,
     template: &str,

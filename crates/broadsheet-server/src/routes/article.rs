@@ -123,7 +123,7 @@ async fn render(
         KEY_MARKET.into(),
     ];
     let mut chrome = views::chrome(state, &sections, &active, &path).await;
-    structured_data(&mut chrome, &article, &breadcrumb);
+    structured_data(state, &mut chrome, &article, &breadcrumb);
     let page = ArticlePage {
         article,
         breadcrumb,
@@ -143,15 +143,21 @@ async fn render(
 
 /// Link previews and schema.org data for a story: OpenGraph `article`, `NewsArticle` and the
 /// section trail as a `BreadcrumbList`.
-fn structured_data(chrome: &mut views::Chrome, article: &Article, breadcrumb: &[Crumb]) {
+fn structured_data(
+    state: &AppState,
+    chrome: &mut views::Chrome,
+    article: &Article,
+    breadcrumb: &[Crumb],
+) {
     use broadsheet_syndication::{jsonld, picture};
     let site = chrome.site.syndication();
+    let logo = views::fallback_logo(state, &site);
     let crumbs = breadcrumb
         .iter()
         .map(|c| (c.name.clone(), format!("/section/{}", c.slug)))
         .collect::<Vec<_>>();
     chrome.jsonld = vec![
-        jsonld::script(&jsonld::news_article(&site, article, None)),
+        jsonld::script(&jsonld::news_article(&site, article, logo.as_deref())),
         jsonld::script(&jsonld::breadcrumb(&site, &crumbs)),
     ];
     chrome.social = views::Social {

@@ -99,7 +99,8 @@ async fn render(state: &AppState) -> Result<Rendered, AppError> {
         .max();
     let mut chrome = views::chrome(state, &sections, "home", "/").await;
     let site = chrome.site.syndication();
-    chrome.jsonld = broadsheet_syndication::jsonld::home(&site, None)
+    let logo = views::fallback_logo(state, &site);
+    chrome.jsonld = broadsheet_syndication::jsonld::home(&site, logo.as_deref())
         .iter()
         .map(broadsheet_syndication::jsonld::script)
         .collect();

@@ -376,6 +376,20 @@ async fn article_pages_carry_news_article_breadcrumbs_and_link_previews() {
     assert_eq!(news["author"][0]["@type"], "Person");
     assert_eq!(news["author"][0]["name"], "Rafael Quintero");
     assert_eq!(news["publisher"]["name"], "The Meridian Ledger");
+    // A site without a logo of its own names the theme's icon.
+    let logo = news["publisher"]["logo"]["url"]
+        .as_str()
+        .expect("publisher logo");
+    assert!(
+        logo.starts_with("http://localhost/static/favicon."),
+        "{logo}"
+    );
+    assert_eq!(
+        site.get(logo.strip_prefix(ORIGIN).expect("origin"))
+            .await
+            .status,
+        StatusCode::OK
+    );
     let image = &news["image"][0];
     assert_eq!(image["@type"], "ImageObject");
     assert!(
