@@ -6,6 +6,7 @@
 //! invalidation live.
 
 mod admin;
+mod api;
 pub mod auth;
 mod cache;
 mod embeds;
@@ -21,6 +22,7 @@ mod state;
 mod views;
 
 pub use admin::ROUTES as ADMIN_ROUTES;
+pub use api::{OPENAPI, create_api_key};
 pub use error::AppError;
 pub use search_sync::{SyncError, catch_up, rebuild};
 pub use serve::{bind, serve};

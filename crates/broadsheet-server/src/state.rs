@@ -130,7 +130,8 @@ pub(crate) struct Rendered {
     pub last_modified: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// Per-client request limits for the expensive public endpoints (search, suggestions).
+/// Per-client request limits for the expensive public endpoints (search, suggestions, the
+/// Content API).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
@@ -138,6 +139,10 @@ pub struct Limits {
     pub search_per_second: u32,
     /// Searches a client may make in a burst before the sustained rate applies.
     pub search_burst: u32,
+    /// Sustained Content API requests per second per client address.
+    pub api_per_second: u32,
+    /// Content API requests a client may make in a burst.
+    pub api_burst: u32,
 }
 
 impl Default for Limits {
@@ -145,6 +150,8 @@ impl Default for Limits {
         Self {
             search_per_second: 5,
             search_burst: 30,
+            api_per_second: 20,
+            api_burst: 100,
         }
     }
 }
@@ -255,6 +262,7 @@ pub struct Inner {
     pub(crate) assets: HashMap<String, Arc<CachedPage>>,
     change_seq: tokio::sync::Mutex<i64>,
     pub(crate) search_limiter: DefaultKeyedRateLimiter<IpAddr>,
+    pub(crate) api_limiter: DefaultKeyedRateLimiter<IpAddr>,
     pub(crate) market_options: MarketOptions,
     pub(crate) feeds: FeedOptions,
     rebuilding: AtomicBool,
@@ -285,6 +293,10 @@ impl AppState {
         let per_second = NonZeroU32::new(limits.search_per_second).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(limits.search_burst).unwrap_or(per_second);
         let search_limiter = RateLimiter::keyed(Quota::per_second(per_second).allow_burst(burst));
+        let api_per_second = NonZeroU32::new(limits.api_per_second).unwrap_or(NonZeroU32::MIN);
+        let api_burst = NonZeroU32::new(limits.api_burst).unwrap_or(api_per_second);
+        let api_limiter =
+            RateLimiter::keyed(Quota::per_second(api_per_second).allow_burst(api_burst));
         // Made before the change-log head is read: creating it logs a change that must not
         // empty this process's fresh cache later.
         let secret = match store.setting("secret.links").await? {
@@ -348,6 +360,7 @@ impl AppState {
             store,
             search,
             search_limiter,
+            api_limiter,
             market_options: options.market,
             feeds: options.feeds,
             rebuilding: AtomicBool::new(false),

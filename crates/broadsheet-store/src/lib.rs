@@ -23,7 +23,10 @@ pub use newsletter::{
     Delivery, Issue, IssueKind, NewIssue, Newsletter, Preferences, SendCounts, SignUp, Subscriber,
     SubscriberCounts, SubscriberStatus,
 };
-pub use newsroom::{AdminFilter, AdminRow, NewAudit, NewUser, Newsroom, SessionInfo, TokenKind};
+pub use newsroom::{
+    AdminFilter, AdminRow, ApiKey, ApiKeyKind, NewApiKey, NewAudit, NewUser, Newsroom, SessionInfo,
+    TokenKind,
+};
 pub use sqlite::SqliteStore;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -36,6 +39,35 @@ pub enum ListFilter {
     Sections(Vec<i64>),
     Tag(i64),
     Author(i64),
+}
+
+/// Public articles by any combination of filters (the Content API's query). Every filter
+/// given must hold; none given means every public article.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArticleQuery {
+    /// Any of these sections (a section and its subtree).
+    pub sections: Option<Vec<i64>>,
+    pub tag: Option<i64>,
+    pub author: Option<i64>,
+    /// Published at or after.
+    pub published_from: Option<Timestamp>,
+    /// Published before.
+    pub published_until: Option<Timestamp>,
+    /// Changed at or after (for clients keeping a copy in step).
+    pub updated_since: Option<Timestamp>,
+}
+
+impl From<&ListFilter> for ArticleQuery {
+    fn from(filter: &ListFilter) -> Self {
+        let mut q = Self::default();
+        match filter {
+            ListFilter::All => {}
+            ListFilter::Sections(ids) => q.sections = Some(ids.clone()),
+            ListFilter::Tag(id) => q.tag = Some(*id),
+            ListFilter::Author(id) => q.author = Some(*id),
+        }
+        q
+    }
 }
 
 /// What a save did.
@@ -132,7 +164,11 @@ pub trait Store: Newsroom + Newsletter + Send + Sync + 'static {
     /// existing one with that slug.
     async fn upsert_author(&self, name: &str, slug: Option<&Slug>, bio: &str) -> Result<Author>;
     async fn author_by_slug(&self, slug: &Slug) -> Result<Option<Author>>;
+    /// Every author with at least one public story as of `now`, by name.
+    async fn public_authors(&self, now: Timestamp) -> Result<Vec<Author>>;
     async fn tag_by_slug(&self, slug: &Slug) -> Result<Option<Tag>>;
+    /// Every tag on at least one public story as of `now`, with how many, by name.
+    async fn public_tags(&self, now: Timestamp) -> Result<Vec<(Tag, i64)>>;
 
     /// Registers a media file, or updates the one already registered at that path.
     async fn upsert_media(&self, media: &NewMedia) -> Result<Media>;
@@ -159,6 +195,14 @@ pub trait Store: Newsroom + Newsletter + Send + Sync + 'static {
     async fn list_public(
         &self,
         filter: &ListFilter,
+        now: Timestamp,
+        after: Option<Cursor>,
+        limit: u32,
+    ) -> Result<Page<ArticleSummary>>;
+    /// Public articles matching every filter of `query`, newest first, starting after `after`.
+    async fn query_public(
+        &self,
+        query: &ArticleQuery,
         now: Timestamp,
         after: Option<Cursor>,
         limit: u32,

@@ -48,6 +48,62 @@ impl TokenKind {
     }
 }
 
+/// What an API key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiKeyKind {
+    /// Reads the public Content API.
+    Content,
+    /// Acts through the Admin API with its user's role.
+    Admin,
+}
+
+impl ApiKeyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Content => "content",
+            Self::Admin => "admin",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "content" => Some(Self::Content),
+            "admin" => Some(Self::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// A key of the HTTP API, without the key itself (only its hash is stored).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ApiKey {
+    pub id: i64,
+    pub name: String,
+    pub kind: ApiKeyKind,
+    /// The first characters of the key, to tell keys apart in a list.
+    pub prefix: String,
+    pub user_id: Option<i64>,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A key to record: `user_id` is required for an admin key and refused for a content key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewApiKey<'a> {
+    pub name: &'a str,
+    pub kind: ApiKeyKind,
+    pub key_hash: &'a str,
+    pub prefix: &'a str,
+    pub user_id: Option<i64>,
+}
+
+pub(crate) fn api_key_kind(s: &str) -> crate::Result<ApiKeyKind> {
+    ApiKeyKind::parse(s).ok_or_else(|| {
+        broadsheet_core::CoreError::invalid("kind", format!("{s:?} is not an API key kind")).into()
+    })
+}
+
 /// The admin article list's filters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AdminFilter {
@@ -113,6 +169,16 @@ pub trait Newsroom: Send + Sync {
     /// The unexpired session with this token hash, if its user is still enabled.
     async fn session(&self, token_hash: &str, now: Timestamp) -> Result<Option<SessionInfo>>;
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
+
+    /// Records an API key (its hash). A content key with a user, or an admin key without
+    /// one, is `StoreError::Invalid`.
+    async fn create_api_key(&self, key: &NewApiKey<'_>) -> Result<ApiKey>;
+    /// The unrevoked key with this hash (for an admin key, only while its user is enabled).
+    async fn api_key(&self, key_hash: &str) -> Result<Option<ApiKey>>;
+    /// Every key, revoked ones included, newest first.
+    async fn api_keys(&self) -> Result<Vec<ApiKey>>;
+    /// Revokes a key; `false` when there is no such unrevoked key.
+    async fn revoke_api_key(&self, id: i64, now: Timestamp) -> Result<bool>;
 
     async fn create_token(
         &self,

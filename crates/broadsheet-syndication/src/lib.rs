@@ -8,6 +8,7 @@
 
 pub mod feed;
 pub mod jsonld;
+pub mod ninjs;
 pub mod sitemap;
 
 use broadsheet_core::{Article, HeroImage};

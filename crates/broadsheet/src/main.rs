@@ -58,6 +58,9 @@ enum Command {
     /// The newsletter: `send-digest` sends today's daily digest (or resumes it).
     #[command(subcommand)]
     Newsletter(cmd::newsletter::NewsletterCommand),
+    /// Content API keys: `add` makes one, `list` shows them, `revoke` ends one.
+    #[command(subcommand, name = "api-key")]
+    ApiKey(cmd::api_key::ApiKeyCommand),
     /// Newsroom accounts: `add` creates one, `list` shows them.
     #[command(subcommand)]
     User(cmd::user::UserCommand),
@@ -107,6 +110,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Search(command) => cmd::search::run(config, command).await,
         Command::Market(command) => cmd::market::run(config, command).await,
         Command::User(command) => cmd::user::run(config, command).await,
+        Command::ApiKey(command) => cmd::api_key::run(config, command).await,
         Command::Newsletter(command) => cmd::newsletter::run(config, command).await,
     }
 }

@@ -11,7 +11,7 @@ mod markets;
 mod search;
 mod sitemaps;
 
-pub(crate) use search::Client;
+pub(crate) use search::{Client, check_rate as check_search_rate};
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -83,6 +83,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/static/{file}", get(assets::asset))
         .route("/healthz", get(health))
         .nest_service("/media", media)
+        .merge(crate::api::router())
         .merge(crate::admin::router(&state))
         .merge(newsletter_routes())
         .fallback(fallback)

@@ -41,7 +41,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
     }
 }
 
-fn check_rate(state: &AppState, client: &Client) -> Result<(), AppError> {
+pub(crate) fn check_rate(state: &AppState, client: &Client) -> Result<(), AppError> {
     state
         .search_limiter
         .check_key(&client.0)

@@ -1,5 +1,6 @@
 //! In-process route tests: the router over a real SQLite store filled with the demo site.
 
+mod api;
 mod caching;
 mod markets;
 mod newsletter;

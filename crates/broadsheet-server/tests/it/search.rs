@@ -315,6 +315,7 @@ async fn search_is_rate_limited_per_client_with_retry_after() {
         Limits {
             search_per_second: 1,
             search_burst: 3,
+            ..Default::default()
         },
     )
     .await;

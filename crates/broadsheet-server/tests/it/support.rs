@@ -58,6 +58,8 @@ impl Site {
             Limits {
                 search_per_second: 1000,
                 search_burst: 1000,
+                api_per_second: 1000,
+                api_burst: 1000,
             },
         )
         .await

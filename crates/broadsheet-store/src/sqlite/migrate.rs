@@ -33,6 +33,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "newsletter",
         include_str!("../../migrations/sqlite/0005_newsletter.sql"),
     ),
+    (
+        6,
+        "api_keys",
+        include_str!("../../migrations/sqlite/0006_api_keys.sql"),
+    ),
 ];
 
 pub(super) async fn run(pool: &SqlitePool, path: &Path) -> Result<()> {

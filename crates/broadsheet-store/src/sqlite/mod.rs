@@ -25,8 +25,9 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use crate::hash::input_hash;
 use crate::{
-    ArticleVersion, BarCounts, Changes, Counts, KEY_ALL, KEY_HOME, ListFilter, Result, SaveKind,
-    Saved, SitemapRow, Store, StoreError, key_article, key_author, key_section, key_tag,
+    ArticleQuery, ArticleVersion, BarCounts, Changes, Counts, KEY_ALL, KEY_HOME, ListFilter,
+    Result, SaveKind, Saved, SitemapRow, Store, StoreError, key_article, key_author, key_section,
+    key_tag,
 };
 use rows::{ARTICLE_COLUMNS, SUMMARY_COLUMNS, article_from_row, summary_from_row};
 
@@ -759,6 +760,47 @@ impl Store for SqliteStore {
             .transpose()
     }
 
+    async fn public_authors(&self, now: Timestamp) -> Result<Vec<Author>> {
+        sqlx::query(
+            "SELECT id, slug, name, bio, photo_media_id FROM authors au
+             WHERE EXISTS (SELECT 1 FROM article_authors aa JOIN articles a ON a.id = aa.article_id
+                           WHERE aa.author_id = au.id AND a.status = 'published'
+                             AND a.published_at <= ?)
+             ORDER BY name COLLATE NOCASE, id",
+        )
+        .bind(now.timestamp())
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(rows::author_from_row)
+        .collect()
+    }
+
+    async fn public_tags(&self, now: Timestamp) -> Result<Vec<(Tag, i64)>> {
+        let rows = sqlx::query(
+            "SELECT t.id, t.slug, t.name, COUNT(*) AS n FROM tags t
+             JOIN article_tags at ON at.tag_id = t.id
+             JOIN articles a ON a.id = at.article_id
+             WHERE a.status = 'published' AND a.published_at <= ?
+             GROUP BY t.id ORDER BY t.name COLLATE NOCASE, t.id",
+        )
+        .bind(now.timestamp())
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    Tag {
+                        id: r.try_get("id")?,
+                        slug: rows::slug(r, "slug")?,
+                        name: r.try_get("name")?,
+                    },
+                    r.try_get("n")?,
+                ))
+            })
+            .collect()
+    }
+
     async fn tag_by_slug(&self, slug: &Slug) -> Result<Option<Tag>> {
         let row = sqlx::query("SELECT id, slug, name FROM tags WHERE slug = ?")
             .bind(slug.as_str())
@@ -889,35 +931,55 @@ impl Store for SqliteStore {
         after: Option<Cursor>,
         limit: u32,
     ) -> Result<Page<ArticleSummary>> {
+        self.query_public(&ArticleQuery::from(filter), now, after, limit)
+            .await
+    }
+
+    async fn query_public(
+        &self,
+        query: &ArticleQuery,
+        now: Timestamp,
+        after: Option<Cursor>,
+        limit: u32,
+    ) -> Result<Page<ArticleSummary>> {
         let mut q = QueryBuilder::<Sqlite>::new(SUMMARY_COLUMNS);
         q.push(" WHERE a.status = 'published' AND a.published_at <= ");
         q.push_bind(now.timestamp());
-        match filter {
-            ListFilter::All => {}
-            ListFilter::Sections(ids) => {
-                if ids.is_empty() {
-                    return Ok(Page {
-                        items: Vec::new(),
-                        next: None,
-                    });
-                }
-                q.push(" AND a.section_id IN (");
-                let mut list = q.separated(", ");
-                for id in ids {
-                    list.push_bind(*id);
-                }
-                q.push(")");
+        if let Some(ids) = &query.sections {
+            if ids.is_empty() {
+                return Ok(Page {
+                    items: Vec::new(),
+                    next: None,
+                });
             }
-            ListFilter::Tag(id) => {
-                q.push(" AND a.id IN (SELECT article_id FROM article_tags WHERE tag_id = ");
-                q.push_bind(*id);
-                q.push(")");
+            q.push(" AND a.section_id IN (");
+            let mut list = q.separated(", ");
+            for id in ids {
+                list.push_bind(*id);
             }
-            ListFilter::Author(id) => {
-                q.push(" AND a.id IN (SELECT article_id FROM article_authors WHERE author_id = ");
-                q.push_bind(*id);
-                q.push(")");
-            }
+            q.push(")");
+        }
+        if let Some(id) = query.tag {
+            q.push(" AND a.id IN (SELECT article_id FROM article_tags WHERE tag_id = ");
+            q.push_bind(id);
+            q.push(")");
+        }
+        if let Some(id) = query.author {
+            q.push(" AND a.id IN (SELECT article_id FROM article_authors WHERE author_id = ");
+            q.push_bind(id);
+            q.push(")");
+        }
+        if let Some(t) = query.published_from {
+            q.push(" AND a.published_at >= ");
+            q.push_bind(t.timestamp());
+        }
+        if let Some(t) = query.published_until {
+            q.push(" AND a.published_at < ");
+            q.push_bind(t.timestamp());
+        }
+        if let Some(t) = query.updated_since {
+            q.push(" AND a.updated_at >= ");
+            q.push_bind(t.timestamp());
         }
         if let Some(c) = after {
             q.push(" AND (a.published_at, a.id) < (");

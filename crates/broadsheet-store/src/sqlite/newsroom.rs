@@ -14,7 +14,10 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use super::rows::{self, ts};
 use super::{SqliteStore, record_changes};
-use crate::newsroom::{AdminFilter, AdminRow, NewAudit, NewUser, Newsroom, SessionInfo, TokenKind};
+use crate::newsroom::{
+    AdminFilter, AdminRow, ApiKey, ApiKeyKind, NewApiKey, NewAudit, NewUser, Newsroom, SessionInfo,
+    TokenKind,
+};
 use crate::{KEY_ALL, KEY_HOME, Result, StoreError, key_article, key_tag};
 
 /// What `save_one` knows after writing an article, for the records kept beside it.
@@ -468,6 +471,71 @@ impl Newsroom for SqliteStore {
         Ok(())
     }
 
+    async fn create_api_key(&self, key: &NewApiKey<'_>) -> Result<ApiKey> {
+        if (key.kind == ApiKeyKind::Admin) != key.user_id.is_some() {
+            return Err(CoreError::invalid(
+                "user",
+                "an admin key needs a user and a content key must not have one",
+            )
+            .into());
+        }
+        let name = key.name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(CoreError::invalid("name", "must be 1 to 100 characters").into());
+        }
+        let now = Utc::now();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO api_keys (name, kind, key_hash, prefix, user_id, created_at)
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(name)
+        .bind(key.kind.as_str())
+        .bind(key.key_hash)
+        .bind(key.prefix)
+        .bind(key.user_id)
+        .bind(now.timestamp())
+        .fetch_one(&self.write)
+        .await?;
+        Ok(ApiKey {
+            id,
+            name: name.to_owned(),
+            kind: key.kind,
+            prefix: key.prefix.to_owned(),
+            user_id: key.user_id,
+            created_at: ts(now.timestamp()),
+            revoked_at: None,
+        })
+    }
+
+    async fn api_key(&self, key_hash: &str) -> Result<Option<ApiKey>> {
+        let row = sqlx::query(
+            "SELECT k.* FROM api_keys k LEFT JOIN users u ON u.id = k.user_id
+             WHERE k.key_hash = ? AND k.revoked_at IS NULL
+               AND (k.user_id IS NULL OR u.disabled = 0)",
+        )
+        .bind(key_hash)
+        .fetch_optional(&self.read)
+        .await?;
+        row.as_ref().map(api_key_from_row).transpose()
+    }
+
+    async fn api_keys(&self) -> Result<Vec<ApiKey>> {
+        let rows = sqlx::query("SELECT * FROM api_keys ORDER BY id DESC")
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(api_key_from_row).collect()
+    }
+
+    async fn revoke_api_key(&self, id: i64, now: Timestamp) -> Result<bool> {
+        let done =
+            sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+                .bind(now.timestamp())
+                .bind(id)
+                .execute(&self.write)
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn create_token(
         &self,
         kind: TokenKind,
@@ -828,4 +896,16 @@ impl Newsroom for SqliteStore {
         tx.commit().await?;
         Ok(())
     }
+}
+
+fn api_key_from_row(r: &SqliteRow) -> Result<ApiKey> {
+    Ok(ApiKey {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        kind: crate::newsroom::api_key_kind(&r.try_get::<String, _>("kind")?)?,
+        prefix: r.try_get("prefix")?,
+        user_id: r.try_get("user_id")?,
+        created_at: ts(r.try_get("created_at")?),
+        revoked_at: r.try_get::<Option<i64>, _>("revoked_at")?.map(ts),
+    })
 }

@@ -25,6 +25,8 @@ macro_rules! store_suite {
             articles_can_be_walked_by_id_for_rebuilds,
             market_bars_are_upserted_by_day_and_read_by_range,
             sitemaps_list_public_articles_in_files_of_a_given_size,
+            article_queries_combine_every_filter,
+            public_authors_and_tags_leave_out_drafts,
         );
         $crate::store_suite!(@newsroom $open;
             accounts_are_unique_by_address_and_get_a_byline,
@@ -38,6 +40,7 @@ macro_rules! store_suite {
             a_published_slug_change_leaves_a_redirect,
             the_admin_list_filters_by_status_creator_and_words,
             deleting_is_audited_and_pinning_orders_the_home_page,
+            api_keys_are_found_by_hash_until_revoked,
         );
     };
     (@newsroom $open:path; $($name:ident),* $(,)?) => {
@@ -929,4 +932,135 @@ pub async fn sitemaps_list_public_articles_in_files_of_a_given_size(store: &dyn 
             .expect("rows")
             .is_empty()
     );
+}
+
+pub async fn article_queries_combine_every_filter(store: &dyn Store) {
+    use broadsheet_store::ArticleQuery;
+    let mut a = input("q-a", "Query alpha", 30);
+    a.tags = vec!["Copper".into()];
+    let mut b = input("q-b", "Query beta", 20);
+    b.section = slug("markets");
+    b.section_name = "Markets".into();
+    b.tags = vec!["Copper".into()];
+    let mut c = input("q-c", "Query gamma", 10);
+    c.authors = vec!["Someone Else".into()];
+    let mut future = input("q-f", "Query future", -5);
+    future.tags = vec!["Copper".into()];
+    for i in [&a, &b, &c, &future] {
+        store.save_article(i).await.expect("save");
+    }
+    let now = Utc::now();
+    let heads = |q: ArticleQuery| async move {
+        store
+            .query_public(&q, Utc::now(), None, 50)
+            .await
+            .expect("query")
+            .items
+            .into_iter()
+            .map(|x| x.headline)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        heads(ArticleQuery::default()).await,
+        ["Query gamma", "Query beta", "Query alpha"]
+    );
+    let copper = store
+        .tag_by_slug(&slug("copper"))
+        .await
+        .expect("tag")
+        .expect("copper");
+    let economy = store
+        .sections()
+        .await
+        .expect("sections")
+        .into_iter()
+        .find(|s| s.slug.as_str() == "economy")
+        .expect("economy");
+    let ines = store
+        .author_by_slug(&slug("ines-halvorsen"))
+        .await
+        .expect("author")
+        .expect("ines");
+    assert_eq!(
+        heads(ArticleQuery {
+            tag: Some(copper.id),
+            sections: Some(vec![economy.id]),
+            ..Default::default()
+        })
+        .await,
+        ["Query alpha"]
+    );
+    assert_eq!(
+        heads(ArticleQuery {
+            author: Some(ines.id),
+            published_from: Some(now - Duration::hours(25)),
+            ..Default::default()
+        })
+        .await,
+        ["Query beta"]
+    );
+    assert_eq!(
+        heads(ArticleQuery {
+            published_until: Some(now - Duration::hours(15)),
+            ..Default::default()
+        })
+        .await,
+        ["Query beta", "Query alpha"]
+    );
+    assert!(
+        heads(ArticleQuery {
+            updated_since: Some(now + Duration::hours(1)),
+            ..Default::default()
+        })
+        .await
+        .is_empty()
+    );
+    assert!(
+        heads(ArticleQuery {
+            sections: Some(vec![]),
+            ..Default::default()
+        })
+        .await
+        .is_empty()
+    );
+    // Pages of one follow the same order with a cursor.
+    let first = store
+        .query_public(&ArticleQuery::default(), now, None, 1)
+        .await
+        .expect("page");
+    let second = store
+        .query_public(&ArticleQuery::default(), now, first.next, 1)
+        .await
+        .expect("page");
+    assert_eq!(second.items[0].headline, "Query beta");
+}
+
+pub async fn public_authors_and_tags_leave_out_drafts(store: &dyn Store) {
+    let mut draft = input("pa-d", "Secret", 1);
+    draft.status = ArticleStatus::Draft;
+    draft.published_at = None;
+    draft.authors = vec!["Hidden Writer".into()];
+    draft.tags = vec!["Embargoed Topic".into()];
+    store.save_article(&draft).await.expect("draft");
+    store
+        .save_article(&input("pa-p", "Public", 1))
+        .await
+        .expect("public");
+    let now = Utc::now();
+    let authors: Vec<_> = store
+        .public_authors(now)
+        .await
+        .expect("authors")
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
+    assert_eq!(authors, ["Ines Halvorsen"]);
+    let tags: Vec<_> = store
+        .public_tags(now)
+        .await
+        .expect("tags")
+        .into_iter()
+        .map(|(t, n)| (t.name, n))
+        .collect();
+    assert_eq!(tags, [("Rates".to_owned(), 1)]);
 }

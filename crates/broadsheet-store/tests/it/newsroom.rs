@@ -415,3 +415,91 @@ pub async fn deleting_is_audited_and_pinning_orders_the_home_page(store: &dyn St
             .any(|e| e.action == "deleted" && e.article_id == Some(ids[1]))
     );
 }
+
+pub async fn api_keys_are_found_by_hash_until_revoked(store: &dyn Store) {
+    use broadsheet_store::{ApiKeyKind, NewApiKey};
+    let key = store
+        .create_api_key(&NewApiKey {
+            name: "  iOS app ",
+            kind: ApiKeyKind::Content,
+            key_hash: "hash-1",
+            prefix: "bsc_12345678",
+            user_id: None,
+        })
+        .await
+        .expect("key");
+    assert_eq!(key.name, "iOS app");
+    assert_eq!(
+        store.api_key("hash-1").await.expect("find"),
+        Some(key.clone())
+    );
+    assert_eq!(store.api_key("hash-2").await.expect("find"), None);
+    // An admin key needs a user; a content key must not have one; names are required.
+    user(store, "boss@example.com", Role::Admin).await;
+    let u = user(store, "keys@example.com", Role::Editor).await;
+    for (kind, user_id, name) in [
+        (ApiKeyKind::Admin, None, "x"),
+        (ApiKeyKind::Content, Some(u.id), "x"),
+        (ApiKeyKind::Content, None, "   "),
+    ] {
+        let r = store
+            .create_api_key(&NewApiKey {
+                name,
+                kind,
+                key_hash: "hash-bad",
+                prefix: "p",
+                user_id,
+            })
+            .await;
+        assert!(matches!(r, Err(StoreError::Invalid(_))), "{r:?}");
+    }
+    assert_eq!(store.api_keys().await.expect("list").len(), 1);
+    // A hash is unique.
+    let dup = store
+        .create_api_key(&NewApiKey {
+            name: "again",
+            kind: ApiKeyKind::Content,
+            key_hash: "hash-1",
+            prefix: "p",
+            user_id: None,
+        })
+        .await;
+    assert!(dup.is_err());
+    // An admin key lives while its user is enabled.
+    store
+        .create_api_key(&NewApiKey {
+            name: "editor's script",
+            kind: ApiKeyKind::Admin,
+            key_hash: "hash-admin",
+            prefix: "bsa_1",
+            user_id: Some(u.id),
+        })
+        .await
+        .expect("admin key");
+    assert!(store.api_key("hash-admin").await.expect("find").is_some());
+    store
+        .update_user(u.id, Role::Editor, true)
+        .await
+        .expect("disable");
+    assert!(store.api_key("hash-admin").await.expect("find").is_none());
+
+    assert!(
+        store
+            .revoke_api_key(key.id, Utc::now())
+            .await
+            .expect("revoke")
+    );
+    assert!(
+        !store
+            .revoke_api_key(key.id, Utc::now())
+            .await
+            .expect("again")
+    );
+    assert_eq!(store.api_key("hash-1").await.expect("find"), None);
+    let listed = store.api_keys().await.expect("list");
+    assert!(
+        listed
+            .iter()
+            .any(|k| k.id == key.id && k.revoked_at.is_some())
+    );
+}

@@ -1,5 +1,5 @@
-//! `broadsheet user add|list` and the first-admin setup link `serve` prints on a site without
-//! accounts.
+//! `broadsheet user add|list`, the first-admin setup link `serve` prints on a site without
+//! accounts, and `broadsheet api-key add|list|revoke`.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
@@ -130,4 +130,52 @@ fn serve_prints_a_setup_link_only_while_the_site_has_no_accounts() {
     assert!(page.contains("Create the first account"), "{page}");
     let _ = child.kill();
     let _ = child.wait();
+}
+
+#[test]
+fn api_keys_are_made_listed_and_revoked_from_the_command_line() {
+    use crate::support::serve;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("site");
+    let out = run(&["api-key", "add", "partner app"], &data);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let key = stdout(&out).trim().to_owned();
+    assert!(
+        key.starts_with("bsc_") && !key.contains(char::is_whitespace),
+        "{key}"
+    );
+    assert!(stderr(&out).contains("shown only now"));
+
+    let list = stdout(&run(&["api-key", "list"], &data));
+    assert!(
+        list.contains("partner app") && list.contains(&key[..12]),
+        "{list}"
+    );
+    assert!(!list.contains(&key), "the list never shows a whole key");
+
+    let server = serve(&data, &["--demo"]);
+    assert_eq!(
+        http_get(&server.addr, &format!("/api/v1/sections?key={key}")).0,
+        200
+    );
+    assert_eq!(http_get(&server.addr, "/api/v1/sections").0, 401);
+    let id = list.split('\t').next().expect("id").trim().to_owned();
+    let revoke = run(&["api-key", "revoke", &id], &data);
+    assert!(revoke.status.success(), "{}", stderr(&revoke));
+    assert_eq!(
+        http_get(&server.addr, &format!("/api/v1/sections?key={key}")).0,
+        401
+    );
+
+    let again = run(&["api-key", "revoke", &id], &data);
+    assert!(!again.status.success());
+    assert!(
+        stderr(&again).contains(&format!("no unrevoked API key with id {id}")),
+        "{}",
+        stderr(&again)
+    );
+    let blank = run(&["api-key", "add", "   "], &data);
+    assert!(!blank.status.success());
+    assert!(stderr(&blank).contains("name"), "{}", stderr(&blank));
+    assert!(!stderr(&blank).contains("panicked"));
 }

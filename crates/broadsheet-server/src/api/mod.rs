@@ -1,0 +1,309 @@
+//! The Content API under `/api/v1`: read-only JSON for articles (also as IPTC ninjs),
+//! sections, authors, tags, search and market data, for apps and partner sites.
+//!
+//! Every request but the OpenAPI document carries a content key (`?key=` or
+//! `Authorization: Bearer`), made with `broadsheet api-key add`. Errors are RFC 9457
+//! problem+json naming the parameter at fault; answers are cached and revalidated like pages
+//! (ETag, 304), and each client address has its own rate limit (429 with `Retry-After`).
+
+mod content;
+
+use std::fmt::Write as _;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Request};
+use axum::middleware::{Next, from_fn};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use broadsheet_store::{ApiKey, ApiKeyKind, NewApiKey, Store, StoreError};
+use governor::clock::{Clock, DefaultClock};
+use http::request::Parts;
+use http::{HeaderValue, StatusCode, header};
+
+use crate::auth::{random_token, token_hash};
+use crate::error::AppError;
+use crate::routes::Client;
+use crate::state::AppState;
+
+/// The OpenAPI 3.1 description of this API, served at `/api/v1/openapi.json`.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/articles", get(content::articles))
+        .route("/api/v1/articles/{slug}", get(content::article))
+        .route("/api/v1/articles/{slug}/ninjs", get(content::ninjs))
+        .route("/api/v1/sections", get(content::sections))
+        .route("/api/v1/sections/{slug}", get(content::section))
+        .route("/api/v1/authors", get(content::authors))
+        .route("/api/v1/authors/{slug}", get(content::author))
+        .route("/api/v1/tags", get(content::tags))
+        .route("/api/v1/tags/{slug}", get(content::tag))
+        .route("/api/v1/search", get(content::search))
+        .route("/api/v1/markets", get(content::markets))
+        .route("/api/v1/markets/{symbol}", get(content::instrument))
+        .route("/api/v1", get(not_found))
+        .route("/api/v1/{*rest}", get(not_found))
+        .layer(from_fn(problems_only))
+}
+
+async fn openapi() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        OPENAPI,
+    )
+        .into_response()
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("no such resource in this API".into())
+}
+
+/// Whatever answers an API request with an error (axum's 405 for a wrong method, a
+/// rejection) answers in problem+json, never with the site's HTML error page.
+async fn problems_only(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    // Public content, read by partner sites' pages too; keys, not cookies, authorise.
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if (status.is_client_error() || status.is_server_error()) && !is_problem {
+        let allow = response.headers().get(header::ALLOW).cloned();
+        let mut problem = problem(status, &default_detail(status), None);
+        if let Some(allow) = allow {
+            problem.headers_mut().insert(header::ALLOW, allow);
+        }
+        problem.headers_mut().insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+        return problem;
+    }
+    response
+}
+
+fn default_detail(status: StatusCode) -> String {
+    match status {
+        StatusCode::METHOD_NOT_ALLOWED => "the Content API is read-only: use GET".into(),
+        StatusCode::NOT_FOUND => "no such resource in this API".into(),
+        s => s.canonical_reason().unwrap_or("error").to_lowercase(),
+    }
+}
+
+/// An RFC 9457 problem document; `param` names the query parameter at fault.
+pub(crate) fn problem(status: StatusCode, detail: &str, param: Option<(&str, &str)>) -> Response {
+    let mut body = serde_json::json!({
+        "type": "about:blank",
+        "title": status.canonical_reason().unwrap_or("Error"),
+        "status": status.as_u16(),
+        "detail": detail,
+    });
+    if let Some((name, reason)) = param {
+        body["invalid_params"] = serde_json::json!([{ "name": name, "reason": reason }]);
+    }
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// What an API request can fail with, each answered as problem+json.
+#[derive(Debug)]
+pub(crate) enum ApiError {
+    /// No key, or one that is unknown or revoked.
+    Unauthorized(&'static str),
+    NotFound(String),
+    /// A malformed parameter: its name and what is wrong with it.
+    Invalid {
+        param: &'static str,
+        reason: String,
+    },
+    TooManyRequests {
+        retry_after_secs: u64,
+    },
+    Internal(AppError),
+}
+
+impl ApiError {
+    pub(crate) fn invalid(param: &'static str, reason: impl Into<String>) -> Self {
+        Self::Invalid {
+            param,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::NotFound => Self::NotFound("not found".into()),
+            AppError::TooManyRequests { retry_after_secs } => {
+                Self::TooManyRequests { retry_after_secs }
+            }
+            e => Self::Internal(e),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        Self::Internal(AppError::from(e))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Unauthorized(why) => {
+                let mut r = problem(StatusCode::UNAUTHORIZED, why, None);
+                r.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"content\""),
+                );
+                r
+            }
+            Self::NotFound(what) => problem(StatusCode::NOT_FOUND, &what, None),
+            Self::Invalid { param, reason } => problem(
+                StatusCode::BAD_REQUEST,
+                &format!("{param}: {reason}"),
+                Some((param, &reason)),
+            ),
+            Self::TooManyRequests { retry_after_secs } => {
+                let mut r = problem(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    &format!("too many requests; try again in {retry_after_secs} s"),
+                    None,
+                );
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                r
+            }
+            Self::Internal(e) => {
+                tracing::error!(error = %e, "content API");
+                problem(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "something went wrong on our side",
+                    None,
+                )
+            }
+        }
+    }
+}
+
+/// A request with a valid content (or admin) key, within its client's rate limit.
+pub(crate) struct ContentKey;
+
+impl FromRequestParts<AppState> for ContentKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let client = Client::from_request_parts(parts, state).await?;
+        state
+            .api_limiter
+            .check_key(&client.ip())
+            .map_err(|not_until| ApiError::TooManyRequests {
+                retry_after_secs: not_until
+                    .wait_time_from(DefaultClock::default().now())
+                    .as_secs()
+                    + 1,
+            })?;
+        let key = bearer(parts)
+            .or_else(|| query_key(parts))
+            .ok_or(ApiError::Unauthorized(
+                "a content key is required: ?key= or Authorization: Bearer",
+            ))?;
+        if key.len() > 200 {
+            return Err(ApiError::Unauthorized("unknown or revoked key"));
+        }
+        let found = state.store.api_key(&token_hash(&key)).await?;
+        found
+            .map(|_| Self)
+            .ok_or(ApiError::Unauthorized("unknown or revoked key"))
+    }
+}
+
+fn bearer(parts: &Parts) -> Option<String> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+}
+
+fn query_key(parts: &Parts) -> Option<String> {
+    form_urlencoded::parse(parts.uri.query()?.as_bytes())
+        .find(|(k, _)| k == "key")
+        .map(|(_, v)| v.into_owned())
+}
+
+/// Makes a key: returns it (shown once; only its hash is kept) and its record.
+pub async fn create_api_key(
+    store: &dyn Store,
+    name: &str,
+    kind: ApiKeyKind,
+    user_id: Option<i64>,
+) -> Result<(String, ApiKey), StoreError> {
+    let key = format!(
+        "{}{}",
+        match kind {
+            ApiKeyKind::Content => "bsc_",
+            ApiKeyKind::Admin => "bsa_",
+        },
+        random_token()
+    );
+    let prefix = key[..12].to_owned();
+    let record = store
+        .create_api_key(&NewApiKey {
+            name,
+            kind,
+            key_hash: &token_hash(&key),
+            prefix: &prefix,
+            user_id,
+        })
+        .await?;
+    Ok((key, record))
+}
+
+/// The query string without `key`, parameters sorted: the cache key of an answer, so a
+/// client's key never becomes part of what is cached and equal queries share an entry.
+pub(crate) fn cache_key(path: &str, query: Option<&str>) -> String {
+    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .filter(|(k, _)| k != "key")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    pairs.sort();
+    let mut key = format!("api:{path}");
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        let _ = write!(key, "{}{k}={v}", if i == 0 { '?' } else { '&' });
+    }
+    key
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_keys_leave_out_the_key_and_ignore_order() {
+        assert_eq!(
+            cache_key("/api/v1/articles", Some("tag=a&key=secret&limit=5")),
+            cache_key("/api/v1/articles", Some("limit=5&tag=a"))
+        );
+        assert!(!cache_key("/x", Some("key=secret")).contains("secret"));
+    }
+}

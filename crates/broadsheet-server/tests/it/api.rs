@@ -1,0 +1,610 @@
+//! The Content API (`/api/v1`): keys, paging, filters, caching, errors as problem+json, the
+//! OpenAPI document against the routes, and ninjs.
+
+use std::collections::HashSet;
+
+use broadsheet_core::ArticleStatus;
+use broadsheet_server::{Limits, Options, create_api_key};
+use broadsheet_store::ApiKeyKind;
+use http::StatusCode;
+use serde_json::Value;
+
+use crate::pages::article;
+use crate::support::{Reply, Site};
+
+const COPPER: &str = "copper-hits-18-month-high-on-supply-worries";
+
+async fn key(site: &Site) -> String {
+    create_api_key(site.store.as_ref(), "tests", ApiKeyKind::Content, None)
+        .await
+        .expect("key")
+        .0
+}
+
+async fn get(site: &Site, key: &str, uri: &str) -> Reply {
+    site.get_with(uri, &[("authorization", &format!("Bearer {key}"))])
+        .await
+}
+
+fn json(reply: &Reply) -> Value {
+    serde_json::from_slice(&reply.body)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", reply.text()))
+}
+
+/// A problem+json answer with this status; returns the document.
+fn problem(reply: &Reply, status: StatusCode) -> Value {
+    assert_eq!(reply.status, status, "{}", reply.text());
+    assert_eq!(reply.header("content-type"), "application/problem+json");
+    let doc = json(reply);
+    assert_eq!(doc["status"], status.as_u16());
+    assert!(
+        doc["title"].is_string() && doc["detail"].is_string(),
+        "{doc}"
+    );
+    doc
+}
+
+#[tokio::test]
+async fn a_content_key_is_required_and_revocation_takes_effect_at_once() {
+    let site = Site::demo().await;
+    let reply = site.get("/api/v1/articles").await;
+    problem(&reply, StatusCode::UNAUTHORIZED);
+    assert!(reply.header("www-authenticate").starts_with("Bearer"));
+    for bad in ["nonsense", "bsc_0000", &"x".repeat(5000)] {
+        problem(
+            &get(&site, bad, "/api/v1/articles").await,
+            StatusCode::UNAUTHORIZED,
+        );
+    }
+    problem(
+        &site
+            .get_with("/api/v1/articles", &[("authorization", "Basic abc")])
+            .await,
+        StatusCode::UNAUTHORIZED,
+    );
+
+    let (key, record) = create_api_key(site.store.as_ref(), "app", ApiKeyKind::Content, None)
+        .await
+        .expect("key");
+    assert!(key.starts_with("bsc_") && key.len() > 60);
+    assert!(key.starts_with(&record.prefix));
+    assert_eq!(
+        get(&site, &key, "/api/v1/articles").await.status,
+        StatusCode::OK
+    );
+    let by_query = site.get(&format!("/api/v1/articles?key={key}")).await;
+    assert_eq!(by_query.status, StatusCode::OK);
+    // The key is never stored, only its hash.
+    let listed = site.store.api_keys().await.expect("keys");
+    assert!(
+        listed
+            .iter()
+            .all(|k| !format!("{k:?}").contains(&key[12..]))
+    );
+
+    assert!(
+        site.store
+            .revoke_api_key(record.id, chrono::Utc::now())
+            .await
+            .expect("revoke")
+    );
+    // Even for an answer that is in the cache.
+    problem(
+        &get(&site, &key, "/api/v1/articles").await,
+        StatusCode::UNAUTHORIZED,
+    );
+    // The OpenAPI document needs no key.
+    assert_eq!(
+        site.get("/api/v1/openapi.json").await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn the_cursor_walks_every_public_story_once_newest_first() {
+    let site = Site::demo().await;
+    let key = key(&site).await;
+    let mut draft = article("api-draft", "politics", "Draft for the API test", "No.");
+    draft.status = ArticleStatus::Draft;
+    draft.published_at = None;
+    site.store.save_article(&draft).await.expect("draft");
+
+    let mut seen = Vec::new();
+    let mut next = Some("/api/v1/articles?limit=7".to_owned());
+    let mut pages = 0;
+    while let Some(uri) = next {
+        let reply = get(
+            &site,
+            &key,
+            uri.strip_prefix("http://localhost").unwrap_or(&uri),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::OK, "{uri}");
+        let doc = json(&reply);
+        let items = doc["articles"].as_array().expect("articles");
+        assert!(items.len() <= 7);
+        seen.extend(items.iter().map(|a| {
+            (
+                a["published_at"].as_str().expect("date").to_owned(),
+                a["id"].as_i64().expect("id"),
+            )
+        }));
+        next = doc["meta"]["next"].as_str().map(str::to_owned);
+        pages += 1;
+        assert!(pages < 20, "paging must end");
+    }
+    let public = site
+        .store
+        .query_public(&Default::default(), chrono::Utc::now(), None, 1000)
+        .await
+        .expect("all")
+        .items
+        .len();
+    assert_eq!(seen.len(), public, "every public story");
+    let ids: HashSet<_> = seen.iter().map(|s| s.1).collect();
+    assert_eq!(ids.len(), seen.len(), "none twice");
+    let mut sorted = seen.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(seen, sorted, "newest first");
+    let texts = get(&site, &key, "/api/v1/articles?limit=100").await.text();
+    assert!(!texts.contains("Draft for the API test"));
+}
+
+#[tokio::test]
+async fn filters_combine_and_name_the_parameter_they_reject() {
+    let site = Site::demo().await;
+    let key = key(&site).await;
+    let all = json(&get(&site, &key, "/api/v1/articles?limit=100").await);
+    let all = all["articles"].as_array().expect("list").clone();
+
+    let markets = json(&get(&site, &key, "/api/v1/articles?section=markets&limit=100").await);
+    let markets = markets["articles"].as_array().expect("list");
+    assert!(
+        markets
+            .iter()
+            .any(|a| a["section"]["slug"] == "commodities"),
+        "subsections too"
+    );
+    assert!(markets.iter().all(|a| {
+        ["markets", "commodities", "currencies", "bonds", "stocks"]
+            .contains(&a["section"]["slug"].as_str().unwrap_or(""))
+    }));
+
+    let copper = json(
+        &get(
+            &site,
+            &key,
+            "/api/v1/articles?tag=copper&author=rafael-quintero",
+        )
+        .await,
+    );
+    let copper = copper["articles"].as_array().expect("list");
+    assert!(!copper.is_empty());
+    for a in copper {
+        assert!(
+            a["authors"]
+                .as_array()
+                .expect("authors")
+                .iter()
+                .any(|p| p["slug"] == "rafael-quintero")
+        );
+        let slug = a["slug"].as_str().expect("slug");
+        let full = json(&get(&site, &key, &format!("/api/v1/articles/{slug}")).await);
+        assert!(
+            full["article"]["tags"]
+                .as_array()
+                .expect("tags")
+                .iter()
+                .any(|t| t["slug"] == "copper")
+        );
+    }
+
+    // A time window: the middle story's time splits the list.
+    let middle = all[all.len() / 2]["published_at"].as_str().expect("date");
+    let enc = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let before = json(
+        &get(
+            &site,
+            &key,
+            &format!(
+                "/api/v1/articles?limit=100&published_before={}",
+                enc(middle)
+            ),
+        )
+        .await,
+    );
+    let after = json(
+        &get(
+            &site,
+            &key,
+            &format!("/api/v1/articles?limit=100&published_after={}", enc(middle)),
+        )
+        .await,
+    );
+    assert_eq!(
+        before["articles"].as_array().expect("b").len()
+            + after["articles"].as_array().expect("a").len(),
+        all.len()
+    );
+    assert!(
+        before["articles"]
+            .as_array()
+            .expect("b")
+            .iter()
+            .all(|a| a["published_at"].as_str() < Some(middle))
+    );
+    let future = json(&get(&site, &key, "/api/v1/articles?updated_since=2999-01-01").await);
+    assert_eq!(future["articles"].as_array().map(Vec::len), Some(0));
+    assert!(future["meta"]["next"].is_null());
+
+    for (query, param) in [
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("limit=ten", "limit"),
+        ("limit=-1", "limit"),
+        ("cursor=garbage", "cursor"),
+        ("cursor=1_0", "cursor"),
+        ("section=no-such-section", "section"),
+        ("section=Not%20A%20Slug", "section"),
+        ("tag=no-such-tag", "tag"),
+        ("author=nobody-at-all", "author"),
+        ("published_after=yesterday", "published_after"),
+        ("published_before=2026-13-45", "published_before"),
+        ("updated_since=1700000000", "updated_since"),
+        (
+            "published_after=2026-02-01&published_before=2026-01-01",
+            "published_before",
+        ),
+    ] {
+        let doc = problem(
+            &get(&site, &key, &format!("/api/v1/articles?{query}")).await,
+            StatusCode::BAD_REQUEST,
+        );
+        assert_eq!(doc["invalid_params"][0]["name"], param, "{query}: {doc}");
+        assert!(
+            doc["detail"].as_str().is_some_and(|d| d.starts_with(param)),
+            "{doc}"
+        );
+    }
+    // Unknown parameters are ignored, as the site's pages ignore them.
+    assert_eq!(
+        get(&site, &key, "/api/v1/articles?utm_source=x")
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn answers_revalidate_with_etags_shared_by_every_key() {
+    let site = Site::demo().await;
+    let a = key(&site).await;
+    let b = key(&site).await;
+    for uri in [
+        "/api/v1/articles?limit=3",
+        &format!("/api/v1/articles/{COPPER}"),
+        "/api/v1/sections",
+        "/api/v1/markets",
+    ] {
+        let first = get(&site, &a, uri).await;
+        assert_eq!(first.status, StatusCode::OK, "{uri}");
+        assert_eq!(first.header("content-type"), "application/json", "{uri}");
+        let etag = first.header("etag").to_owned();
+        assert!(etag.starts_with("W/\""), "{uri}");
+        let again = site
+            .get_with(
+                uri,
+                &[
+                    ("authorization", &format!("Bearer {b}")),
+                    ("if-none-match", &etag),
+                ],
+            )
+            .await;
+        assert_eq!(again.status, StatusCode::NOT_MODIFIED, "{uri}");
+    }
+    // A new story changes the list.
+    let etag = get(&site, &a, "/api/v1/articles?limit=3")
+        .await
+        .header("etag")
+        .to_owned();
+    site.store
+        .save_article(&article(
+            "api-new",
+            "economy",
+            "Fresh figures on growth",
+            "Up.",
+        ))
+        .await
+        .expect("save");
+    site.state.sync_changes().await.expect("sync");
+    let fresh = site
+        .get_with(
+            "/api/v1/articles?limit=3",
+            &[
+                ("authorization", &format!("Bearer {a}")),
+                ("if-none-match", &etag),
+            ],
+        )
+        .await;
+    assert_eq!(fresh.status, StatusCode::OK);
+    assert_eq!(
+        json(&fresh)["articles"][0]["headline"],
+        "Fresh figures on growth"
+    );
+}
+
+#[tokio::test]
+async fn one_story_in_full_and_as_ninjs() {
+    let site = Site::demo().await;
+    let key = key(&site).await;
+    let doc = json(&get(&site, &key, &format!("/api/v1/articles/{COPPER}")).await);
+    let a = &doc["article"];
+    assert_eq!(a["slug"], COPPER);
+    assert_eq!(a["url"], format!("http://localhost/article/{COPPER}"));
+    let body = a["body_html"].as_str().expect("body");
+    assert!(body.contains("<p>") && !body.contains(" href=\"/"));
+    assert!(a["image"]["credit"].as_str().is_some_and(|c| !c.is_empty()));
+    assert!(a["image"]["photographer"].is_string());
+
+    let n = json(&get(&site, &key, &format!("/api/v1/articles/{COPPER}/ninjs")).await);
+    assert_eq!(n["standard"]["name"], "ninjs");
+    assert_eq!(n["standard"]["version"], "2.1");
+    assert!(
+        n["uri"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("tag:localhost,"))
+    );
+    assert_eq!(n["type"], "text");
+    assert_eq!(n["headlines"][0]["value"], a["headline"]);
+    assert_eq!(n["bodies"][0]["contenttype"], "text/html");
+    assert_eq!(n["people"][0]["name"], "Rafael Quintero");
+    let picture = &n["associations"][0];
+    assert_eq!(picture["type"], "picture");
+    assert_eq!(picture["name"], "featureimage");
+    assert!(
+        picture["renditions"][0]["href"]
+            .as_str()
+            .is_some_and(|h| h.starts_with("http://localhost/media/"))
+    );
+    assert!(
+        n["subjects"]
+            .as_array()
+            .expect("subjects")
+            .iter()
+            .any(|s| s["name"] == "Copper")
+    );
+
+    for uri in [
+        "/api/v1/articles/no-such-story",
+        "/api/v1/articles/NOT%20A%20SLUG",
+        "/api/v1/articles/no-such-story/ninjs",
+        "/api/v1/sections/nope",
+        "/api/v1/authors/nope",
+        "/api/v1/tags/nope",
+        "/api/v1/markets/NOPE",
+        "/api/v1/markets/%3Cscript%3E",
+        "/api/v1/unknown",
+        "/api/v1",
+    ] {
+        problem(&get(&site, &key, uri).await, StatusCode::NOT_FOUND);
+    }
+    let mut draft = article("api-draft-2", "politics", "Unpublished API story", "No.");
+    draft.status = ArticleStatus::Draft;
+    draft.published_at = None;
+    let saved = site.store.save_article(&draft).await.expect("draft");
+    problem(
+        &get(&site, &key, &format!("/api/v1/articles/{}", saved.slug)).await,
+        StatusCode::NOT_FOUND,
+    );
+    problem(
+        &get(
+            &site,
+            &key,
+            &format!("/api/v1/articles/{}/ninjs", saved.slug),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    );
+}
+
+#[tokio::test]
+async fn sections_authors_tags_markets_and_search() {
+    let site = Site::demo().await;
+    let key = key(&site).await;
+    let sections = json(&get(&site, &key, "/api/v1/sections").await);
+    let commodities = sections["sections"]
+        .as_array()
+        .expect("sections")
+        .iter()
+        .find(|s| s["slug"] == "commodities")
+        .expect("commodities")
+        .clone();
+    assert_eq!(commodities["parent"], "markets");
+    assert_eq!(
+        json(&get(&site, &key, "/api/v1/sections/commodities").await)["section"],
+        commodities
+    );
+
+    let authors = json(&get(&site, &key, "/api/v1/authors").await);
+    assert!(
+        authors["authors"]
+            .as_array()
+            .expect("authors")
+            .iter()
+            .any(|a| a["slug"] == "rafael-quintero")
+    );
+    assert_eq!(
+        json(&get(&site, &key, "/api/v1/authors/rafael-quintero").await)["author"]["name"],
+        "Rafael Quintero"
+    );
+    let tags = json(&get(&site, &key, "/api/v1/tags").await);
+    let copper = tags["tags"]
+        .as_array()
+        .expect("tags")
+        .iter()
+        .find(|t| t["slug"] == "copper")
+        .expect("copper")
+        .clone();
+    assert!(copper["articles"].as_i64().is_some_and(|n| n >= 1));
+    assert_eq!(
+        json(&get(&site, &key, "/api/v1/tags/copper").await)["tag"],
+        copper
+    );
+
+    let markets = json(&get(&site, &key, "/api/v1/markets").await);
+    let gold = markets["instruments"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|i| i["symbol"] == "GOLD")
+        .expect("gold")
+        .clone();
+    assert!(gold["last"]["close"].as_f64().is_some_and(|c| c > 0.0));
+    let bars = json(
+        &get(
+            &site,
+            &key,
+            "/api/v1/markets/GOLD?from=2026-01-01&to=2026-06-30",
+        )
+        .await,
+    );
+    let bars = bars["bars"].as_array().expect("bars");
+    assert!(!bars.is_empty());
+    assert!(bars.iter().all(|b| {
+        b["date"]
+            .as_str()
+            .is_some_and(|d| ("2026-01-01".."2026-07-01").contains(&d))
+    }));
+    for (query, param) in [
+        ("from=01/02/2026", "from"),
+        ("to=soon", "to"),
+        ("from=2026-06-01&to=2026-01-01", "to"),
+    ] {
+        let doc = problem(
+            &get(&site, &key, &format!("/api/v1/markets/GOLD?{query}")).await,
+            StatusCode::BAD_REQUEST,
+        );
+        assert_eq!(doc["invalid_params"][0]["name"], param);
+    }
+
+    let found = json(&get(&site, &key, "/api/v1/search?q=copper&limit=2").await);
+    assert!(found["total"].as_u64().is_some_and(|n| n >= 1));
+    assert_eq!(found["results"][0]["slug"], COPPER);
+    assert!(found["results"].as_array().expect("results").len() <= 2);
+    for (query, param) in [
+        ("", "q"),
+        ("q=", "q"),
+        ("q=copper&sort=oldest", "sort"),
+        ("q=copper&offset=-3", "offset"),
+        ("q=copper&limit=1000", "limit"),
+    ] {
+        let doc = problem(
+            &get(&site, &key, &format!("/api/v1/search?{query}")).await,
+            StatusCode::BAD_REQUEST,
+        );
+        assert_eq!(doc["invalid_params"][0]["name"], param, "{query}");
+    }
+    let long = "q=".to_owned() + &"a".repeat(501);
+    problem(
+        &get(&site, &key, &format!("/api/v1/search?{long}")).await,
+        StatusCode::BAD_REQUEST,
+    );
+}
+
+#[tokio::test]
+async fn writes_and_unknown_methods_get_problem_json_never_a_page() {
+    let site = Site::demo().await;
+    let key = key(&site).await;
+    for method in ["POST", "PUT", "DELETE", "PATCH"] {
+        let reply = site
+            .request(
+                http::Request::builder()
+                    .method(method)
+                    .uri("/api/v1/articles")
+                    .header("authorization", format!("Bearer {key}"))
+                    .body(axum::body::Body::from("{}"))
+                    .expect("request"),
+            )
+            .await;
+        problem(&reply, StatusCode::METHOD_NOT_ALLOWED);
+        assert!(reply.header("allow").contains("GET"));
+    }
+}
+
+#[tokio::test]
+async fn too_many_requests_get_429_with_retry_after() {
+    let site = Site::build_with(
+        None,
+        true,
+        Options {
+            limits: Limits {
+                api_per_second: 1,
+                api_burst: 3,
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    )
+    .await;
+    let key = key(&site).await;
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(get(&site, &key, "/api/v1/sections").await);
+    }
+    assert!(statuses[..3].iter().all(|r| r.status == StatusCode::OK));
+    let limited = statuses.last().expect("last");
+    problem(limited, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        limited
+            .header("retry-after")
+            .parse::<u64>()
+            .is_ok_and(|s| s >= 1)
+    );
+}
+
+/// Every operation in the OpenAPI document answers 200 with the properties its schema
+/// requires (schemathesis, in CI, goes much further).
+#[tokio::test]
+async fn the_openapi_document_describes_the_routes_that_answer() {
+    let site = Site::demo().await;
+    let key = key(&site).await;
+    let doc: Value = serde_json::from_str(broadsheet_server::OPENAPI).expect("valid JSON");
+    assert_eq!(doc["openapi"], "3.1.0");
+    let served = json(&site.get("/api/v1/openapi.json").await);
+    assert_eq!(served, doc);
+    let paths = doc["paths"].as_object().expect("paths");
+    assert!(paths.len() >= 13);
+    let resolve = |schema: &Value| -> Value {
+        match schema["$ref"].as_str() {
+            Some(r) => doc.pointer(&r[1..]).expect("ref").clone(),
+            None => schema.clone(),
+        }
+    };
+    for (path, item) in paths {
+        let uri = path
+            .replace(
+                "{slug}",
+                match path.as_str() {
+                    p if p.starts_with("/api/v1/articles") => COPPER,
+                    p if p.starts_with("/api/v1/sections") => "markets",
+                    p if p.starts_with("/api/v1/authors") => "rafael-quintero",
+                    _ => "copper",
+                },
+            )
+            .replace("{symbol}", "GOLD");
+        let uri = if path == "/api/v1/search" {
+            format!("{uri}?q=copper")
+        } else {
+            uri
+        };
+        let reply = get(&site, &key, &uri).await;
+        assert_eq!(reply.status, StatusCode::OK, "{uri}");
+        let schema =
+            resolve(&item["get"]["responses"]["200"]["content"]["application/json"]["schema"]);
+        let body = json(&reply);
+        for field in schema["required"].as_array().into_iter().flatten() {
+            let field = field.as_str().expect("name");
+            assert!(body.get(field).is_some(), "{uri}: {field} missing");
+        }
+    }
+}

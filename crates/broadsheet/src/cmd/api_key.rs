@@ -1,0 +1,61 @@
+//! `broadsheet api-key add|list|revoke`: keys for the Content API (`/api/v1`). A key is
+//! printed once, when it is made; the database keeps only its SHA-256.
+
+use std::process::ExitCode;
+
+use broadsheet_store::ApiKeyKind;
+
+use crate::cmd;
+use crate::config::Config;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ApiKeyCommand {
+    /// Make a content key and print it (once).
+    Add {
+        /// What the key is for, e.g. "iOS app" or "partner: Daily Ledger".
+        name: String,
+    },
+    /// List the keys (their first characters only).
+    List,
+    /// Revoke a key by its id (from `list`); requests with it get 401 at once.
+    Revoke { id: i64 },
+}
+
+pub async fn run(config: Config, command: ApiKeyCommand) -> anyhow::Result<ExitCode> {
+    cmd::init_logging("warn");
+    let store = cmd::open(&config).await?;
+    match command {
+        ApiKeyCommand::Add { name } => {
+            let (key, record) =
+                broadsheet_server::create_api_key(store.as_ref(), &name, ApiKeyKind::Content, None)
+                    .await?;
+            eprintln!(
+                "content key {} ({}) made; it is shown only now:",
+                record.id, record.name
+            );
+            println!("{key}");
+        }
+        ApiKeyCommand::List => {
+            for k in store.api_keys().await? {
+                println!(
+                    "{}\t{}\t{}…\t{}\t{}",
+                    k.id,
+                    k.kind.as_str(),
+                    k.prefix,
+                    k.name,
+                    match k.revoked_at {
+                        Some(t) => format!("revoked {}", t.format("%Y-%m-%d %H:%M")),
+                        None => format!("made {}", k.created_at.format("%Y-%m-%d %H:%M")),
+                    }
+                );
+            }
+        }
+        ApiKeyCommand::Revoke { id } => {
+            if !store.revoke_api_key(id, chrono::Utc::now()).await? {
+                anyhow::bail!("no unrevoked API key with id {id}");
+            }
+            eprintln!("API key {id} revoked");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
