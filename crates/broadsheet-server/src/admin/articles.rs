@@ -237,34 +237,34 @@ pub(crate) async fn list(
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub(crate) struct EditorForm {
-    csrf: String,
-    base_version: String,
-    headline: String,
-    standfirst: String,
-    slug: String,
-    body: String,
-    section: String,
-    authors: String,
-    tags: String,
-    sources: String,
-    instruments: String,
-    importance: String,
-    pinned: String,
-    publish_at: String,
-    embargo_until: String,
-    hero_media_id: String,
-    hero_alt: String,
-    hero_caption: String,
-    credit_photographer: String,
-    credit_agency: String,
-    credit_via: String,
-    seo_title: String,
-    seo_description: String,
-    note_kind: String,
-    note_text: String,
+    pub(crate) csrf: String,
+    pub(crate) base_version: String,
+    pub(crate) headline: String,
+    pub(crate) standfirst: String,
+    pub(crate) slug: String,
+    pub(crate) body: String,
+    pub(crate) section: String,
+    pub(crate) authors: String,
+    pub(crate) tags: String,
+    pub(crate) sources: String,
+    pub(crate) instruments: String,
+    pub(crate) importance: String,
+    pub(crate) pinned: String,
+    pub(crate) publish_at: String,
+    pub(crate) embargo_until: String,
+    pub(crate) hero_media_id: String,
+    pub(crate) hero_alt: String,
+    pub(crate) hero_caption: String,
+    pub(crate) credit_photographer: String,
+    pub(crate) credit_agency: String,
+    pub(crate) credit_via: String,
+    pub(crate) seo_title: String,
+    pub(crate) seo_description: String,
+    pub(crate) note_kind: String,
+    pub(crate) note_text: String,
     /// Send it to alert subscribers once it is public.
-    alert: String,
-    action: String,
+    pub(crate) alert: String,
+    pub(crate) action: String,
 }
 
 impl EditorForm {
@@ -617,11 +617,15 @@ async fn load(state: &AppState, id: &str) -> Result<Article, AppError> {
 }
 
 fn cannot_edit(article: &Article) -> AppError {
-    AppError::Forbidden(format!(
+    AppError::Forbidden(cannot_edit_message(article))
+}
+
+fn cannot_edit_message(article: &Article) -> String {
+    format!(
         "You cannot edit this article ({}). Contributors edit their own drafts; authors their \
          own articles; editors any article.",
         status_label(article.status).to_lowercase()
-    ))
+    )
 }
 
 pub(crate) async fn edit(
@@ -693,18 +697,6 @@ async fn submit(
 ) -> Result<Response, AppError> {
     session.check_csrf(&form.csrf)?;
     let current = article.as_ref().map(|a| a.status);
-    let access = article
-        .as_ref()
-        .map(|a| access(a, &session))
-        .unwrap_or(ArticleAccess {
-            own: true,
-            status: ArticleStatus::Draft,
-        });
-    if let Some(a) = &article
-        && !may_edit(session.user.role, access)
-    {
-        return Err(cannot_edit(a));
-    }
     let title = article
         .as_ref()
         .map_or_else(|| "New article".to_owned(), |a| a.headline.clone());
@@ -732,7 +724,12 @@ async fn submit(
         }
     };
 
-    let Some(target) = target_status(&form.action, current)? else {
+    if target_status(&form.action, current)?.is_none() {
+        if let Some(a) = &article
+            && !may_edit(session.user.role, access(a, &session))
+        {
+            return Err(cannot_edit(a));
+        }
         let preview = render_markdown(&form.body);
         return editor(
             &state,
@@ -746,9 +743,105 @@ async fn submit(
             },
         )
         .await;
+    }
+    match apply_edit(&state, &session, article.as_ref(), &form).await {
+        Ok((saved, status)) => {
+            let action = if form.action.is_empty() {
+                "save"
+            } else {
+                form.action.as_str()
+            };
+            // A contributor who submits hands the story to the desk and cannot open it again.
+            let after = ArticleAccess { own: true, status };
+            if !may_edit(session.user.role, after) {
+                return Ok(see_other(&format!("/admin?submitted={}", saved.id)));
+            }
+            Ok(see_other(&format!(
+                "/admin/articles/{}?saved={action}",
+                saved.id
+            )))
+        }
+        Err(EditFailure::Forbidden(message)) => Err(AppError::Forbidden(message)),
+        Err(EditFailure::Invalid(message)) => {
+            again(StatusCode::UNPROCESSABLE_ENTITY, message, form, None).await
+        }
+        Err(EditFailure::Conflict { why, latest }) => {
+            let message = format!(
+                "Not saved: {why}. Your text is still in this form. Open the latest version in \
+                 another tab (or compare revisions), copy your changes across, then save from \
+                 there."
+            );
+            again(StatusCode::CONFLICT, message, form, latest).await
+        }
+        Err(EditFailure::Internal(e)) => Err(e),
+    }
+}
+
+/// Why an edit was not saved.
+#[derive(Debug)]
+pub(crate) enum EditFailure {
+    /// The user's role may not do this (403); the message says why.
+    Forbidden(String),
+    /// Something in the form is wrong (422); the message says what.
+    Invalid(String),
+    /// Based on a stale version (409), with the latest version's number.
+    Conflict {
+        why: String,
+        latest: Option<i64>,
+    },
+    Internal(AppError),
+}
+
+impl From<AppError> for EditFailure {
+    fn from(e: AppError) -> Self {
+        Self::Internal(e)
+    }
+}
+
+impl From<StoreError> for EditFailure {
+    fn from(e: StoreError) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+/// An article as the editor shows it, for callers that change one field (the Admin API's
+/// publish and unpublish).
+pub(crate) fn form_of(article: &Article, tz: chrono_tz::Tz, action: &str) -> EditorForm {
+    EditorForm {
+        action: action.to_owned(),
+        ..EditorForm::from_article(article, tz)
+    }
+}
+
+/// Checks the role's rights, turns the form into an article and saves it, then brings the
+/// caches up to date and starts a breaking-news alert if one was asked for. The one path
+/// every edit takes, from the editor's form and from the Admin API alike.
+pub(crate) async fn apply_edit(
+    state: &AppState,
+    session: &Session,
+    article: Option<&Article>,
+    form: &EditorForm,
+) -> Result<(broadsheet_store::Saved, ArticleStatus), EditFailure> {
+    let current = article.map(|a| a.status);
+    let access = article
+        .map(|a| access(a, session))
+        .unwrap_or(ArticleAccess {
+            own: true,
+            status: ArticleStatus::Draft,
+        });
+    if let Some(a) = article
+        && !may_edit(session.user.role, access)
+    {
+        return Err(EditFailure::Forbidden(cannot_edit_message(a)));
+    }
+    let target = match target_status(&form.action, current) {
+        Ok(Some(t)) => t,
+        Ok(None) => return Err(EditFailure::Invalid("a preview is not saved".into())),
+        Err(AppError::BadRequest(m)) => return Err(EditFailure::Invalid(m)),
+        Err(e) => return Err(e.into()),
     };
     if Some(target) != current && !may_transition(session.user.role, access, target) {
-        return Err(AppError::Forbidden(format!(
+        return Err(EditFailure::Forbidden(format!(
             "Your role ({}) cannot move this article to “{}”. Submit it for review instead.",
             session.user.role.label(),
             status_label(target).to_lowercase()
@@ -756,13 +849,11 @@ async fn submit(
     }
     let sections = state.store.sections().await?;
     let tz = state.site().tz();
-    let input = match to_input(&form, article.as_ref(), target, &session, &sections, tz) {
-        Ok(i) => i,
-        Err(message) => return again(StatusCode::UNPROCESSABLE_ENTITY, message, form, None).await,
-    };
+    let input =
+        to_input(form, article, target, session, &sections, tz).map_err(EditFailure::Invalid)?;
     // "Publish" that turned into scheduling (a future time) needs the same right.
     if Some(input.status) != current && !may_transition(session.user.role, access, input.status) {
-        return Err(AppError::Forbidden(format!(
+        return Err(EditFailure::Forbidden(format!(
             "Your role ({}) cannot schedule or publish this article.",
             session.user.role.label()
         )));
@@ -775,49 +866,20 @@ async fn submit(
                 .map_err(|e| AppError::Internal(e.to_string()))?;
             if !form.alert.is_empty()
                 && input.status == ArticleStatus::Published
-                && crate::newsletter::send::start_alert(&state, saved.id).await?
+                && crate::newsletter::send::start_alert(state, saved.id).await?
             {
                 tracing::info!(article = saved.id, "breaking-news alert started");
             }
-            let action = if form.action.is_empty() {
-                "save"
-            } else {
-                form.action.as_str()
-            };
-            // A contributor who submits hands the story to the desk and cannot open it again.
-            let after = ArticleAccess {
-                own: true,
-                status: input.status,
-            };
-            if !may_edit(session.user.role, after) {
-                return Ok(see_other(&format!("/admin?submitted={}", saved.id)));
-            }
-            Ok(see_other(&format!(
-                "/admin/articles/{}?saved={action}",
-                saved.id
-            )))
+            Ok((saved, input.status))
         }
         Err(StoreError::Conflict(why)) => {
-            let latest = match &article {
+            let latest = match article {
                 Some(a) => state.store.article_by_id(a.id).await?.map(|a| a.version),
                 None => None,
             };
-            let message = format!(
-                "Not saved: {why}. Your text is still in this form. Open the latest version in \
-                 another tab (or compare revisions), copy your changes across, then save from \
-                 there."
-            );
-            again(StatusCode::CONFLICT, message, form, latest).await
+            Err(EditFailure::Conflict { why, latest })
         }
-        Err(StoreError::Invalid(e)) => {
-            again(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("Not saved: {e}."),
-                form,
-                None,
-            )
-            .await
-        }
+        Err(StoreError::Invalid(e)) => Err(EditFailure::Invalid(format!("Not saved: {e}."))),
         Err(e) => Err(e.into()),
     }
 }

@@ -39,13 +39,25 @@ struct LibraryPage {
     form: UploadFields,
 }
 
-#[derive(Serialize, Default, Clone)]
-struct UploadFields {
-    alt: String,
-    caption: String,
-    photographer: String,
-    agency: String,
-    via: String,
+/// What the uploader says about a photo: the library's defaults for it.
+#[derive(Serialize, Deserialize, Default, Clone, Debug)]
+#[serde(default)]
+pub(crate) struct UploadFields {
+    pub alt: String,
+    pub caption: String,
+    pub photographer: String,
+    pub agency: String,
+    pub via: String,
+}
+
+/// Why an upload was not stored.
+#[derive(Debug)]
+pub(crate) enum UploadFailure {
+    /// Over the size or pixel limits (413).
+    TooLarge(String),
+    /// Not an image we take, or a damaged one (422).
+    Refused(String),
+    Internal(AppError),
 }
 
 async fn page(
@@ -190,35 +202,55 @@ pub(crate) async fn upload(
         .as_deref()
         .and_then(Format::from_mime)
         .or_else(|| Format::from_file_name(&file_name));
-    let limits = state.newsroom.upload_limits();
-    let processed =
-        tokio::task::spawn_blocking(move || broadsheet_media::process(&bytes, claimed, &limits))
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-    let processed = match processed {
-        Ok(p) => p,
-        Err(e @ ProcessError::TooLarge { .. }) => {
-            return refuse(
+    match store_upload(&state, session.user.id, &file_name, claimed, bytes, &fields).await {
+        Ok(media) => Ok(see_other(&format!("/admin/media?uploaded={}", media.id))),
+        Err(UploadFailure::TooLarge(e)) => {
+            refuse(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("Not uploaded: {e}."),
                 fields,
             )
-            .await;
+            .await
         }
-        Err(e) => {
-            return refuse(
+        Err(UploadFailure::Refused(e)) => {
+            refuse(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 format!("Not uploaded: {e}."),
                 fields,
             )
-            .await;
+            .await
         }
+        Err(UploadFailure::Internal(e)) => Err(e),
+    }
+}
+
+/// Checks, re-encodes and stores a photo with its variants, and registers it in the library.
+/// Nothing is left behind when any step fails. Shared by the upload form and the Admin API.
+pub(crate) async fn store_upload(
+    state: &AppState,
+    user_id: i64,
+    file_name: &str,
+    claimed: Option<Format>,
+    bytes: Bytes,
+    fields: &UploadFields,
+) -> Result<broadsheet_core::Media, UploadFailure> {
+    let limits = state.newsroom.upload_limits();
+    let processed =
+        tokio::task::spawn_blocking(move || broadsheet_media::process(&bytes, claimed, &limits))
+            .await
+            .map_err(|e| UploadFailure::Internal(AppError::Internal(e.to_string())))?;
+    let processed = match processed {
+        Ok(p) => p,
+        Err(e @ ProcessError::TooLarge { .. }) => {
+            return Err(UploadFailure::TooLarge(e.to_string()));
+        }
+        Err(e) => return Err(UploadFailure::Refused(e.to_string())),
     };
 
     let now = chrono::Utc::now();
     let id = &crate::auth::random_token()[..10];
     let dir = format!("uploads/{}", now.format("%Y/%m"));
-    let stem = stem(&file_name);
+    let stem = stem(file_name);
     let mut written: Vec<String> = Vec::new();
     let mut variants = Vec::new();
     for v in &processed.variants {
@@ -234,8 +266,8 @@ pub(crate) async fn upload(
             .put(&path, Bytes::from(v.bytes.clone()), mime)
             .await
         {
-            cleanup(&state, &written).await;
-            return Err(AppError::Internal(e.to_string()));
+            cleanup(state, &written).await;
+            return Err(UploadFailure::Internal(AppError::Internal(e.to_string())));
         }
         written.push(path.clone());
         variants.push(MediaVariant {
@@ -246,10 +278,12 @@ pub(crate) async fn upload(
         });
     }
     let Some(largest) = variants.iter().rev().find(|v| v.format == "jpeg").cloned() else {
-        cleanup(&state, &written).await;
-        return Err(AppError::Internal("no JPEG variant was made".into()));
+        cleanup(state, &written).await;
+        return Err(UploadFailure::Internal(AppError::Internal(
+            "no JPEG variant was made".into(),
+        )));
     };
-    let part = |s: &str| Some(s.to_owned()).filter(|s| !s.is_empty());
+    let part = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
     let bytes = processed
         .variants
         .iter()
@@ -265,24 +299,24 @@ pub(crate) async fn upload(
             bytes,
             variants,
             name: file_name.chars().take(200).collect(),
-            alt: fields.alt.clone(),
-            caption: fields.caption.clone(),
+            alt: fields.alt.trim().to_owned(),
+            caption: fields.caption.trim().to_owned(),
             credit: Credit {
                 photographer: part(&fields.photographer),
                 agency: part(&fields.agency),
                 via: part(&fields.via),
             },
-            uploaded_by: Some(session.user.id),
+            uploaded_by: Some(user_id),
         })
         .await;
     match saved {
         Ok(media) => {
-            tracing::info!(media = media.id, user = session.user.id, "photo uploaded");
-            Ok(see_other(&format!("/admin/media?uploaded={}", media.id)))
+            tracing::info!(media = media.id, user = user_id, "photo uploaded");
+            Ok(media)
         }
         Err(e) => {
-            cleanup(&state, &written).await;
-            Err(e.into())
+            cleanup(state, &written).await;
+            Err(UploadFailure::Internal(e.into()))
         }
     }
 }

@@ -9,8 +9,8 @@
 //! by the form.
 
 mod account;
-mod articles;
-mod media;
+pub(crate) mod articles;
+pub(crate) mod media;
 mod newsletter;
 mod site;
 

@@ -6,15 +6,17 @@
 //! problem+json naming the parameter at fault; answers are cached and revalidated like pages
 //! (ETag, 304), and each client address has its own rate limit (429 with `Retry-After`).
 
+mod admin;
 mod content;
 
 use std::fmt::Write as _;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{FromRequestParts, Request};
 use axum::middleware::{Next, from_fn};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use broadsheet_store::{ApiKey, ApiKeyKind, NewApiKey, Store, StoreError};
 use governor::clock::{Clock, DefaultClock};
 use http::request::Parts;
@@ -28,7 +30,8 @@ use crate::state::AppState;
 /// The OpenAPI 3.1 description of this API, served at `/api/v1/openapi.json`.
 pub const OPENAPI: &str = include_str!("openapi.json");
 
-pub(crate) fn router() -> Router<AppState> {
+pub(crate) fn router(state: &AppState) -> Router<AppState> {
+    let upload_limit = state.newsroom.upload_limits().max_bytes;
     Router::new()
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/articles", get(content::articles))
@@ -43,6 +46,28 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/v1/search", get(content::search))
         .route("/api/v1/markets", get(content::markets))
         .route("/api/v1/markets/{symbol}", get(content::instrument))
+        .route(
+            "/api/v1/admin/articles",
+            post(admin::create).layer(DefaultBodyLimit::max(admin::MAX_JSON_BYTES)),
+        )
+        .route(
+            "/api/v1/admin/articles/{id}",
+            get(admin::get_article)
+                .put(admin::update)
+                .layer(DefaultBodyLimit::max(admin::MAX_JSON_BYTES)),
+        )
+        .route(
+            "/api/v1/admin/articles/{id}/publish",
+            post(admin::publish).layer(DefaultBodyLimit::max(admin::MAX_JSON_BYTES)),
+        )
+        .route(
+            "/api/v1/admin/articles/{id}/unpublish",
+            post(admin::unpublish).layer(DefaultBodyLimit::max(admin::MAX_JSON_BYTES)),
+        )
+        .route(
+            "/api/v1/admin/media",
+            post(admin::upload).layer(DefaultBodyLimit::max(upload_limit)),
+        )
         .route("/api/v1", get(not_found))
         .route("/api/v1/{*rest}", get(not_found))
         .layer(from_fn(problems_only))
@@ -94,7 +119,9 @@ async fn problems_only(req: Request, next: Next) -> Response {
 
 fn default_detail(status: StatusCode) -> String {
     match status {
-        StatusCode::METHOD_NOT_ALLOWED => "the Content API is read-only: use GET".into(),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            "this address does not take that method (see /api/v1/openapi.json)".into()
+        }
         StatusCode::NOT_FOUND => "no such resource in this API".into(),
         s => s.canonical_reason().unwrap_or("error").to_lowercase(),
     }
@@ -136,6 +163,16 @@ pub(crate) enum ApiError {
     TooManyRequests {
         retry_after_secs: u64,
     },
+    /// The key's user may not do this (or a content key tried to write).
+    Forbidden(String),
+    /// A well-formed request the newsroom's rules refuse (no headline, a past schedule).
+    Unprocessable(String),
+    /// Based on a stale version; `latest` is the current one.
+    Conflict {
+        why: String,
+        latest: Option<i64>,
+    },
+    TooLarge(String),
     Internal(AppError),
 }
 
@@ -178,6 +215,16 @@ impl IntoResponse for ApiError {
                 r
             }
             Self::NotFound(what) => problem(StatusCode::NOT_FOUND, &what, None),
+            Self::Forbidden(why) => problem(StatusCode::FORBIDDEN, &why, None),
+            Self::Unprocessable(why) => problem(StatusCode::UNPROCESSABLE_ENTITY, &why, None),
+            Self::TooLarge(why) => problem(StatusCode::PAYLOAD_TOO_LARGE, &why, None),
+            Self::Conflict { why, latest } => {
+                let detail = match latest {
+                    Some(v) => format!("{why}; the latest version is {v}"),
+                    None => why,
+                };
+                problem(StatusCode::CONFLICT, &detail, None)
+            }
             Self::Invalid { param, reason } => problem(
                 StatusCode::BAD_REQUEST,
                 &format!("{param}: {reason}"),
@@ -213,15 +260,7 @@ impl FromRequestParts<AppState> for ContentKey {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let client = Client::from_request_parts(parts, state).await?;
-        state
-            .api_limiter
-            .check_key(&client.ip())
-            .map_err(|not_until| ApiError::TooManyRequests {
-                retry_after_secs: not_until
-                    .wait_time_from(DefaultClock::default().now())
-                    .as_secs()
-                    + 1,
-            })?;
+        check_rate(state, &client)?;
         let key = bearer(parts)
             .or_else(|| query_key(parts))
             .ok_or(ApiError::Unauthorized(
@@ -235,6 +274,19 @@ impl FromRequestParts<AppState> for ContentKey {
             .map(|_| Self)
             .ok_or(ApiError::Unauthorized("unknown or revoked key"))
     }
+}
+
+/// The per-client limit shared by the Content and Admin APIs.
+fn check_rate(state: &AppState, client: &Client) -> Result<(), ApiError> {
+    state
+        .api_limiter
+        .check_key(&client.ip())
+        .map_err(|not_until| ApiError::TooManyRequests {
+            retry_after_secs: not_until
+                .wait_time_from(DefaultClock::default().now())
+                .as_secs()
+                + 1,
+        })
 }
 
 fn bearer(parts: &Parts) -> Option<String> {

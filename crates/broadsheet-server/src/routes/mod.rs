@@ -83,7 +83,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/static/{file}", get(assets::asset))
         .route("/healthz", get(health))
         .nest_service("/media", media)
-        .merge(crate::api::router())
+        .merge(crate::api::router(&state))
         .merge(crate::admin::router(&state))
         .merge(newsletter_routes())
         .fallback(fallback)

@@ -33,7 +33,7 @@ fn csrf_in(html: &str) -> String {
     html[at..at + 64].to_owned()
 }
 
-async fn add_user(site: &Site, email: &str, role: Role) -> i64 {
+pub async fn add_user(site: &Site, email: &str, role: Role) -> i64 {
     site.store
         .create_user(&NewUser {
             email: Email::parse(email).expect("email"),
@@ -1040,7 +1040,7 @@ async fn scripts_handlers_javascript_links_and_iframes_are_removed() {
     assert!(preview.text().contains("Hello"));
 }
 
-fn photo_jpeg(w: u32, h: u32) -> Vec<u8> {
+pub fn photo_jpeg(w: u32, h: u32) -> Vec<u8> {
     let img = image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(w, h, |x, y| {
         image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
     }));

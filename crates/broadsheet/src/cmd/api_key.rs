@@ -10,10 +10,14 @@ use crate::config::Config;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum ApiKeyCommand {
-    /// Make a content key and print it (once).
+    /// Make a key and print it (once): a content key, or with --user an admin key that acts
+    /// as that newsroom user, with their role's rights.
     Add {
         /// What the key is for, e.g. "iOS app" or "partner: Daily Ledger".
         name: String,
+        /// The newsroom account (e-mail address) an admin key belongs to.
+        #[arg(long)]
+        user: Option<String>,
     },
     /// List the keys (their first characters only).
     List,
@@ -25,13 +29,29 @@ pub async fn run(config: Config, command: ApiKeyCommand) -> anyhow::Result<ExitC
     cmd::init_logging("warn");
     let store = cmd::open(&config).await?;
     match command {
-        ApiKeyCommand::Add { name } => {
+        ApiKeyCommand::Add { name, user } => {
+            let (kind, user_id) = match user {
+                None => (ApiKeyKind::Content, None),
+                Some(address) => {
+                    let email = broadsheet_core::Email::parse(&address)
+                        .map_err(|e| anyhow::anyhow!("--user: {e}"))?;
+                    let (account, _) = store
+                        .user_by_email(&email)
+                        .await?
+                        .ok_or_else(|| anyhow::anyhow!("--user: no account {address}"))?;
+                    if account.disabled {
+                        anyhow::bail!("--user: the account {address} is disabled");
+                    }
+                    (ApiKeyKind::Admin, Some(account.id))
+                }
+            };
             let (key, record) =
-                broadsheet_server::create_api_key(store.as_ref(), &name, ApiKeyKind::Content, None)
-                    .await?;
+                broadsheet_server::create_api_key(store.as_ref(), &name, kind, user_id).await?;
             eprintln!(
-                "content key {} ({}) made; it is shown only now:",
-                record.id, record.name
+                "{} key {} ({}) made; it is shown only now:",
+                kind.as_str(),
+                record.id,
+                record.name
             );
             println!("{key}");
         }
