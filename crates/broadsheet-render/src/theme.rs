@@ -42,6 +42,7 @@ const PAGES: &[&str] = &[
     "admin/users.html",
     "admin/settings.html",
     "admin/audit.html",
+    "admin/webhooks.html",
     "admin/reset.html",
     "admin/new_password.html",
     "admin/setup.html",

@@ -20,6 +20,7 @@ mod search_sync;
 mod serve;
 mod state;
 mod views;
+pub mod webhooks;
 
 pub use admin::ROUTES as ADMIN_ROUTES;
 pub use api::{OPENAPI, create_api_key};

@@ -229,6 +229,7 @@ pub struct Options {
     pub mailer: Option<Arc<dyn broadsheet_mail::Mailer>>,
     pub newsletter: crate::newsletter::NewsletterOptions,
     pub feeds: FeedOptions,
+    pub webhooks: crate::webhooks::WebhookOptions,
 }
 
 /// The newsletter's settings and what they need at run time.
@@ -265,6 +266,8 @@ pub struct Inner {
     pub(crate) api_limiter: DefaultKeyedRateLimiter<IpAddr>,
     pub(crate) market_options: MarketOptions,
     pub(crate) feeds: FeedOptions,
+    pub(crate) webhook_options: crate::webhooks::WebhookOptions,
+    pub(crate) webhook_client: reqwest::Client,
     rebuilding: AtomicBool,
     /// The market strip shown on every page, computed once per market change.
     ticker: std::sync::RwLock<Option<Arc<Vec<crate::market::Quote>>>>,
@@ -363,6 +366,8 @@ impl AppState {
             api_limiter,
             market_options: options.market,
             feeds: options.feeds,
+            webhook_options: options.webhooks,
+            webhook_client: crate::webhooks::client(&options.webhooks),
             rebuilding: AtomicBool::new(false),
             ticker: std::sync::RwLock::new(None),
             theme,

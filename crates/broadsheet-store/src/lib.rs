@@ -10,6 +10,7 @@ mod hash;
 pub mod newsletter;
 pub mod newsroom;
 pub mod sqlite;
+pub mod webhooks;
 
 use async_trait::async_trait;
 use broadsheet_core::{
@@ -28,6 +29,9 @@ pub use newsroom::{
     TokenKind,
 };
 pub use sqlite::SqliteStore;
+pub use webhooks::{
+    EVENTS, HookOutcome, HookStatus, NewWebhook, Webhook, WebhookDelivery, Webhooks,
+};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -154,7 +158,7 @@ pub fn key_tag(id: i64) -> String {
 /// The persistence seam. Reads for readers (`public_*`, `list_public`, `top_stories`) only ever
 /// return articles that are published with a publication time at or before `now`.
 #[async_trait]
-pub trait Store: Newsroom + Newsletter + Send + Sync + 'static {
+pub trait Store: Newsroom + Newsletter + webhooks::Webhooks + Send + Sync + 'static {
     /// Creates or updates a section, matched on slug. Its parent must exist and may not be the
     /// section itself or one of its descendants.
     async fn upsert_section(&self, section: &NewSection) -> Result<Section>;

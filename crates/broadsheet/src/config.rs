@@ -35,6 +35,7 @@ pub struct Config {
     pub mail: broadsheet_mail::SmtpConfig,
     #[serde(default)]
     pub feeds: broadsheet_server::FeedOptions,
+    pub webhooks: broadsheet_server::webhooks::WebhookOptions,
 }
 
 /// Site settings from configuration; unset ones come from the database, then defaults.
@@ -62,6 +63,7 @@ impl Default for Config {
             newsletter: Default::default(),
             mail: Default::default(),
             feeds: Default::default(),
+            webhooks: Default::default(),
         }
     }
 }
@@ -101,6 +103,7 @@ const ENV_KEYS: &[&str] = &[
     "newsletter",
     "mail",
     "feeds",
+    "webhooks",
 ];
 
 pub fn load(file: Option<&Path>, overrides: Overrides) -> anyhow::Result<Config> {

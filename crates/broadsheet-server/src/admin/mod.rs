@@ -13,6 +13,7 @@ pub(crate) mod articles;
 pub(crate) mod media;
 mod newsletter;
 mod site;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -98,6 +99,9 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
     (Method::POST, "/admin/users/{id}", Permission::Admin),
     (Method::GET, "/admin/settings", Permission::Admin),
     (Method::POST, "/admin/settings", Permission::Admin),
+    (Method::GET, "/admin/webhooks", Permission::Admin),
+    (Method::POST, "/admin/webhooks", Permission::Admin),
+    (Method::POST, "/admin/webhooks/action", Permission::Admin),
 ];
 
 pub(crate) fn router(state: &AppState) -> Router<AppState> {
@@ -136,6 +140,11 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/admin/tags", get(site::tags).post(site::save_tag))
         .route("/admin/home", get(site::home).post(site::save_home))
         .route("/admin/audit", get(site::audit))
+        .route(
+            "/admin/webhooks",
+            get(webhooks::page).post(webhooks::create),
+        )
+        .route("/admin/webhooks/action", post(webhooks::act))
         .route("/admin/newsletter", get(newsletter::page))
         .route("/admin/newsletter/preview", get(newsletter::preview))
         .route("/admin/newsletter/test", post(newsletter::test_send))
@@ -210,6 +219,7 @@ fn nav(role: Role) -> Vec<NavItem> {
         ("/admin/audit", "Audit log", "audit", Permission::ManageSite),
         ("/admin/users", "Users", "users", Permission::Admin),
         ("/admin/settings", "Settings", "settings", Permission::Admin),
+        ("/admin/webhooks", "Webhooks", "webhooks", Permission::Admin),
     ];
     all.into_iter()
         .filter(|(_, _, _, p)| p.allows(role))

@@ -10,3 +10,4 @@ mod search;
 mod smtp;
 mod support;
 mod syndication;
+mod webhooks;

@@ -17,7 +17,7 @@ const PASSWORD: &str = "correct horse battery staple";
 
 /// A signed-in member of the newsroom.
 #[derive(Clone)]
-struct Member {
+pub struct Member {
     cookie: String,
     csrf: String,
     id: i64,
@@ -56,7 +56,7 @@ async fn sign_in(site: &Site, email: &str, password: &str) -> Reply {
     .await
 }
 
-async fn member(site: &Site, email: &str, role: Role) -> Member {
+pub async fn member(site: &Site, email: &str, role: Role) -> Member {
     let id = add_user(site, email, role).await;
     let r = sign_in(site, email, PASSWORD).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
@@ -117,10 +117,10 @@ async fn post_with(
 }
 
 impl Member {
-    async fn get(&self, site: &Site, uri: &str) -> Reply {
+    pub async fn get(&self, site: &Site, uri: &str) -> Reply {
         get(site, Some(&self.cookie), uri).await
     }
-    async fn post(&self, site: &Site, uri: &str, form: &[(&str, &str)]) -> Reply {
+    pub async fn post(&self, site: &Site, uri: &str, form: &[(&str, &str)]) -> Reply {
         let mut all = vec![("csrf", self.csrf.as_str())];
         all.extend_from_slice(form);
         post(site, Some(&self.cookie), uri, &all).await
@@ -1480,4 +1480,9 @@ async fn admins_manage_users_and_settings() {
             .text()
             .contains("settings changed")
     );
+}
+
+/// A form posted with the member's cookie but without their CSRF token (a forgery).
+pub async fn post_as(site: &Site, m: &Member, uri: &str, form: &[(&str, &str)]) -> Reply {
+    post(site, Some(&m.cookie), uri, form).await
 }

@@ -38,6 +38,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "api_keys",
         include_str!("../../migrations/sqlite/0006_api_keys.sql"),
     ),
+    (
+        7,
+        "webhooks",
+        include_str!("../../migrations/sqlite/0007_webhooks.sql"),
+    ),
 ];
 
 pub(super) async fn run(pool: &SqlitePool, path: &Path) -> Result<()> {

@@ -6,6 +6,7 @@ mod migrate;
 mod newsletter;
 mod newsroom;
 mod rows;
+mod webhooks;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};

@@ -144,7 +144,7 @@ impl Newsletter for SqliteStore {
 
     async fn confirm_subscriber(&self, id: i64, now: Timestamp) -> Result<Option<Subscriber>> {
         let mut tx = self.begin().await?;
-        sqlx::query(
+        let confirmed = sqlx::query(
             "UPDATE subscribers SET status = 'active', confirmed_at = COALESCE(confirmed_at, ?),
              updated_at = ? WHERE id = ? AND status = 'pending'",
         )
@@ -152,7 +152,25 @@ impl Newsletter for SqliteStore {
         .bind(now.timestamp())
         .bind(id)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected()
+            == 1;
+        if confirmed {
+            let (email, sections): (String, String) =
+                sqlx::query_as("SELECT email, sections FROM subscribers WHERE id = ?")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let sections: serde_json::Value =
+                serde_json::from_str(&sections).unwrap_or_else(|_| serde_json::json!([]));
+            let data = serde_json::json!({ "subscriber": {
+                "id": id,
+                "email": email,
+                "sections": sections,
+                "confirmed_at": now.to_rfc3339(),
+            }});
+            super::webhooks::enqueue(&mut tx, "subscriber.created", &data, now.timestamp()).await?;
+        }
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "{SUBSCRIBER_COLUMNS} WHERE id = ?"
         )))

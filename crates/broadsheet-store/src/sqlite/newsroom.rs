@@ -111,6 +111,26 @@ pub(super) async fn after_save(tx: &mut SqliteConnection, f: SaveFacts<'_>) -> R
             .await?;
     }
 
+    // Webhooks hear of what readers can see change: a story going up, changing, coming down.
+    let event = match (f.old.map(|o| o.0), f.status) {
+        (Some(ArticleStatus::Published), ArticleStatus::Published) => Some("article.updated"),
+        (_, ArticleStatus::Published) => Some("article.published"),
+        (Some(ArticleStatus::Published), _) => Some("article.unpublished"),
+        _ => None,
+    };
+    if let Some(event) = event {
+        let data = serde_json::json!({ "article": {
+            "id": f.id,
+            "slug": f.slug.as_str(),
+            "path": format!("/article/{}", f.slug),
+            "headline": input.headline,
+            "status": f.status.as_str(),
+            "version": version,
+            "published_at": f.published_at.map(|t| ts(t).to_rfc3339()),
+        }});
+        super::webhooks::enqueue(tx, event, &data, f.now).await?;
+    }
+
     let action = match (f.old.map(|o| o.0), f.status) {
         (None, s) => Some(match s {
             ArticleStatus::Draft => "created",
@@ -702,6 +722,21 @@ impl Newsroom for SqliteStore {
         }
         let mut keys = BTreeSet::from([KEY_HOME.to_owned()]);
         for (id, headline) in &due {
+            let (slug, version, published_at): (String, i64, Option<i64>) =
+                sqlx::query_as("SELECT slug, version, published_at FROM articles WHERE id = ?")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let data = serde_json::json!({ "article": {
+                "id": id,
+                "slug": slug,
+                "path": format!("/article/{slug}"),
+                "headline": headline,
+                "status": "published",
+                "version": version,
+                "published_at": published_at.map(|t| ts(t).to_rfc3339()),
+            }});
+            super::webhooks::enqueue(&mut tx, "article.published", &data, now.timestamp()).await?;
             audit(
                 &mut tx,
                 None,

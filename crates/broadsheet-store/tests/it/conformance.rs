@@ -27,6 +27,7 @@ macro_rules! store_suite {
             sitemaps_list_public_articles_in_files_of_a_given_size,
             article_queries_combine_every_filter,
             public_authors_and_tags_leave_out_drafts,
+            webhook_deliveries_are_written_with_the_change_and_leased_to_one_sender,
         );
         $crate::store_suite!(@newsroom $open;
             accounts_are_unique_by_address_and_get_a_byline,
@@ -1063,4 +1064,202 @@ pub async fn public_authors_and_tags_leave_out_drafts(store: &dyn Store) {
         .map(|(t, n)| (t.name, n))
         .collect();
     assert_eq!(tags, [("Rates".to_owned(), 1)]);
+}
+
+pub async fn webhook_deliveries_are_written_with_the_change_and_leased_to_one_sender(
+    store: &dyn Store,
+) {
+    use broadsheet_store::{HookOutcome, HookStatus, NewWebhook};
+    let hook = |url: &str, events: &[&str]| NewWebhook {
+        url: url.into(),
+        events: events.iter().map(|e| (*e).to_owned()).collect(),
+        secret: "s".repeat(40),
+        description: "partner".into(),
+    };
+    for bad in [
+        hook("ftp://example.com/", &["article.published"]),
+        hook("https://", &["article.published"]),
+        hook("https://example.com/a b", &["article.published"]),
+        hook("https://example.com/", &[]),
+        hook("https://example.com/", &["article.deleted"]),
+        NewWebhook {
+            secret: "short".into(),
+            ..hook("https://example.com/", &["article.published"])
+        },
+    ] {
+        assert!(
+            matches!(
+                store.create_webhook(&bad).await,
+                Err(StoreError::Invalid(_))
+            ),
+            "{bad:?}"
+        );
+    }
+    let up = store
+        .create_webhook(&hook(
+            "https://partner.example/hooks",
+            &[
+                "article.published",
+                "article.unpublished",
+                "subscriber.created",
+            ],
+        ))
+        .await
+        .expect("hook");
+    let all = store
+        .create_webhook(&hook(
+            "http://127.0.0.1:9/all",
+            &["article.published", "article.updated"],
+        ))
+        .await
+        .expect("hook");
+    assert_eq!(store.webhooks().await.expect("list").len(), 2);
+
+    // A draft is no event; publishing is one per subscription; an edit only for "updated".
+    let mut a = input("wh-1", "Hooked story", 1);
+    a.status = ArticleStatus::Draft;
+    a.published_at = None;
+    store.save_article(&a).await.expect("draft");
+    assert!(store.webhook_deliveries(50).await.expect("log").is_empty());
+    a.status = ArticleStatus::Published;
+    store.save_article(&a).await.expect("publish");
+    a.headline = "Hooked story, edited".into();
+    store.save_article(&a).await.expect("edit");
+    a.status = ArticleStatus::Unpublished;
+    store.save_article(&a).await.expect("unpublish");
+    let log = store.webhook_deliveries(50).await.expect("log");
+    let seen: Vec<_> = log
+        .iter()
+        .rev()
+        .map(|d| (d.webhook_id, d.event.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (up.id, "article.published"),
+            (all.id, "article.published"),
+            (all.id, "article.updated"),
+            (up.id, "article.unpublished"),
+        ]
+    );
+    let body: serde_json::Value = serde_json::from_str(&log[0].payload).expect("json");
+    assert_eq!(body["event"], "article.unpublished");
+    assert_eq!(body["data"]["article"]["headline"], "Hooked story, edited");
+    assert!(
+        log.iter()
+            .all(|d| d.status == HookStatus::Pending && d.attempts == 0)
+    );
+
+    // A confirmed subscriber is an event; signing up alone is not.
+    let email = broadsheet_core::Email::parse("reader@example.com").expect("email");
+    let signed = store
+        .sign_up(&email, &[], Utc::now(), 60)
+        .await
+        .expect("sign up");
+    assert_eq!(store.webhook_deliveries(50).await.expect("log").len(), 4);
+    store
+        .confirm_subscriber(signed.subscriber.id, Utc::now())
+        .await
+        .expect("confirm");
+    store
+        .confirm_subscriber(signed.subscriber.id, Utc::now())
+        .await
+        .expect("confirm again");
+    let log = store.webhook_deliveries(50).await.expect("log");
+    assert_eq!(
+        log.len(),
+        5,
+        "one event, however often the link is followed"
+    );
+    assert_eq!(log[0].event, "subscriber.created");
+
+    // Claims lease rows: a second sender gets none of them until the lease runs out.
+    let now = Utc::now();
+    let first = store
+        .claim_webhook_deliveries(now, 60, 3)
+        .await
+        .expect("claim");
+    assert_eq!(first.len(), 3);
+    assert!(
+        first
+            .iter()
+            .all(|d| d.attempts == 1 && !d.secret.is_empty())
+    );
+    let second = store
+        .claim_webhook_deliveries(now, 60, 10)
+        .await
+        .expect("claim");
+    assert_eq!(second.len(), 2, "only the unclaimed ones");
+    assert!(
+        store
+            .claim_webhook_deliveries(now, 60, 10)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    let later = store
+        .claim_webhook_deliveries(now + Duration::seconds(61), 60, 10)
+        .await
+        .expect("claim");
+    assert_eq!(later.len(), 5, "a lapsed lease is claimed again");
+    assert!(later.iter().all(|d| d.attempts == 2));
+
+    store
+        .finish_webhook_delivery(first[0].id, &HookOutcome::Delivered { status: 204 }, now)
+        .await
+        .expect("delivered");
+    store
+        .finish_webhook_delivery(
+            first[1].id,
+            &HookOutcome::Retry {
+                status: Some(500),
+                error: "HTTP 500".into(),
+                at: now + Duration::seconds(30),
+            },
+            now,
+        )
+        .await
+        .expect("retry");
+    store
+        .finish_webhook_delivery(
+            first[2].id,
+            &HookOutcome::Failed {
+                status: None,
+                error: "timed out".into(),
+            },
+            now,
+        )
+        .await
+        .expect("failed");
+    let log = store.webhook_deliveries(50).await.expect("log");
+    let by_id = |id| log.iter().find(|d| d.id == id).expect("row").clone();
+    assert_eq!(by_id(first[0].id).status, HookStatus::Delivered);
+    assert!(by_id(first[0].id).finished_at.is_some());
+    assert_eq!(by_id(first[1].id).status, HookStatus::Pending);
+    assert_eq!(by_id(first[1].id).last_status, Some(500));
+    assert_eq!(by_id(first[2].id).status, HookStatus::Failed);
+    assert_eq!(by_id(first[2].id).last_error.as_deref(), Some("timed out"));
+    let due = store
+        .claim_webhook_deliveries(now + Duration::seconds(31), 60, 10)
+        .await
+        .expect("claim");
+    assert!(
+        due.iter().any(|d| d.id == first[1].id),
+        "the retry comes due"
+    );
+    assert!(
+        due.iter()
+            .all(|d| d.id != first[0].id && d.id != first[2].id)
+    );
+
+    assert!(store.delete_webhook(up.id).await.expect("delete"));
+    assert!(!store.delete_webhook(up.id).await.expect("again"));
+    assert!(
+        store
+            .webhook_deliveries(50)
+            .await
+            .expect("log")
+            .iter()
+            .all(|d| d.webhook_id == all.id)
+    );
 }

@@ -98,5 +98,6 @@ pub fn options(config: &Config) -> anyhow::Result<broadsheet_server::Options> {
         mailer: mailer(config)?,
         newsletter: config.newsletter.clone(),
         feeds: config.feeds,
+        webhooks: config.webhooks,
     })
 }
