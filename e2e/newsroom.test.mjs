@@ -18,6 +18,7 @@ before(async () => {
   // Accounts made with the command line, as an operator would on a fresh server.
   run(['user', 'add', 'wren@example.com', '--role', 'contributor', '--name', 'Wren Walker', '--password-stdin', '--data', data.dir], `${PASSWORD}\n`);
   run(['user', 'add', 'ed@example.com', '--role', 'editor', '--name', 'Edda Stone', '--password-stdin', '--data', data.dir], `${PASSWORD}\n`);
+  run(['user', 'add', 'ada@example.com', '--role', 'admin', '--name', 'Ada Park', '--password-stdin', '--data', data.dir], `${PASSWORD}\n`);
   ({ base, server } = await startServer(data.dir, {
     BROADSHEET_NEWSLETTER__MODAL_DELAY_SECS: '600',
     BROADSHEET_NEWSLETTER__MODAL_SCROLL_PERCENT: '0',
@@ -151,4 +152,30 @@ test('a contributor drafts and submits, an editor schedules, the story appears a
   assert.equal(await figure.locator('.credit-photographer').innerText(), 'Lena Marsh');
   assert.equal(await figure.locator('.credit-agency').innerText(), 'Meridian Press Agency');
   assert.equal(await figure.locator('.credit-via').innerText(), 'Pool via MPA');
+});
+
+test('an admin adds a webhook and makes an API key, with pages that pass axe', { timeout: 120_000 }, async () => {
+  const admin = await signIn('ada@example.com');
+  await admin.goto(`${base}/admin/webhooks`);
+  await axe(admin, 'webhooks');
+  await admin.locator('#hook-url').fill('https://partner.example/hooks');
+  await admin.locator('#hook-description').fill('Partner app');
+  await admin.getByRole('button', { name: 'Add webhook' }).click();
+  await admin.waitForURL(/\/admin\/webhooks\?saved=1/);
+  assert.ok(await admin.getByRole('rowheader', { name: /partner\.example/ }).isVisible());
+  await axe(admin, 'webhooks with a hook');
+
+  await admin.goto(`${base}/admin/api-keys`);
+  await axe(admin, 'API keys');
+  await admin.locator('#key-name').fill('Partner site');
+  await admin.getByRole('button', { name: 'Make key' }).click();
+  const key = await admin.locator('#new-key').inputValue();
+  assert.match(key, /^bsc_[0-9a-f]{64}$/);
+  await axe(admin, 'API keys with a new key');
+  const ok = await admin.request.get(`${base}/api/v1/sections`, { headers: { Authorization: `Bearer ${key}` } });
+  assert.equal(ok.status(), 200);
+  const refused = await admin.request.get(`${base}/api/v1/sections`);
+  assert.equal(refused.status(), 401);
+  assert.equal(refused.headers()['content-type'], 'application/problem+json');
+  await admin.context().close();
 });

@@ -43,6 +43,7 @@ const PAGES: &[&str] = &[
     "admin/settings.html",
     "admin/audit.html",
     "admin/webhooks.html",
+    "admin/api_keys.html",
     "admin/reset.html",
     "admin/new_password.html",
     "admin/setup.html",

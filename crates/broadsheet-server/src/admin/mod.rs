@@ -9,6 +9,7 @@
 //! by the form.
 
 mod account;
+mod api_keys;
 pub(crate) mod articles;
 pub(crate) mod media;
 mod newsletter;
@@ -102,6 +103,8 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
     (Method::GET, "/admin/webhooks", Permission::Admin),
     (Method::POST, "/admin/webhooks", Permission::Admin),
     (Method::POST, "/admin/webhooks/action", Permission::Admin),
+    (Method::GET, "/admin/api-keys", Permission::Admin),
+    (Method::POST, "/admin/api-keys", Permission::Admin),
 ];
 
 pub(crate) fn router(state: &AppState) -> Router<AppState> {
@@ -145,6 +148,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
             get(webhooks::page).post(webhooks::create),
         )
         .route("/admin/webhooks/action", post(webhooks::act))
+        .route("/admin/api-keys", get(api_keys::page).post(api_keys::save))
         .route("/admin/newsletter", get(newsletter::page))
         .route("/admin/newsletter/preview", get(newsletter::preview))
         .route("/admin/newsletter/test", post(newsletter::test_send))
@@ -220,6 +224,7 @@ fn nav(role: Role) -> Vec<NavItem> {
         ("/admin/users", "Users", "users", Permission::Admin),
         ("/admin/settings", "Settings", "settings", Permission::Admin),
         ("/admin/webhooks", "Webhooks", "webhooks", Permission::Admin),
+        ("/admin/api-keys", "API keys", "api-keys", Permission::Admin),
     ];
     all.into_iter()
         .filter(|(_, _, _, p)| p.allows(role))

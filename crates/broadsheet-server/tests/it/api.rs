@@ -1008,3 +1008,117 @@ async fn photos_upload_through_the_admin_api_and_bad_ones_are_refused() {
         library
     );
 }
+
+fn new_key_in(html: &str) -> String {
+    let at = html
+        .find("id=\"new-key\" value=\"")
+        .expect("the new key on the page")
+        + 20;
+    html[at..at + html[at..].find('"').expect("quote")].to_owned()
+}
+
+#[tokio::test]
+async fn admins_make_and_revoke_keys_in_the_newsroom() {
+    use broadsheet_core::Role;
+    let site = Site::demo().await;
+    let admin = crate::newsroom::member(&site, "boss@example.com", Role::Admin).await;
+    let editor = crate::newsroom::member(&site, "desk@example.com", Role::Editor).await;
+    assert_eq!(
+        editor.get(&site, "/admin/api-keys").await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let made = admin
+        .post(
+            &site,
+            "/admin/api-keys",
+            &[
+                ("name", "iOS app"),
+                ("owner", "content"),
+                ("action", "create"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.text());
+    let content = new_key_in(&made.text());
+    assert!(content.starts_with("bsc_"));
+    assert_eq!(
+        get(&site, &content, "/api/v1/sections").await.status,
+        StatusCode::OK
+    );
+    let listed = admin.get(&site, "/admin/api-keys").await.text();
+    assert!(listed.contains("iOS app") && listed.contains(&content[..12]));
+    assert!(!listed.contains(&content), "shown once only");
+
+    // An admin key for the editor writes as the editor.
+    let made = admin
+        .post(
+            &site,
+            "/admin/api-keys",
+            &[
+                ("name", "desk script"),
+                ("owner", &editor.id.to_string()),
+                ("action", "create"),
+            ],
+        )
+        .await;
+    let desk = new_key_in(&made.text());
+    assert!(desk.starts_with("bsa_"));
+    let created = send_json(
+        &site,
+        "POST",
+        "/api/v1/admin/articles",
+        &desk,
+        &story("Written by the desk's script"),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+
+    for (name, owner) in [("", "content"), ("x", "999999"), ("x", "not-a-user")] {
+        let reply = admin
+            .post(
+                &site,
+                "/admin/api-keys",
+                &[("name", name), ("owner", owner), ("action", "create")],
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{name:?} {owner:?}"
+        );
+        assert!(reply.text().contains("Not made"));
+    }
+
+    let id = site
+        .store
+        .api_keys()
+        .await
+        .expect("keys")
+        .into_iter()
+        .find(|k| k.name == "iOS app")
+        .expect("key")
+        .id
+        .to_string();
+    let revoked = admin
+        .post(
+            &site,
+            "/admin/api-keys",
+            &[("id", &id), ("action", "revoke")],
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK);
+    assert!(revoked.text().contains("revoked"));
+    problem(
+        &get(&site, &content, "/api/v1/sections").await,
+        StatusCode::UNAUTHORIZED,
+    );
+    let again = admin
+        .post(
+            &site,
+            "/admin/api-keys",
+            &[("id", &id), ("action", "revoke")],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+}

@@ -20,7 +20,7 @@ const PASSWORD: &str = "correct horse battery staple";
 pub struct Member {
     cookie: String,
     csrf: String,
-    id: i64,
+    pub id: i64,
 }
 
 fn cookie_of(reply: &Reply) -> String {
