@@ -116,7 +116,20 @@ async fn answer(
         })
         .await;
     match (result, failure) {
-        (Ok(response), _) => Ok(response),
+        (Ok(mut response), _) => {
+            // Answers are shared by every key in this server's cache, but a shared cache
+            // elsewhere must not hand them to a client without a key: clients keep them and
+            // revalidate (a 304 costs next to nothing).
+            response.headers_mut().insert(
+                http::header::CACHE_CONTROL,
+                http::HeaderValue::from_static("private, no-cache"),
+            );
+            response.headers_mut().insert(
+                http::header::VARY,
+                http::HeaderValue::from_static("Authorization, Accept-Encoding"),
+            );
+            Ok(response)
+        }
         (Err(_), Some(e)) => Err(e),
         (Err(e), None) => Err(e.into()),
     }

@@ -289,6 +289,8 @@ async fn answers_revalidate_with_etags_shared_by_every_key() {
         let first = get(&site, &a, uri).await;
         assert_eq!(first.status, StatusCode::OK, "{uri}");
         assert_eq!(first.header("content-type"), "application/json", "{uri}");
+        assert_eq!(first.header("cache-control"), "private, no-cache", "{uri}");
+        assert!(first.header("vary").contains("Authorization"), "{uri}");
         let etag = first.header("etag").to_owned();
         assert!(etag.starts_with("W/\""), "{uri}");
         let again = site
