@@ -463,6 +463,15 @@ pub(crate) async fn author(
     .await
 }
 
+fn tag_json(site: &broadsheet_syndication::Site, t: &broadsheet_core::Tag, n: i64) -> Value {
+    json!({
+        "slug": t.slug,
+        "name": t.name,
+        "articles": n,
+        "url": site.url(&format!("/tag/{}", t.slug)),
+    })
+}
+
 /// `GET /api/v1/tags`: every tag on a public story, with how many.
 pub(crate) async fn tags(
     State(state): State<AppState>,
@@ -477,17 +486,7 @@ pub(crate) async fn tags(
         async move {
             let list = st.store.public_tags(Utc::now()).await?;
             let site = st.site().syndication();
-            let list: Vec<Value> = list
-                .iter()
-                .map(|(t, n)| {
-                    json!({
-                        "slug": t.slug,
-                        "name": t.name,
-                        "articles": n,
-                        "url": site.url(&format!("/tag/{}", t.slug)),
-                    })
-                })
-                .collect();
+            let list: Vec<Value> = list.iter().map(|(t, n)| tag_json(&site, t, *n)).collect();
             Ok((
                 json!({ "tags": list }),
                 vec![KEY_ALL.into(), KEY_HOME.into()],
@@ -518,12 +517,7 @@ pub(crate) async fn tag(
             .ok_or_else(|| ApiError::NotFound("no such tag".into()))?;
         let site = st.site().syndication();
         Ok((
-            json!({ "tag": {
-                "slug": t.slug,
-                "name": t.name,
-                "articles": n,
-                "url": site.url(&format!("/tag/{}", t.slug)),
-            }}),
+            json!({ "tag": tag_json(&site, &t, n) }),
             vec![KEY_ALL.into(), KEY_HOME.into(), key_tag(t.id)],
             None,
         ))

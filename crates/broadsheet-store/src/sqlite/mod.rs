@@ -788,18 +788,7 @@ impl Store for SqliteStore {
         .bind(now.timestamp())
         .fetch_all(&self.read)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    Tag {
-                        id: r.try_get("id")?,
-                        slug: rows::slug(r, "slug")?,
-                        name: r.try_get("name")?,
-                    },
-                    r.try_get("n")?,
-                ))
-            })
-            .collect()
+        rows.iter().map(rows::tag_count_from_row).collect()
     }
 
     async fn tag_by_slug(&self, slug: &Slug) -> Result<Option<Tag>> {

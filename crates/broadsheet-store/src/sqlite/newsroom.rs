@@ -863,18 +863,7 @@ impl Newsroom for SqliteStore {
         )
         .fetch_all(&self.read)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    Tag {
-                        id: r.try_get("id")?,
-                        slug: rows::slug(r, "slug")?,
-                        name: r.try_get("name")?,
-                    },
-                    r.try_get("n")?,
-                ))
-            })
-            .collect()
+        rows.iter().map(rows::tag_count_from_row).collect()
     }
 
     async fn rename_tag(&self, id: i64, name: &str) -> Result<()> {

@@ -148,3 +148,15 @@ pub(super) fn author_from_row(row: &SqliteRow) -> Result<Author> {
         photo_media_id: row.try_get("photo_media_id")?,
     })
 }
+
+/// A `(tag, count)` row: columns `id`, `slug`, `name` and `n`.
+pub(super) fn tag_count_from_row(r: &SqliteRow) -> Result<(broadsheet_core::Tag, i64)> {
+    Ok((
+        broadsheet_core::Tag {
+            id: r.try_get("id")?,
+            slug: slug(r, "slug")?,
+            name: r.try_get("name")?,
+        },
+        r.try_get("n")?,
+    ))
+}
