@@ -50,6 +50,22 @@ pub(crate) struct UploadFields {
     pub via: String,
 }
 
+impl UploadFields {
+    /// Sets the field `name` (ignoring names that are not a field) to `value`, trimmed and
+    /// cut to 2,000 characters.
+    pub fn set(&mut self, name: &str, value: &str) {
+        let value = value.trim().chars().take(2000).collect::<String>();
+        match name {
+            "alt" => self.alt = value,
+            "caption" => self.caption = value,
+            "photographer" => self.photographer = value,
+            "agency" => self.agency = value,
+            "via" => self.via = value,
+            _ => {}
+        }
+    }
+}
+
 /// Why an upload was not stored.
 #[derive(Debug)]
 pub(crate) enum UploadFailure {
@@ -161,15 +177,10 @@ pub(crate) async fn upload(
             continue;
         }
         let value = field.text().await.map_err(|e| read_error(e, max_mb))?;
-        let value = value.trim().chars().take(2000).collect::<String>();
-        match name.as_str() {
-            "csrf" => csrf = value,
-            "alt" => fields.alt = value,
-            "caption" => fields.caption = value,
-            "photographer" => fields.photographer = value,
-            "agency" => fields.agency = value,
-            "via" => fields.via = value,
-            _ => {}
+        if name == "csrf" {
+            csrf = value.trim().to_owned();
+        } else {
+            fields.set(&name, &value);
         }
     }
     session.check_csrf(&csrf)?;

@@ -466,15 +466,7 @@ pub(crate) async fn upload(
 fn upload_fields(query: Option<&str>) -> UploadFields {
     let mut f = UploadFields::default();
     for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
-        let v: String = v.trim().chars().take(2000).collect();
-        match k.as_ref() {
-            "alt" => f.alt = v,
-            "caption" => f.caption = v,
-            "photographer" => f.photographer = v,
-            "agency" => f.agency = v,
-            "via" => f.via = v,
-            _ => {}
-        }
+        f.set(&k, &v);
     }
     f
 }
