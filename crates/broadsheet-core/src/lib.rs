@@ -10,6 +10,7 @@ mod market;
 mod newsroom;
 mod section;
 mod slug;
+mod wire;
 
 pub use article::{
     Article, ArticleInput, ArticleStatus, ArticleSummary, AuthorRef, Credit, HeroImage, HeroInput,
@@ -26,6 +27,9 @@ pub use section::{
     Author, MenuItem, NewSection, Section, Tag, build_menu, section_path, section_subtree,
 };
 pub use slug::Slug;
+pub use wire::{
+    WIRE_BODY_MAX, WIRE_GUID_MAX, WIRE_HEADLINE_MAX, WireCredit, WireItem, WirePicture, WireSignal,
+};
 
 /// Seconds since the Unix epoch, UTC: the one time representation the store and cursors share.
 pub type Timestamp = chrono::DateTime<chrono::Utc>;

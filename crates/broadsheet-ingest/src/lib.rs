@@ -3,6 +3,8 @@
 //!
 //! `jsonl`: the archive import format, one article per JSON line.
 //! `market`: market-data CSV files in their many layouts, through a column mapping.
+//! `wire`: agency copy (ninjs, NewsML-G2, NITF, IPTC 7901/ANPA, RSS, Atom, JSON Feed).
 
 pub mod jsonl;
 pub mod market;
+pub mod wire;
