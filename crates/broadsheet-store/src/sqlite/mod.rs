@@ -7,6 +7,7 @@ mod newsletter;
 mod newsroom;
 mod rows;
 mod webhooks;
+mod wire;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};

@@ -28,6 +28,7 @@ macro_rules! store_suite {
             article_queries_combine_every_filter,
             public_authors_and_tags_leave_out_drafts,
             webhook_deliveries_are_written_with_the_change_and_leased_to_one_sender,
+            wire_items_keep_their_versions_and_a_kill_flags_the_articles_made_from_them,
         );
         $crate::store_suite!(@newsroom $open;
             accounts_are_unique_by_address_and_get_a_byline,
@@ -1262,4 +1263,214 @@ pub async fn webhook_deliveries_are_written_with_the_change_and_leased_to_one_se
             .iter()
             .all(|d| d.webhook_id == all.id)
     );
+}
+
+pub async fn wire_items_keep_their_versions_and_a_kill_flags_the_articles_made_from_them(
+    store: &dyn Store,
+) {
+    use broadsheet_core::{WireItem, WireSignal};
+    use broadsheet_store::{NewWireSource, WireFilter, WireKind, WireSaveKind};
+    let bad = NewWireSource {
+        name: "Bad Name".into(),
+        kind: WireKind::File,
+        url: String::new(),
+        token_hash: None,
+        allow_private: false,
+        poll_secs: 300,
+        section: String::new(),
+        auto_publish: false,
+    };
+    assert!(matches!(
+        store.upsert_wire_source(&bad).await,
+        Err(StoreError::Invalid(_))
+    ));
+    let feed_without_url = NewWireSource {
+        name: "feed".into(),
+        kind: WireKind::Feed,
+        ..bad.clone()
+    };
+    assert!(store.upsert_wire_source(&feed_without_url).await.is_err());
+    let src = store
+        .upsert_wire_source(&NewWireSource {
+            name: "agency-x".into(),
+            ..bad.clone()
+        })
+        .await
+        .expect("source");
+    let item = |guid: &str, version: i64, headline: &str| WireItem {
+        format: "ninjs".into(),
+        agency: "Agency X".into(),
+        guid: guid.into(),
+        version,
+        urgency: Some(3),
+        headline: headline.into(),
+        body_html: "<p>Copper rose.</p>".into(),
+        subjects: vec!["economy".into()],
+        ..WireItem::default()
+    };
+    let now = Utc::now();
+    let saved = store
+        .save_wire_items(
+            src.id,
+            &[
+                item("a", 1, "Copper rises"),
+                item("b", 1, "Gold falls"),
+                item("", 1, "no id"),
+                item("a", 1, "Copper rises"),
+            ],
+            now,
+        )
+        .await
+        .expect("save");
+    let kinds: Vec<_> = saved
+        .iter()
+        .map(|r| r.as_ref().map(|s| s.kind).map_err(|_| ()))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            Ok(WireSaveKind::New),
+            Ok(WireSaveKind::New),
+            Err(()),
+            Ok(WireSaveKind::Unchanged)
+        ],
+        "a bad item fails alone; a repeat changes nothing"
+    );
+    let first_a = saved[0].as_ref().expect("a").id;
+    // A new version replaces the old one on the desk; a late older one stays in the chain.
+    let v3 = store
+        .save_wire_items(src.id, &[item("a", 3, "Copper rises further")], now)
+        .await
+        .expect("v3");
+    assert_eq!(v3[0].as_ref().expect("v3").kind, WireSaveKind::NewVersion);
+    let v2 = store
+        .save_wire_items(src.id, &[item("a", 2, "Copper rises more")], now)
+        .await
+        .expect("v2");
+    assert_eq!(v2[0].as_ref().expect("v2").kind, WireSaveKind::Older);
+    let desk = store
+        .wire_items(&WireFilter {
+            limit: 50,
+            ..WireFilter::default()
+        })
+        .await
+        .expect("desk");
+    let heads: Vec<&str> = desk.iter().map(|r| r.item.headline.as_str()).collect();
+    assert_eq!(heads, vec!["Copper rises further", "Gold falls"]);
+    let versions = store.wire_versions(first_a).await.expect("versions");
+    assert_eq!(
+        versions.iter().map(|v| v.item.version).collect::<Vec<_>>(),
+        vec![3, 2, 1]
+    );
+    // Filters: text, urgency, subject, source.
+    let f = |text: &str| WireFilter {
+        text: Some(text.into()),
+        limit: 10,
+        ..WireFilter::default()
+    };
+    assert_eq!(store.wire_items(&f("gold")).await.expect("q").len(), 1);
+    assert_eq!(store.wire_items(&f("100%_")).await.expect("q").len(), 0);
+    let urgent = WireFilter {
+        urgency: Some(2),
+        limit: 10,
+        ..WireFilter::default()
+    };
+    assert!(store.wire_items(&urgent).await.expect("u").is_empty());
+    let subject = WireFilter {
+        subject: Some("economy".into()),
+        source: Some(src.id),
+        limit: 10,
+        ..WireFilter::default()
+    };
+    assert_eq!(store.wire_items(&subject).await.expect("s").len(), 2);
+
+    // An article made from the story is flagged when the agency kills it.
+    let article = store
+        .save_article(&input("wire-a", "Copper rises further", 1))
+        .await
+        .expect("article");
+    let latest_a = v3[0].as_ref().expect("v3").id;
+    store
+        .record_wire_use(latest_a, article.id, now)
+        .await
+        .expect("use");
+    assert_eq!(store.wire_uses(first_a).await.expect("uses"), vec![article.id]);
+    assert!(store.wire_flags().await.expect("flags").is_empty());
+    let kill = WireItem {
+        signal: WireSignal::Kill,
+        headline: String::new(),
+        body_html: String::new(),
+        ..item("a", 4, "")
+    };
+    let killed = store
+        .save_wire_items(src.id, &[kill], now)
+        .await
+        .expect("kill");
+    assert_eq!(killed[0].as_ref().expect("kill").flagged, vec![article.id]);
+    let flags = store.wire_flags().await.expect("flags");
+    assert_eq!(flags.len(), 1);
+    assert_eq!(flags[0].article_id, article.id);
+    assert!(
+        store
+            .wire_item(first_a)
+            .await
+            .expect("item")
+            .expect("some")
+            .killed,
+        "every version is marked"
+    );
+    // A kill for an unknown story is kept (and shown), flagging nothing.
+    let stray = store
+        .save_wire_items(
+            src.id,
+            &[WireItem {
+                signal: WireSignal::Kill,
+                ..item("never-seen", 1, "")
+            }],
+            now,
+        )
+        .await
+        .expect("stray");
+    assert!(stray[0].as_ref().expect("stray").flagged.is_empty());
+    assert!(store.clear_wire_flag(article.id, now).await.expect("clear"));
+    assert!(store.wire_flags().await.expect("flags").is_empty());
+
+    // Polls: a due feed is leased to one poller, and a failure can pause it.
+    let feed = store
+        .upsert_wire_source(&NewWireSource {
+            name: "feed".into(),
+            kind: WireKind::Feed,
+            url: "https://example.com/feed.xml".into(),
+            ..bad.clone()
+        })
+        .await
+        .expect("feed");
+    let claimed = store.claim_wire_polls(now, 60).await.expect("claim");
+    assert_eq!(claimed.iter().map(|s| s.id).collect::<Vec<_>>(), vec![feed.id]);
+    assert!(store.claim_wire_polls(now, 60).await.expect("again").is_empty());
+    store
+        .finish_wire_poll(
+            feed.id,
+            &broadsheet_store::PollOutcome::Failed {
+                error: "garbage".into(),
+                next: now,
+                pause: true,
+            },
+            now,
+        )
+        .await
+        .expect("finish");
+    assert!(store.claim_wire_polls(now, 60).await.expect("paused").is_empty());
+    let paused = store.wire_source("feed").await.expect("get").expect("some");
+    assert!(paused.paused);
+    assert_eq!(paused.last_error.as_deref(), Some("garbage"));
+    assert!(store.set_wire_source_paused(feed.id, false).await.expect("resume"));
+    assert_eq!(store.claim_wire_polls(now, 60).await.expect("resumed").len(), 1);
+    store
+        .log_wire_problem(feed.id, "item 3", "no headline", now)
+        .await
+        .expect("log");
+    let problems = store.wire_problems(10).await.expect("problems");
+    assert_eq!(problems[0].source, "feed");
+    assert_eq!(problems[0].reason, "no headline");
 }
