@@ -21,6 +21,7 @@ mod serve;
 mod state;
 mod views;
 pub mod webhooks;
+pub mod wire;
 
 pub use admin::ROUTES as ADMIN_ROUTES;
 pub use api::{OPENAPI, create_api_key};

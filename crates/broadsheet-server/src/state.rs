@@ -230,6 +230,7 @@ pub struct Options {
     pub newsletter: crate::newsletter::NewsletterOptions,
     pub feeds: FeedOptions,
     pub webhooks: crate::webhooks::WebhookOptions,
+    pub wire: crate::wire::WireOptions,
 }
 
 /// The newsletter's settings and what they need at run time.
@@ -267,6 +268,7 @@ pub struct Inner {
     pub(crate) market_options: MarketOptions,
     pub(crate) feeds: FeedOptions,
     pub(crate) webhook_options: crate::webhooks::WebhookOptions,
+    pub(crate) wire_options: crate::wire::WireOptions,
     pub(crate) webhook_client: reqwest::Client,
     rebuilding: AtomicBool,
     /// The market strip shown on every page, computed once per market change.
@@ -284,6 +286,11 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
+    /// The `[wire]` settings this state was made with.
+    pub fn wire_options(&self) -> crate::wire::WireOptions {
+        self.wire_options
+    }
+
     pub async fn new(
         store: Arc<dyn Store>,
         search: Arc<dyn SearchIndex>,
@@ -367,6 +374,7 @@ impl AppState {
             market_options: options.market,
             feeds: options.feeds,
             webhook_options: options.webhooks,
+            wire_options: options.wire,
             webhook_client: crate::webhooks::client(&options.webhooks),
             rebuilding: AtomicBool::new(false),
             ticker: std::sync::RwLock::new(None),

@@ -30,12 +30,12 @@ pub use newsroom::{
     TokenKind,
 };
 pub use sqlite::SqliteStore;
+pub use webhooks::{
+    EVENTS, HookOutcome, HookStatus, NewWebhook, Webhook, WebhookDelivery, Webhooks,
+};
 pub use wire::{
     NewWireSource, PollOutcome, Wire, WireFilter, WireFlag, WireKind, WireProblem, WireRow,
     WireSaveKind, WireSaved, WireSource,
-};
-pub use webhooks::{
-    EVENTS, HookOutcome, HookStatus, NewWebhook, Webhook, WebhookDelivery, Webhooks,
 };
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -163,7 +163,9 @@ pub fn key_tag(id: i64) -> String {
 /// The persistence seam. Reads for readers (`public_*`, `list_public`, `top_stories`) only ever
 /// return articles that are published with a publication time at or before `now`.
 #[async_trait]
-pub trait Store: Newsroom + Newsletter + webhooks::Webhooks + wire::Wire + Send + Sync + 'static {
+pub trait Store:
+    Newsroom + Newsletter + webhooks::Webhooks + wire::Wire + Send + Sync + 'static
+{
     /// Creates or updates a section, matched on slug. Its parent must exist and may not be the
     /// section itself or one of its descendants.
     async fn upsert_section(&self, section: &NewSection) -> Result<Section>;

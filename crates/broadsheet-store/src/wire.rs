@@ -241,8 +241,7 @@ pub trait Wire: Send + Sync {
     async fn clear_wire_flag(&self, article_id: i64, now: Timestamp) -> Result<bool>;
     /// Claims feed sources that are due: each gets a lease until `now + lease_secs`.
     async fn claim_wire_polls(&self, now: Timestamp, lease_secs: i64) -> Result<Vec<WireSource>>;
-    async fn finish_wire_poll(&self, id: i64, outcome: &PollOutcome, now: Timestamp)
-    -> Result<()>;
+    async fn finish_wire_poll(&self, id: i64, outcome: &PollOutcome, now: Timestamp) -> Result<()>;
     async fn log_wire_problem(
         &self,
         source_id: i64,

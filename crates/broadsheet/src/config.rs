@@ -36,6 +36,8 @@ pub struct Config {
     #[serde(default)]
     pub feeds: broadsheet_server::FeedOptions,
     pub webhooks: broadsheet_server::webhooks::WebhookOptions,
+    #[serde(default)]
+    pub wire: broadsheet_server::wire::WireOptions,
 }
 
 /// Site settings from configuration; unset ones come from the database, then defaults.
@@ -64,6 +66,7 @@ impl Default for Config {
             mail: Default::default(),
             feeds: Default::default(),
             webhooks: Default::default(),
+            wire: Default::default(),
         }
     }
 }
@@ -104,6 +107,7 @@ const ENV_KEYS: &[&str] = &[
     "mail",
     "feeds",
     "webhooks",
+    "wire",
 ];
 
 pub fn load(file: Option<&Path>, overrides: Overrides) -> anyhow::Result<Config> {

@@ -64,6 +64,10 @@ enum Command {
     /// Newsroom accounts: `add` creates one, `list` shows them.
     #[command(subcommand)]
     User(cmd::user::UserCommand),
+    /// Agency copy: `import` reads wire files onto the desk; `source add|list` manages the
+    /// feeds, push endpoints and drop folders the server reads.
+    #[command(subcommand)]
+    Wire(cmd::wire::WireCommand),
     /// Maintain the search index: `reindex` rebuilds it, `check` compares it with the database.
     #[command(subcommand)]
     Search(cmd::search::SearchCommand),
@@ -112,6 +116,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::User(command) => cmd::user::run(config, command).await,
         Command::ApiKey(command) => cmd::api_key::run(config, command).await,
         Command::Newsletter(command) => cmd::newsletter::run(config, command).await,
+        Command::Wire(command) => cmd::wire::run(config, command).await,
     }
 }
 

@@ -52,7 +52,9 @@ fn rows(state: &AppState, rows: Vec<AdminRow>) -> Vec<Row> {
 }
 
 #[derive(Serialize)]
-struct Dashboard {
+struct Dashboard<F: Serialize> {
+    /// Articles whose wire story the agency has killed.
+    wire_flags: Vec<F>,
     drafts: Vec<Row>,
     review: Vec<Row>,
     scheduled: Vec<Row>,
@@ -98,6 +100,7 @@ pub(crate) async fn dashboard(
         .await?
         .0;
     let page = Dashboard {
+        wire_flags: super::wire::flags_for_dashboard(&state).await?,
         drafts: rows(&state, drafts),
         review: rows(&state, review),
         scheduled: rows(&state, scheduled),
@@ -501,6 +504,8 @@ struct EditorPage {
     time_zone: String,
     /// The current stored version when a save was refused as stale.
     conflict: Option<i64>,
+    /// The wire item it was made from, and what has happened to its story since.
+    wire: Option<super::wire::WireLink>,
 }
 
 #[derive(Serialize)]
@@ -567,6 +572,10 @@ async fn editor(
         time_zone: tz_name,
         form: e.form,
         conflict: e.conflict,
+        wire: match e.article {
+            Some(a) => super::wire::link_of(state, a.id).await?,
+            None => None,
+        },
     };
     page.render(state, Some(session), view)
 }

@@ -15,6 +15,7 @@ pub(crate) mod media;
 mod newsletter;
 mod site;
 mod webhooks;
+pub(crate) mod wire;
 
 use std::sync::Arc;
 
@@ -103,6 +104,17 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
     (Method::GET, "/admin/webhooks", Permission::Admin),
     (Method::POST, "/admin/webhooks", Permission::Admin),
     (Method::POST, "/admin/webhooks/action", Permission::Admin),
+    (Method::GET, "/admin/wire", Permission::Signed),
+    (Method::GET, "/admin/wire/{id}", Permission::Signed),
+    (Method::POST, "/admin/wire/{id}/use", Permission::Signed),
+    (Method::POST, "/admin/wire/flags", Permission::ManageSite),
+    (Method::GET, "/admin/wire/sources", Permission::ManageSite),
+    (Method::POST, "/admin/wire/sources", Permission::ManageSite),
+    (
+        Method::POST,
+        "/admin/wire/sources/action",
+        Permission::ManageSite,
+    ),
     (Method::GET, "/admin/api-keys", Permission::Admin),
     (Method::POST, "/admin/api-keys", Permission::Admin),
 ];
@@ -149,6 +161,15 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/admin/webhooks/action", post(webhooks::act))
         .route("/admin/api-keys", get(api_keys::page).post(api_keys::save))
+        .route("/admin/wire", get(wire::desk))
+        .route("/admin/wire/flags", post(wire::clear_flag))
+        .route(
+            "/admin/wire/sources",
+            get(wire::sources).post(wire::save_source),
+        )
+        .route("/admin/wire/sources/action", post(wire::source_action))
+        .route("/admin/wire/{id}", get(wire::item))
+        .route("/admin/wire/{id}/use", post(wire::use_item))
         .route("/admin/newsletter", get(newsletter::page))
         .route("/admin/newsletter/preview", get(newsletter::preview))
         .route("/admin/newsletter/test", post(newsletter::test_send))
@@ -206,6 +227,7 @@ fn nav(role: Role) -> Vec<NavItem> {
             Permission::Signed,
         ),
         ("/admin/media", "Media", "media", Permission::Signed),
+        ("/admin/wire", "Wire", "wire", Permission::Signed),
         ("/admin/home", "Home page", "home", Permission::ManageSite),
         (
             "/admin/sections",
@@ -218,6 +240,12 @@ fn nav(role: Role) -> Vec<NavItem> {
             "/admin/newsletter",
             "Newsletter",
             "newsletter",
+            Permission::ManageSite,
+        ),
+        (
+            "/admin/wire/sources",
+            "Wire sources",
+            "wire-sources",
             Permission::ManageSite,
         ),
         ("/admin/audit", "Audit log", "audit", Permission::ManageSite),

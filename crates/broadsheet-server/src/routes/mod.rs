@@ -1,6 +1,6 @@
 //! The route table and its middleware stack. One file per resource.
 
-mod api_market;
+pub(crate) mod api_market;
 mod article;
 mod assets;
 mod extract;
@@ -74,6 +74,12 @@ pub(crate) fn router(state: AppState) -> Router {
             "/api/market/quotes",
             axum::routing::post(api_market::push)
                 .layer(axum::extract::DefaultBodyLimit::max(api_market::MAX_PUSH_BYTES)),
+        )
+        .route(
+            "/api/wire/{source}",
+            axum::routing::post(crate::wire::push).layer(axum::extract::DefaultBodyLimit::max(
+                state.wire_options.max_bytes,
+            )),
         )
         .route("/markets", get(markets::markets))
         .route("/markets/{symbol}", get(markets::instrument))

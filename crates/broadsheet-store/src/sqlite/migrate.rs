@@ -43,7 +43,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "webhooks",
         include_str!("../../migrations/sqlite/0007_webhooks.sql"),
     ),
-    (8, "wire", include_str!("../../migrations/sqlite/0008_wire.sql")),
+    (
+        8,
+        "wire",
+        include_str!("../../migrations/sqlite/0008_wire.sql"),
+    ),
 ];
 
 pub(super) async fn run(pool: &SqlitePool, path: &Path) -> Result<()> {

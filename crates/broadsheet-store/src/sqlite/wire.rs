@@ -94,13 +94,12 @@ async fn save_one(
             flagged: Vec::new(),
         });
     }
-    let newest: Option<i64> = sqlx::query_scalar(
-        "SELECT MAX(version) FROM wire_items WHERE source_id = ? AND guid = ?",
-    )
-    .bind(source_id)
-    .bind(&item.guid)
-    .fetch_one(&mut *tx)
-    .await?;
+    let newest: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(version) FROM wire_items WHERE source_id = ? AND guid = ?")
+            .bind(source_id)
+            .bind(&item.guid)
+            .fetch_one(&mut *tx)
+            .await?;
     let kind = match newest {
         None => WireSaveKind::New,
         Some(v) if v < item.version => WireSaveKind::NewVersion,
@@ -283,7 +282,10 @@ impl Wire for SqliteStore {
             .split_whitespace()
             .take(8)
             .map(|w| {
-                let escaped = w.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+                let escaped = w
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
                 format!("%{escaped}%")
             })
             .collect();
@@ -315,17 +317,23 @@ impl Wire for SqliteStore {
             q = q.bind(b);
         }
         q = q.bind(i64::from(f.limit.clamp(1, 500)));
-        q.fetch_all(&self.read).await?.iter().map(item_from_row).collect()
+        q.fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(item_from_row)
+            .collect()
     }
 
     async fn wire_item(&self, id: i64) -> Result<Option<WireRow>> {
-        sqlx::query(sqlx::AssertSqlSafe(format!("{ITEM_COLUMNS} WHERE i.id = ?")))
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await?
-            .as_ref()
-            .map(item_from_row)
-            .transpose()
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{ITEM_COLUMNS} WHERE i.id = ?"
+        )))
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await?
+        .as_ref()
+        .map(item_from_row)
+        .transpose()
     }
 
     async fn wire_versions(&self, item_id: i64) -> Result<Vec<WireRow>> {

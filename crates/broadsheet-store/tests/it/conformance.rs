@@ -1394,7 +1394,10 @@ pub async fn wire_items_keep_their_versions_and_a_kill_flags_the_articles_made_f
         .record_wire_use(latest_a, article.id, now)
         .await
         .expect("use");
-    assert_eq!(store.wire_uses(first_a).await.expect("uses"), vec![article.id]);
+    assert_eq!(
+        store.wire_uses(first_a).await.expect("uses"),
+        vec![article.id]
+    );
     assert!(store.wire_flags().await.expect("flags").is_empty());
     let kill = WireItem {
         signal: WireSignal::Kill,
@@ -1446,8 +1449,17 @@ pub async fn wire_items_keep_their_versions_and_a_kill_flags_the_articles_made_f
         .await
         .expect("feed");
     let claimed = store.claim_wire_polls(now, 60).await.expect("claim");
-    assert_eq!(claimed.iter().map(|s| s.id).collect::<Vec<_>>(), vec![feed.id]);
-    assert!(store.claim_wire_polls(now, 60).await.expect("again").is_empty());
+    assert_eq!(
+        claimed.iter().map(|s| s.id).collect::<Vec<_>>(),
+        vec![feed.id]
+    );
+    assert!(
+        store
+            .claim_wire_polls(now, 60)
+            .await
+            .expect("again")
+            .is_empty()
+    );
     store
         .finish_wire_poll(
             feed.id,
@@ -1460,12 +1472,30 @@ pub async fn wire_items_keep_their_versions_and_a_kill_flags_the_articles_made_f
         )
         .await
         .expect("finish");
-    assert!(store.claim_wire_polls(now, 60).await.expect("paused").is_empty());
+    assert!(
+        store
+            .claim_wire_polls(now, 60)
+            .await
+            .expect("paused")
+            .is_empty()
+    );
     let paused = store.wire_source("feed").await.expect("get").expect("some");
     assert!(paused.paused);
     assert_eq!(paused.last_error.as_deref(), Some("garbage"));
-    assert!(store.set_wire_source_paused(feed.id, false).await.expect("resume"));
-    assert_eq!(store.claim_wire_polls(now, 60).await.expect("resumed").len(), 1);
+    assert!(
+        store
+            .set_wire_source_paused(feed.id, false)
+            .await
+            .expect("resume")
+    );
+    assert_eq!(
+        store
+            .claim_wire_polls(now, 60)
+            .await
+            .expect("resumed")
+            .len(),
+        1
+    );
     store
         .log_wire_problem(feed.id, "item 3", "no headline", now)
         .await

@@ -8,6 +8,7 @@ pub mod newsletter;
 pub mod search;
 pub mod serve;
 pub mod user;
+pub mod wire;
 
 use std::sync::Arc;
 
@@ -99,5 +100,6 @@ pub fn options(config: &Config) -> anyhow::Result<broadsheet_server::Options> {
         newsletter: config.newsletter.clone(),
         feeds: config.feeds,
         webhooks: config.webhooks,
+        wire: config.wire,
     })
 }

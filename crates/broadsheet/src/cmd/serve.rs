@@ -90,6 +90,7 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
     state.spawn_change_watcher(Duration::from_millis(500));
     state.spawn_scheduler(Duration::from_secs(5));
     state.spawn_webhook_sender(Duration::from_secs(2));
+    state.spawn_wire_ingester(Duration::from_secs(5));
     let providers = config
         .market
         .providers
