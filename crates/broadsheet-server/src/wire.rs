@@ -401,9 +401,17 @@ fn backoff(poll_secs: i64, failures: i64) -> i64 {
 
 /// Polls every due feed once; returns how many were polled.
 pub async fn poll_due(state: &AppState) -> Result<usize, StoreError> {
+    poll_due_at(state, Utc::now()).await
+}
+
+/// Polls every feed due at `now` (tests move time on with it).
+pub async fn poll_due_at(
+    state: &AppState,
+    now: chrono::DateTime<Utc>,
+) -> Result<usize, StoreError> {
     let options = state.wire_options;
     let lease = i64::try_from(options.fetch_timeout_secs).unwrap_or(60) + 60;
-    let due = state.store.claim_wire_polls(Utc::now(), lease).await?;
+    let due = state.store.claim_wire_polls(now, lease).await?;
     let n = due.len();
     for source in due {
         let outcome = poll_one(state, &source).await;

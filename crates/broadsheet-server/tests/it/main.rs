@@ -11,3 +11,4 @@ mod smtp;
 mod support;
 mod syndication;
 mod webhooks;
+mod wire;

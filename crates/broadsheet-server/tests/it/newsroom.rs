@@ -127,7 +127,7 @@ impl Member {
     }
 }
 
-fn location(r: &Reply) -> String {
+pub fn location(r: &Reply) -> String {
     r.header("location").to_owned()
 }
 
