@@ -33,10 +33,6 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "parsed once at start; boxing buys nothing"
-)]
 enum Command {
     /// Serve the site (creates the data directory and database on first run).
     Serve(cmd::serve::Args),

@@ -7,13 +7,13 @@
 use broadsheet_core::{WireItem, WireSignal};
 
 use super::text::{decode, escape};
-use super::{Rejected, WireError};
+use super::{Items, WireError};
 
 const SOH: u8 = 0x01;
 const STX: u8 = 0x02;
 const ETX: u8 = 0x03;
 
-pub fn parse(bytes: &[u8]) -> Result<(&'static str, Vec<Result<WireItem, Rejected>>), WireError> {
+pub fn parse(bytes: &[u8]) -> Result<(&'static str, Items), WireError> {
     let soh = bytes.iter().position(|b| *b == SOH);
     let stx = bytes.iter().position(|b| *b == STX).ok_or_else(|| {
         WireError::new("IPTC 7901 / ANPA text without a start of text (STX) character")
@@ -111,8 +111,8 @@ fn iptc7901_item(header: &[u8], body: &[u8]) -> WireItem {
     let mut notes = Vec::new();
     let mut headline = String::new();
     for line in &heading {
-        if line.starts_with("By ") {
-            byline = line[3..].to_owned();
+        if let Some(by) = line.strip_prefix("By ") {
+            by.clone_into(&mut byline);
         } else if line.chars().any(char::is_lowercase) && !line.starts_with('(') {
             if headline.is_empty() {
                 headline.clone_from(line);

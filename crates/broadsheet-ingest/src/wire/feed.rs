@@ -6,9 +6,9 @@ use broadsheet_core::{WireCredit, WireItem, WirePicture};
 use feed_rs::model::{Entry, FeedType};
 
 use super::text::text_to_html;
-use super::{Rejected, WireError};
+use super::{Items, WireError};
 
-pub fn parse(bytes: &[u8]) -> Result<(&'static str, Vec<Result<WireItem, Rejected>>), WireError> {
+pub fn parse(bytes: &[u8]) -> Result<(&'static str, Items), WireError> {
     let feed = feed_rs::parser::parse(bytes)
         .map_err(|e| WireError::new(format!("malformed feed: {e}")))?;
     let format = match feed.feed_type {

@@ -66,6 +66,9 @@ pub struct Parsed {
     pub rejected: Vec<Rejected>,
 }
 
+/// What a parser gives back: each item, or why one was left out.
+pub(crate) type Items = Vec<Result<WireItem, Rejected>>;
+
 /// The formats `parse` tells apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -274,14 +277,19 @@ mod tests {
 
     #[test]
     fn unknown_and_empty_documents_get_a_reason() {
-        assert!(parse(b"", "x").unwrap_err().reason.contains("empty"));
-        let e = parse(b"<html><body>hi</body></html>", "x.html").unwrap_err();
+        assert!(
+            parse(b"", "x")
+                .expect_err("refused")
+                .reason
+                .contains("empty")
+        );
+        let e = parse(b"<html><body>hi</body></html>", "x.html").expect_err("refused");
         assert!(e.reason.contains("<html>"), "{e}");
-        let e = parse(b"hello world", "x.txt").unwrap_err();
+        let e = parse(b"hello world", "x.txt").expect_err("refused");
         assert!(e.reason.contains("not a wire format"), "{e}");
-        let e = parse(b"{\"guid\": ", "x.json").unwrap_err();
+        let e = parse(b"{\"guid\": ", "x.json").expect_err("refused");
         assert!(e.reason.contains("JSON"), "{e}");
-        let e = parse(b"<nitf><head>", "x.xml").unwrap_err();
+        let e = parse(b"<nitf><head>", "x.xml").expect_err("refused");
         assert!(e.reason.contains("XML"), "{e}");
     }
 
@@ -291,16 +299,21 @@ mod tests {
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
 <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">]>
 <nitf><body><body.head><hedline><hl1>&lol2;</hl1></hedline></body.head></body></nitf>"#;
-        let e = parse(laughs, "x.xml").unwrap_err();
+        let e = parse(laughs, "x.xml").expect_err("refused");
         assert!(e.reason.contains("entit"), "{e}");
         let xxe = br#"<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><rss version="2.0"><channel><title>&x;</title></channel></rss>"#;
-        let e = parse(xxe, "x.xml").unwrap_err();
+        let e = parse(xxe, "x.xml").expect_err("refused");
         assert!(e.reason.contains("entit"), "{e}");
     }
 
     #[test]
     fn oversized_documents_are_refused_before_parsing() {
         let big = vec![b' '; MAX_DOCUMENT_BYTES + 1];
-        assert!(parse(&big, "x").unwrap_err().reason.contains("limit"));
+        assert!(
+            parse(&big, "x")
+                .expect_err("refused")
+                .reason
+                .contains("limit")
+        );
     }
 }
