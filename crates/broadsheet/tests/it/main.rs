@@ -9,3 +9,4 @@ mod newsletter;
 mod search_cli;
 mod support;
 mod users;
+mod wire;
