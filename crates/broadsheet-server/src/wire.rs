@@ -399,31 +399,55 @@ fn backoff(poll_secs: i64, failures: i64) -> i64 {
     poll_secs.saturating_mul(factor).min(6 * 3600)
 }
 
-/// Polls every due feed once; returns how many were polled.
-pub async fn poll_due(state: &AppState) -> Result<usize, StoreError> {
-    poll_due_at(state, Utc::now()).await
+/// What one poll of one feed did.
+#[derive(Debug)]
+pub struct Polled {
+    pub source: String,
+    /// Items stored (new stories and versions); 0 for a 304.
+    pub stored: usize,
+    pub unchanged: usize,
+    pub rejected: usize,
+    pub not_modified: bool,
+    pub error: Option<String>,
 }
 
-/// Polls every feed due at `now` (tests move time on with it).
+/// Polls every due feed once; returns how many were polled.
+pub async fn poll_due(state: &AppState) -> Result<usize, StoreError> {
+    Ok(poll_due_at(state, Utc::now()).await?.len())
+}
+
+/// Polls every feed due at `now` (tests move time on with it) and says what each poll did.
 pub async fn poll_due_at(
     state: &AppState,
     now: chrono::DateTime<Utc>,
-) -> Result<usize, StoreError> {
+) -> Result<Vec<Polled>, StoreError> {
     let options = state.wire_options;
     let lease = i64::try_from(options.fetch_timeout_secs).unwrap_or(60) + 60;
     let due = state.store.claim_wire_polls(now, lease).await?;
-    let n = due.len();
+    let mut done = Vec::with_capacity(due.len());
     for source in due {
-        let outcome = poll_one(state, &source).await;
+        let mut polled = Polled {
+            source: source.name.clone(),
+            stored: 0,
+            unchanged: 0,
+            rejected: 0,
+            not_modified: false,
+            error: None,
+        };
+        let outcome = poll_one(state, &source, &mut polled).await;
+        if let PollOutcome::Failed { error, .. } = &outcome {
+            polled.error = Some(error.clone());
+        }
         state
             .store
             .finish_wire_poll(source.id, &outcome, Utc::now())
             .await?;
+        done.push(polled);
     }
-    Ok(n)
+    Ok(done)
 }
 
-async fn poll_one(state: &AppState, source: &WireSource) -> PollOutcome {
+async fn poll_one(state: &AppState, source: &WireSource, polled: &mut Polled) -> PollOutcome {
     let options = state.wire_options;
     let next_ok = Utc::now() + chrono::Duration::seconds(source.poll_secs);
     let failed = |error: String| {
@@ -444,11 +468,14 @@ async fn poll_one(state: &AppState, source: &WireSource) -> PollOutcome {
     )
     .await;
     match fetched {
-        Ok(Fetch::NotModified) => PollOutcome::Fetched {
-            etag: source.etag.clone(),
-            last_modified: source.last_modified.clone(),
-            next: next_ok,
-        },
+        Ok(Fetch::NotModified) => {
+            polled.not_modified = true;
+            PollOutcome::Fetched {
+                etag: source.etag.clone(),
+                last_modified: source.last_modified.clone(),
+                next: next_ok,
+            }
+        }
         Ok(Fetch::Body {
             bytes,
             etag,
@@ -456,6 +483,9 @@ async fn poll_one(state: &AppState, source: &WireSource) -> PollOutcome {
         }) => match ingest(state, source, bytes, &source.url).await {
             Ok(report) => {
                 tracing::info!(source = %source.name, stored = report.stored, rejected = report.rejected.len(), "wire feed polled");
+                polled.stored = report.stored;
+                polled.unchanged = report.unchanged;
+                polled.rejected = report.rejected.len();
                 PollOutcome::Fetched {
                     etag,
                     last_modified,

@@ -425,9 +425,11 @@ async fn feeds_are_polled_with_conditional_get_backoff_and_limits() {
         .await
         .expect("resume");
     for _ in 0..3 {
-        poll_due_at(&site.state, chrono::Utc::now() + chrono::Duration::hours(7))
+        let polled = poll_due_at(&site.state, chrono::Utc::now() + chrono::Duration::hours(7))
             .await
             .expect("poll");
+        assert_eq!(polled.len(), 1);
+        assert!(polled[0].error.is_some());
     }
     let g = reload(&site, "garbage").await;
     assert!(g.paused, "paused after three failures: {g:?}");

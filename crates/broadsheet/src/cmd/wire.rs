@@ -10,7 +10,7 @@ use anyhow::Context;
 use broadsheet_render::Theme;
 use broadsheet_search::{SearchIndex, SearchSettings, TantivyIndex};
 use broadsheet_server::AppState;
-use broadsheet_server::wire::{IngestError, ingest};
+use broadsheet_server::wire::{IngestError, ingest, poll_due_at};
 use broadsheet_store::{NewWireSource, WireKind};
 use bytes::Bytes;
 
@@ -29,6 +29,9 @@ pub enum WireCommand {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Poll every feed source that is due now, once, and say what each brought (the server
+    /// does this on its own every few seconds).
+    Poll,
     /// Wire sources: `add` makes or changes one, `list` shows them.
     #[command(subcommand)]
     Source(SourceCommand),
@@ -130,6 +133,34 @@ pub async fn run(config: Config, command: WireCommand) -> anyhow::Result<ExitCod
             }
             Ok(ExitCode::SUCCESS)
         }
+        WireCommand::Poll => {
+            let state = state_for(&config, store).await?;
+            let started = std::time::Instant::now();
+            let polled = poll_due_at(&state, chrono::Utc::now()).await?;
+            let secs = started.elapsed().as_secs_f64();
+            let mut failed = false;
+            for p in &polled {
+                match &p.error {
+                    Some(e) => {
+                        failed = true;
+                        eprintln!("{}: failed: {e}", p.source);
+                    }
+                    None if p.not_modified => println!("{}: not modified", p.source),
+                    None => println!(
+                        "{}: {} stored, {} unchanged, {} refused in {secs:.2} s",
+                        p.source, p.stored, p.unchanged, p.rejected
+                    ),
+                }
+            }
+            if polled.is_empty() {
+                eprintln!("no feed is due");
+            }
+            Ok(if failed {
+                ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
         WireCommand::Import { source, files } => {
             let existing = store.wire_source(&source).await?;
             let source = match existing {
@@ -148,20 +179,7 @@ pub async fn run(config: Config, command: WireCommand) -> anyhow::Result<ExitCod
                     .await
                     .map_err(|e| anyhow::anyhow!("--source: {e}"))?,
             };
-            let theme = Theme::load(config.theme.as_deref()).context("cannot load the theme")?;
-            // Importing writes the database; the server's index follows the change log.
-            let search: Arc<dyn SearchIndex> =
-                Arc::new(TantivyIndex::in_memory(SearchSettings::default())?);
-            let site = cmd::site_config(&config, store.as_ref()).await?;
-            let state = AppState::new(
-                store,
-                search,
-                theme,
-                site,
-                config.media_dir(),
-                cmd::options(&config)?,
-            )
-            .await?;
+            let state = state_for(&config, store).await?;
             let started = std::time::Instant::now();
             let (mut stored, mut unchanged, mut refused) = (0usize, 0usize, 0usize);
             for file in &files {
@@ -223,4 +241,25 @@ pub async fn run(config: Config, command: WireCommand) -> anyhow::Result<ExitCod
             })
         }
     }
+}
+
+/// A server state for the wire commands: they write the database; a running server's index
+/// and caches follow the change log.
+async fn state_for(
+    config: &Config,
+    store: Arc<dyn broadsheet_store::Store>,
+) -> anyhow::Result<AppState> {
+    let theme = Theme::load(config.theme.as_deref()).context("cannot load the theme")?;
+    let search: Arc<dyn SearchIndex> =
+        Arc::new(TantivyIndex::in_memory(SearchSettings::default())?);
+    let site = cmd::site_config(config, store.as_ref()).await?;
+    Ok(AppState::new(
+        store,
+        search,
+        theme,
+        site,
+        config.media_dir(),
+        cmd::options(config)?,
+    )
+    .await?)
 }
