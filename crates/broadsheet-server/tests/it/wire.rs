@@ -112,6 +112,17 @@ async fn pushes_need_the_sources_token_and_every_item_is_reported() {
     let report: serde_json::Value = serde_json::from_slice(&r.body).expect("json");
     assert_eq!(report["stored"], 1);
     assert_eq!(report["format"], "ninjs");
+    // NewsML-G2 is taken on the same endpoint.
+    let g2 = r#"<newsMessage xmlns="http://iptc.org/std/nar/2006-10-01/"><header><sent>2026-12-04T10:00:00Z</sent></header><itemSet>
+      <newsItem guid="urn:andes:g2" version="1"><itemMeta><itemClass qcode="ninat:text"/><provider literal="Andes Wire"/><pubStatus qcode="stat:usable"/></itemMeta>
+      <contentMeta><urgency>3</urgency><headline>Lithium output climbs</headline><slugline>CHILE-LITHIUM</slugline></contentMeta>
+      <contentSet><inlineXML contenttype="application/xhtml+xml"><html xmlns="http://www.w3.org/1999/xhtml"><body><p>Output rose 9%.</p></body></html></inlineXML></contentSet>
+      </newsItem></itemSet></newsMessage>"#;
+    let r = push(&site, "andes", Some(TOKEN), g2).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let report: serde_json::Value = serde_json::from_slice(&r.body).expect("json");
+    assert_eq!(report["format"], "newsml-g2");
+    assert_eq!(report["stored"], 1);
     // The same push again changes nothing.
     let again: serde_json::Value =
         serde_json::from_slice(&push(&site, "andes", Some(TOKEN), &doc).await.body).expect("json");
