@@ -82,6 +82,17 @@ fn split_dateline(first: &str) -> Option<(String, String)> {
     Some((first[..=close].trim().to_owned(), text.to_owned()))
 }
 
+/// Moves the dateline out of the first paragraph, if it has one.
+fn take_dateline(paragraphs: &mut [String]) -> String {
+    match paragraphs.first().and_then(|p| split_dateline(p)) {
+        Some((dateline, text)) => {
+            paragraphs[0] = text;
+            dateline
+        }
+        None => String::new(),
+    }
+}
+
 fn iptc7901_item(header: &[u8], body: &[u8]) -> WireItem {
     let header = clean(header);
     let mut lines = header.lines().map(str::trim).filter(|l| !l.is_empty());
@@ -132,13 +143,7 @@ fn iptc7901_item(header: &[u8], body: &[u8]) -> WireItem {
         .map(super::text::squash)
         .filter(|p| !p.is_empty())
         .collect();
-    let mut dateline = String::new();
-    if let Some(first) = paragraphs.first().cloned()
-        && let Some((d, text)) = split_dateline(&first)
-    {
-        dateline = d;
-        paragraphs[0] = text;
-    }
+    let dateline = take_dateline(&mut paragraphs);
     let version = notes.iter().find_map(|n| lead_version(n)).unwrap_or(1);
     let joined = notes.join(" ").to_ascii_lowercase();
     WireItem {
@@ -253,13 +258,7 @@ fn anpa_item(header: &[u8], body: &[u8], trailer: &[u8]) -> WireItem {
         .map(|p| super::text::squash(p))
         .filter(|p| !p.is_empty())
         .collect();
-    let mut dateline = String::new();
-    if let Some(first) = paragraphs.first().cloned()
-        && let Some((d, text)) = split_dateline(&first)
-    {
-        dateline = d;
-        paragraphs[0] = text;
-    }
+    let dateline = take_dateline(&mut paragraphs);
     let agency = if dateline.contains("(AP)") || clean(trailer).contains("AP-") {
         "AP".to_owned()
     } else {

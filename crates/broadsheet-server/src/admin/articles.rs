@@ -965,10 +965,25 @@ struct RevisionRow {
 }
 
 #[derive(Serialize)]
-struct DiffLine {
+pub(crate) struct DiffLine {
     /// `add`, `remove` or `same`.
     kind: &'static str,
     text: String,
+}
+
+/// A line-by-line comparison of two texts, as the revision and wire pages show it.
+pub(crate) fn diff_lines(old: &str, new: &str) -> Vec<DiffLine> {
+    similar::TextDiff::from_lines(old, new)
+        .iter_all_changes()
+        .map(|c| DiffLine {
+            kind: match c.tag() {
+                similar::ChangeTag::Insert => "add",
+                similar::ChangeTag::Delete => "remove",
+                similar::ChangeTag::Equal => "same",
+            },
+            text: c.value().trim_end_matches('\n').to_owned(),
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -1014,18 +1029,7 @@ pub(crate) async fn revisions(
             .map(|r| r.snapshot.to_text())
             .unwrap_or_default()
     };
-    let (old, new) = (text_of(from), text_of(to));
-    let diff = similar::TextDiff::from_lines(&old, &new)
-        .iter_all_changes()
-        .map(|c| DiffLine {
-            kind: match c.tag() {
-                similar::ChangeTag::Insert => "add",
-                similar::ChangeTag::Delete => "remove",
-                similar::ChangeTag::Equal => "same",
-            },
-            text: c.value().trim_end_matches('\n').to_owned(),
-        })
-        .collect();
+    let diff = diff_lines(&text_of(from), &text_of(to));
     let tz = state.site().tz();
     let view = RevisionsPage {
         id: article.id,

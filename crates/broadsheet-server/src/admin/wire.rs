@@ -13,7 +13,7 @@ use chrono::Utc;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use super::articles::{EditFailure, EditorForm, apply_edit};
+use super::articles::{DiffLine, EditFailure, EditorForm, apply_edit, diff_lines};
 use super::media::UploadFields;
 use super::{Page, local_label, see_other};
 use crate::auth::{Editor, Session, random_token, token_hash};
@@ -262,12 +262,6 @@ struct PictureView {
 }
 
 #[derive(Serialize)]
-struct DiffLine {
-    kind: &'static str,
-    text: String,
-}
-
-#[derive(Serialize)]
 struct ItemPage {
     row: ItemRow,
     item: WireItem,
@@ -322,20 +316,7 @@ pub(crate) async fn item(
     };
     let diff = compare
         .and_then(|c| versions.iter().find(|v| v.id == c))
-        .map(|other| {
-            let (old, new) = (text_of(&other.item), text_of(&row.item));
-            similar::TextDiff::from_lines(&old, &new)
-                .iter_all_changes()
-                .map(|c| DiffLine {
-                    kind: match c.tag() {
-                        similar::ChangeTag::Insert => "add",
-                        similar::ChangeTag::Delete => "remove",
-                        similar::ChangeTag::Equal => "same",
-                    },
-                    text: c.value().trim_end_matches('\n').to_owned(),
-                })
-                .collect()
-        })
+        .map(|other| diff_lines(&text_of(&other.item), &text_of(&row.item)))
         .unwrap_or_default();
     let mut used_in = Vec::new();
     for a in state.store.wire_uses(row.id).await? {
@@ -424,6 +405,19 @@ async fn fetch_picture(
     }
 }
 
+/// The people in an agency byline ("Paul Byrne and Almudena Calatrava"), as the editor's
+/// comma-separated authors; titles and agency names past the fourth name are left to the desk.
+fn byline_authors(byline: &str) -> String {
+    byline
+        .replace(" and ", ", ")
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty() && n.chars().count() <= 80)
+        .take(4)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `POST /admin/wire/{id}/use`: a draft from the item, linked back to it.
 pub(crate) async fn use_item(
     State(state): State<AppState>,
@@ -465,7 +459,7 @@ pub(crate) async fn use_item(
         headline: item.headline.chars().take(300).collect(),
         body: draft_body(item),
         section,
-        authors: item.byline.replace(" and ", ", "),
+        authors: byline_authors(&item.byline),
         sources: sources_list
             .iter()
             .map(|s| s.replace(',', " "))
