@@ -22,6 +22,7 @@ python3 -c "import feedparser" 2>/dev/null || python3 -m pip install --quiet fee
   || python3 -m pip install --quiet --break-system-packages feedparser
 
 cargo build --release --locked -p broadsheet >&2
+cargo build --release --locked -p broadsheet-ingest --example wire_parse >&2
 bin=$root/target/release/broadsheet
 work=$(mktemp -d)
 cleanup() {
@@ -30,12 +31,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Runs a command and prints its peak resident memory in MB on fd 3 (the child's ru_maxrss).
+# `peak FILE CMD...` runs CMD (its output to $work/peak.out) and writes its peak resident memory
+# in MB (the child's ru_maxrss) to FILE.
 peak() {
-  python3 - "$@" 3>&1 1>&2 <<'PY'
+  local out=$1
+  shift
+  python3 - "$out" "$@" <<'PY'
 import resource, subprocess, sys
-subprocess.run(sys.argv[1:], check=False)
-print(f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f}", file=open(3, "w"))
+with open(sys.argv[1] + ".log", "w") as log:
+    subprocess.run(sys.argv[2:], check=False, stdout=log, stderr=subprocess.STDOUT)
+with open(sys.argv[1], "w") as f:
+    f.write(f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f}")
 PY
 }
 
@@ -43,17 +49,24 @@ echo "== samples: every file in wire-samples, ninjs/examples, newsml-g2/examples
 mapfile -t files < <(find "$data/wire-samples" "$data/ninjs/examples" "$data/newsml-g2/examples" -type f \
   ! -name 'LICENSE*' ! -name MANIFEST.tsv ! -name '*.md' | sort)
 total=0
+inside=0
 start=$(date +%s.%N)
 for i in $(seq "$rounds"); do
   # A new source each round, so every round stores every item anew.
   out=$("$bin" wire import --source "round-$i" --data "$work/samples" "${files[@]}" 2>&1 >/dev/null || true)
-  n=$(printf '%s\n' "$out" | tail -1 | sed -E 's/.*: ([0-9]+) items stored, ([0-9]+) unchanged.*/\1 \2/' | awk '{ print $1 + $2 }')
+  last=$(printf '%s\n' "$out" | tail -1)
+  n=$(printf '%s\n' "$last" | sed -E 's/.*: ([0-9]+) items stored, ([0-9]+) unchanged.*/\1 \2/' | awk '{ print $1 + $2 }')
+  s=$(printf '%s\n' "$last" | sed -E 's/.* in ([0-9.]+) s .*/\1/')
   total=$((total + n))
+  inside=$(awk -v a="$inside" -v b="$s" 'BEGIN { print a + b }')
 done
 secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
 sample_rate=$(awk -v n="$total" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')
-sample_rss=$(peak "$bin" wire import --source "peak" --data "$work/samples" "${files[@]}" 3>&1 >/dev/null 2>&1 || true)
-echo "${#files[@]} files x $rounds rounds: $total items in ${secs} s = $sample_rate items/s (process start and database open included); peak RSS ${sample_rss} MB"
+inside_rate=$(awk -v n="$total" -v s="$inside" 'BEGIN { printf "%.0f", n / s }')
+peak "$work/samples.rss" "$bin" wire import --source "peak" --data "$work/samples" "${files[@]}"
+echo "${#files[@]} files x $rounds rounds: $total items; $inside_rate items/s reading and storing ($inside s), $sample_rate items/s with each round's process start ($secs s); peak RSS $(cat "$work/samples.rss") MB"
+parse=$("$root/target/release/examples/wire_parse" "${files[@]}" 2>/dev/null | tail -1)
+echo "parsing alone (wire::parse over the same files, once): $parse"
 
 echo "== a $items-item RSS feed from the Reuters corpus"
 mkdir -p "$work/www"
@@ -88,12 +101,14 @@ http_pid=$!
 for _ in $(seq 50); do curl -fs -o /dev/null "http://127.0.0.1:$port/feed.xml" && break; sleep 0.1; done
 "$bin" wire source add bench --feed "http://127.0.0.1:$port/feed.xml" --allow-private --data "$work/poll" >/dev/null 2>&1
 start=$(date +%s.%N)
-poll_rss=$(peak "$bin" wire poll --data "$work/poll" 3>&1 >"$work/poll.out" 2>&1 || true)
+peak "$work/poll.rss" "$bin" wire poll --data "$work/poll"
 poll_secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
-cat "$work/poll.out"
-stored=$(grep -o '[0-9]* stored' "$work/poll.out" | head -1 | cut -d' ' -f1)
+poll_rss=$(cat "$work/poll.rss")
+cat "$work/poll.rss.log"
+stored=$(grep -o '[0-9]* stored' "$work/poll.rss.log" | head -1 | cut -d' ' -f1)
 poll_rate=$(awk -v n="${stored:-0}" -v s="$poll_secs" 'BEGIN { printf "%.0f", n / s }')
-echo "broadsheet wire poll: $stored items ($feed_bytes bytes) fetched, parsed, sanitised and stored in ${poll_secs} s = $poll_rate items/s; peak RSS ${poll_rss} MB"
+echo "broadsheet wire poll: $stored items ($feed_bytes bytes) fetched, parsed, sanitised and stored in ${poll_secs} s = $poll_rate items/s (process start included); peak RSS ${poll_rss} MB"
+echo "parsing alone: $("$root/target/release/examples/wire_parse" "$work/www/feed.xml" | tail -1)"
 
 ref=$(python3 - "$work/www/feed.xml" <<'PY'
 import sys, time, resource, feedparser

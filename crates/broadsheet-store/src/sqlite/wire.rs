@@ -79,48 +79,38 @@ async fn save_one(
     now: i64,
 ) -> Result<WireSaved> {
     item.validate()?;
-    if let Some(id) = sqlx::query_scalar::<_, i64>(
-        "SELECT id FROM wire_items WHERE source_id = ? AND guid = ? AND version = ?",
+    // One look at the story: its newest version, this version's row if stored, and whether
+    // the agency has killed it.
+    let (newest, this, already_killed): (Option<i64>, Option<i64>, Option<i64>) = sqlx::query_as(
+        "SELECT MAX(version), MAX(CASE WHEN version = ?3 THEN id END), MAX(killed)
+         FROM wire_items WHERE source_id = ?1 AND guid = ?2",
     )
     .bind(source_id)
     .bind(&item.guid)
     .bind(item.version)
-    .fetch_optional(&mut *tx)
-    .await?
-    {
+    .fetch_one(&mut *tx)
+    .await?;
+    if let Some(id) = this {
         return Ok(WireSaved {
             id,
             kind: WireSaveKind::Unchanged,
             flagged: Vec::new(),
         });
     }
-    let newest: Option<i64> =
-        sqlx::query_scalar("SELECT MAX(version) FROM wire_items WHERE source_id = ? AND guid = ?")
-            .bind(source_id)
-            .bind(&item.guid)
-            .fetch_one(&mut *tx)
-            .await?;
     let kind = match newest {
         None => WireSaveKind::New,
         Some(v) if v < item.version => WireSaveKind::NewVersion,
         Some(_) => WireSaveKind::Older,
     };
     let latest = kind != WireSaveKind::Older;
-    if latest {
+    if kind == WireSaveKind::NewVersion {
         sqlx::query("UPDATE wire_items SET latest = 0 WHERE source_id = ? AND guid = ?")
             .bind(source_id)
             .bind(&item.guid)
             .execute(&mut *tx)
             .await?;
     }
-    let already_killed: bool = sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM wire_items WHERE source_id = ? AND guid = ? AND killed = 1",
-    )
-    .bind(source_id)
-    .bind(&item.guid)
-    .fetch_one(&mut *tx)
-    .await?
-        > 0;
+    let already_killed = already_killed.unwrap_or(0) != 0;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO wire_items (source_id, guid, version, format, agency, urgency, slugline,
             headline, byline, dateline, body_html, subjects, pictures, embargo_until, language,
