@@ -218,7 +218,9 @@ pub trait Wire: Send + Sync {
     async fn wire_source(&self, name: &str) -> Result<Option<WireSource>>;
     /// Pauses or resumes a source; resuming clears its error count and makes it due now.
     async fn set_wire_source_paused(&self, id: i64, paused: bool) -> Result<bool>;
-    /// Stores items of one source. Each item is stored whole or not at all, on its own.
+    /// Stores items of one source in one transaction. An item that breaks the rules is refused
+    /// on its own, before anything of it is written; a database error fails the whole call and
+    /// stores nothing.
     async fn save_wire_items(
         &self,
         source_id: i64,

@@ -237,18 +237,14 @@ impl Wire for SqliteStore {
         let mut tx = self.begin().await?;
         let mut out = Vec::with_capacity(items.len());
         for item in items {
-            sqlx::query("SAVEPOINT wire").execute(&mut *tx).await?;
-            match save_one(&mut tx, source_id, item, now).await {
-                Ok(saved) => {
-                    sqlx::query("RELEASE wire").execute(&mut *tx).await?;
-                    out.push(Ok(saved));
-                }
-                Err(e) => {
-                    sqlx::query("ROLLBACK TO wire").execute(&mut *tx).await?;
-                    sqlx::query("RELEASE wire").execute(&mut *tx).await?;
-                    out.push(Err(e));
-                }
+            // An item that breaks the rules is refused before anything of it is written, so
+            // no savepoint is needed; a database error fails the whole call and the
+            // transaction rolls back.
+            if let Err(e) = item.validate() {
+                out.push(Err(e.into()));
+                continue;
             }
+            out.push(Ok(save_one(&mut tx, source_id, item, now).await?));
         }
         tx.commit().await?;
         Ok(out)
