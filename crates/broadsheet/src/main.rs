@@ -64,6 +64,18 @@ enum Command {
     /// feeds, push endpoints and drop folders the server reads.
     #[command(subcommand)]
     Wire(cmd::wire::WireCommand),
+    /// Back up the site while it runs: a consistent copy of the database, the media files and
+    /// a manifest of checksums, into a new directory.
+    Backup {
+        /// Where to write the backup (a new or empty directory).
+        dest: std::path::PathBuf,
+    },
+    /// Restore a backup into an empty data directory, after checking every file against the
+    /// backup's manifest and the database's integrity.
+    Restore {
+        /// The backup directory.
+        src: std::path::PathBuf,
+    },
     /// Maintain the search index: `reindex` rebuilds it, `check` compares it with the database.
     #[command(subcommand)]
     Search(cmd::search::SearchCommand),
@@ -113,6 +125,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::ApiKey(command) => cmd::api_key::run(config, command).await,
         Command::Newsletter(command) => cmd::newsletter::run(config, command).await,
         Command::Wire(command) => cmd::wire::run(config, command).await,
+        Command::Backup { dest } => cmd::backup::backup(config, dest).await,
+        Command::Restore { src } => cmd::backup::restore(config, src).await,
     }
 }
 

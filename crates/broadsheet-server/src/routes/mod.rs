@@ -88,6 +88,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/search/suggest", get(search::suggest))
         .route("/static/{file}", get(assets::asset))
         .route("/healthz", get(health))
+        .route("/readyz", get(ready))
         .nest_service("/media", media)
         .merge(crate::api::router(&state))
         .merge(crate::admin::router(&state))
@@ -178,9 +179,27 @@ impl MakeRequestId for Counter {
     }
 }
 
-async fn health(State(state): State<AppState>) -> Result<&'static str, AppError> {
-    state.store.change_head().await?;
-    Ok("ok\n")
+/// The process is up and answering (for a supervisor's liveness check); touches nothing.
+async fn health() -> &'static str {
+    "ok\n"
+}
+
+/// Ready for traffic (for a load balancer): the database answers within two seconds. 503 with
+/// the reason otherwise, so a node whose database is gone is taken out of rotation.
+async fn ready(State(state): State<AppState>) -> Response {
+    let probe = tokio::time::timeout(Duration::from_secs(2), state.store.change_head()).await;
+    let why = match probe {
+        Ok(Ok(_)) => {
+            let mut r = "ready\n".into_response();
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            return r;
+        }
+        Ok(Err(e)) => format!("not ready: the database cannot be read: {e}"),
+        Err(_) => "not ready: the database did not answer within 2 s".to_owned(),
+    };
+    tracing::warn!(reason = %why, "readiness check failed");
+    api_market::problem(StatusCode::SERVICE_UNAVAILABLE, &why)
 }
 
 /// Unknown paths get the 404 page; a path with a trailing slash is sent to the one without.

@@ -555,6 +555,10 @@ async fn an_empty_site_says_how_to_fill_it() {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.text().contains("No stories yet"));
     assert_eq!(site.get("/healthz").await.status, StatusCode::OK);
+    let ready = site.get("/readyz").await;
+    assert_eq!(ready.status, StatusCode::OK);
+    assert_eq!(ready.text(), "ready\n");
+    assert_eq!(ready.header("cache-control"), "no-store");
 }
 
 #[tokio::test]

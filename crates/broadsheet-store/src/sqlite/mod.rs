@@ -71,6 +71,47 @@ impl SqliteStore {
         &self.path
     }
 
+    /// Writes a consistent copy of the whole database to `dest` (which must not exist) while
+    /// the site keeps running: `VACUUM INTO` reads one snapshot, so writes made meanwhile are
+    /// either wholly in the copy or not at all.
+    pub async fn backup_into(&self, dest: &Path) -> Result<()> {
+        let dest = dest.to_str().ok_or_else(|| {
+            StoreError::Invalid(broadsheet_core::CoreError::invalid(
+                "path",
+                "the backup path is not UTF-8",
+            ))
+        })?;
+        sqlx::query("VACUUM INTO ?")
+            .bind(dest)
+            .execute(&self.read)
+            .await?;
+        Ok(())
+    }
+
+    /// `PRAGMA integrity_check` on the database at `path`, opened read-only: `Ok(())` or the
+    /// problems SQLite found.
+    pub async fn integrity_check(path: &Path) -> Result<std::result::Result<(), String>> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true)
+            .create_if_missing(false);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(|e| open_error(path, e))?;
+        let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_all(&pool)
+            .await
+            .map_err(|e| open_error(path, e))?;
+        pool.close().await;
+        Ok(if rows.len() == 1 && rows[0] == "ok" {
+            Ok(())
+        } else {
+            Err(rows.join("; "))
+        })
+    }
+
     async fn begin(&self) -> Result<sqlx::Transaction<'static, Sqlite>> {
         // IMMEDIATE takes the write lock up front, so a second process (an import running
         // beside the server) waits on busy_timeout instead of failing mid-transaction.

@@ -1,6 +1,7 @@
 //! Subcommands and what they share: logging set-up and opening the data directory.
 
 pub mod api_key;
+pub mod backup;
 pub mod demo;
 pub mod import;
 pub mod market;

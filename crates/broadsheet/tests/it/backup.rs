@@ -1,0 +1,128 @@
+//! `broadsheet backup` taken while the server runs and writes, `broadsheet restore` into an
+//! empty data directory, and a restored site served again; damaged backups and occupied
+//! directories are refused before anything is written.
+
+use crate::support::{http_get, run, serve, stderr, stdout};
+
+#[test]
+fn a_backup_taken_while_serving_restores_to_the_same_site() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (live, copy, restored) = (
+        dir.path().join("live"),
+        dir.path().join("backup"),
+        dir.path().join("restored"),
+    );
+    let out = run(&["demo"], &live);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let server = serve(&live, &[]);
+    let (status, home) = http_get(&server.addr, "/");
+    assert_eq!(status, 200);
+    // A write while the server runs, then the backup, still while it runs.
+    let story = dir.path().join("story.json");
+    std::fs::write(
+        &story,
+        r#"{"uri": "urn:bk:1", "headline": "Backed up wire story", "body_html": "<p>Kept.</p>"}"#,
+    )
+    .expect("write");
+    let out = run(&["wire", "import", &story.display().to_string()], &live);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(&["backup", &copy.display().to_string()], &live);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("backed up 34 articles"),
+        "{}",
+        stdout(&out)
+    );
+    drop(server);
+
+    let manifest = std::fs::read_to_string(copy.join("MANIFEST")).expect("manifest");
+    assert!(
+        manifest.lines().count() > 30,
+        "the database and every media file"
+    );
+    let out = run(&["restore", &copy.display().to_string()], &restored);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("restored 34 articles"),
+        "{}",
+        stdout(&out)
+    );
+
+    // The restored site serves the same front page, with its pictures.
+    let server = serve(&restored, &[]);
+    let (status, restored_home) = http_get(&server.addr, "/");
+    assert_eq!(status, 200);
+    let headlines = |html: &str| -> Vec<String> {
+        let doc = scraper::Html::parse_document(html);
+        let sel = scraper::Selector::parse("main a[href^='/article/']").expect("selector");
+        doc.select(&sel)
+            .map(|a| a.text().collect::<String>())
+            .collect()
+    };
+    assert_eq!(headlines(&home), headlines(&restored_home));
+    let first_image = manifest
+        .lines()
+        .find_map(|l| l.split("  ").nth(2).filter(|p| p.starts_with("media/")))
+        .expect("a media file");
+    let (status, _) = http_get(&server.addr, &format!("/{first_image}"));
+    assert_eq!(status, 200, "{first_image}");
+    drop(server);
+    // The wire item written while the server ran is in the copy.
+    let again = run(&["wire", "import", &story.display().to_string()], &restored);
+    assert!(
+        stdout(&again).contains("0 stored, 1 unchanged"),
+        "{}",
+        stdout(&again)
+    );
+
+    // Restoring over a site, or backing up into a used directory, is refused.
+    let out = run(&["restore", &copy.display().to_string()], &restored);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("already holds a site"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&["backup", &copy.display().to_string()], &live);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("not empty"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_damaged_backup_is_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (live, copy) = (dir.path().join("live"), dir.path().join("backup"));
+    assert!(run(&["demo"], &live).status.success());
+    assert!(
+        run(&["backup", &copy.display().to_string()], &live)
+            .status
+            .success()
+    );
+    let manifest = std::fs::read_to_string(copy.join("MANIFEST")).expect("manifest");
+    let media = manifest
+        .lines()
+        .find_map(|l| l.split("  ").nth(2).filter(|p| p.starts_with("media/")))
+        .expect("a media file")
+        .to_owned();
+    let mut bytes = std::fs::read(copy.join(&media)).expect("read");
+    bytes[0] ^= 0xff;
+    std::fs::write(copy.join(&media), bytes).expect("write");
+    let target = dir.path().join("target");
+    let out = run(&["restore", &copy.display().to_string()], &target);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("damaged") && err.contains(&media), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!target.join("broadsheet.db").exists(), "nothing restored");
+    assert!(!target.join("media").exists(), "nothing written");
+    // A directory that is not a backup at all.
+    let out = run(
+        &["restore", &live.display().to_string()],
+        &dir.path().join("t2"),
+    );
+    assert!(
+        stderr(&out).contains("not a Broadsheet backup"),
+        "{}",
+        stderr(&out)
+    );
+}
