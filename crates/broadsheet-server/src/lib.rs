@@ -12,6 +12,7 @@ mod cache;
 mod embeds;
 mod error;
 mod market;
+pub mod metrics;
 pub mod newsletter;
 pub mod providers;
 mod respond;

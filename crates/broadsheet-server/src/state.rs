@@ -231,6 +231,7 @@ pub struct Options {
     pub feeds: FeedOptions,
     pub webhooks: crate::webhooks::WebhookOptions,
     pub wire: crate::wire::WireOptions,
+    pub metrics: crate::metrics::MetricsOptions,
 }
 
 /// The newsletter's settings and what they need at run time.
@@ -269,6 +270,7 @@ pub struct Inner {
     pub(crate) feeds: FeedOptions,
     pub(crate) webhook_options: crate::webhooks::WebhookOptions,
     pub(crate) wire_options: crate::wire::WireOptions,
+    pub(crate) metrics_options: crate::metrics::MetricsOptions,
     pub(crate) webhook_client: reqwest::Client,
     rebuilding: AtomicBool,
     /// The market strip shown on every page, computed once per market change.
@@ -358,7 +360,7 @@ impl AppState {
             newsletter,
             newsletter_busy: AtomicBool::new(false),
             media_store: Arc::new(broadsheet_media::LocalDir::new(&media_dir)),
-            mailer,
+            mailer: Arc::new(crate::metrics::CountingMailer(mailer)),
             sign_in_limiter: crate::auth::SignInLimiter::new(
                 newsroom.sign_in_per_ip_per_minute,
                 newsroom.sign_in_per_account_per_minute,
@@ -375,6 +377,7 @@ impl AppState {
             feeds: options.feeds,
             webhook_options: options.webhooks,
             wire_options: options.wire,
+            metrics_options: options.metrics.clone(),
             webhook_client: crate::webhooks::client(&options.webhooks),
             rebuilding: AtomicBool::new(false),
             ticker: std::sync::RwLock::new(None),
@@ -419,6 +422,7 @@ impl AppState {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<usize, SyncError> {
         let ids = self.store.publish_due(now).await?;
+        crate::metrics::Metrics::add(&crate::metrics::METRICS.published, ids.len() as u64);
         if !ids.is_empty() {
             tracing::info!(articles = ?ids, "scheduled stories published");
             self.sync_changes().await?;
@@ -622,8 +626,10 @@ impl AppState {
         F: Future<Output = Result<Rendered, AppError>>,
     {
         if let Some(page) = self.cache.get(&key) {
+            crate::metrics::Metrics::add(&crate::metrics::METRICS.cache_hits, 1);
             return Ok(respond(&page, headers));
         }
+        crate::metrics::Metrics::add(&crate::metrics::METRICS.cache_misses, 1);
         let generation = self.cache.generation();
         let rendered = render.await?;
         let page = Arc::new(CachedPage::new(

@@ -153,11 +153,14 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, broadsheet_store::St
         tasks.spawn(async move {
             let outcome = attempt(&state, &d).await;
             match &outcome {
-                HookOutcome::Delivered { .. } => {}
+                HookOutcome::Delivered { .. } => {
+                    crate::metrics::Metrics::add(&crate::metrics::METRICS.webhooks_delivered, 1);
+                }
                 HookOutcome::Retry { error, .. } => {
                     tracing::info!(delivery = d.id, event = %d.event, error = %error, "webhook will be retried");
                 }
                 HookOutcome::Failed { error, .. } => {
+                    crate::metrics::Metrics::add(&crate::metrics::METRICS.webhooks_failed, 1);
                     tracing::warn!(delivery = d.id, event = %d.event, error = %error, "webhook failed for good");
                 }
             }

@@ -148,6 +148,7 @@ pub async fn ingest(
             Err(e) => return Err(e.into()),
         }
     }
+    crate::metrics::Metrics::add(&crate::metrics::METRICS.wire_items, report.stored as u64);
     for r in &report.rejected {
         state
             .store
@@ -453,6 +454,7 @@ async fn poll_one(state: &AppState, source: &WireSource, polled: &mut Polled) ->
     let failed = |error: String| {
         let failures = source.failures + 1;
         let pause = failures >= options.pause_after;
+        crate::metrics::Metrics::add(&crate::metrics::METRICS.wire_poll_failures, 1);
         tracing::warn!(source = %source.name, error = %error, failures, pause, "wire feed poll failed");
         PollOutcome::Failed {
             error,

@@ -38,6 +38,8 @@ pub struct Config {
     pub webhooks: broadsheet_server::webhooks::WebhookOptions,
     #[serde(default)]
     pub wire: broadsheet_server::wire::WireOptions,
+    #[serde(default)]
+    pub metrics: broadsheet_server::metrics::MetricsOptions,
 }
 
 /// Site settings from configuration; unset ones come from the database, then defaults.
@@ -67,6 +69,7 @@ impl Default for Config {
             feeds: Default::default(),
             webhooks: Default::default(),
             wire: Default::default(),
+            metrics: Default::default(),
         }
     }
 }
@@ -108,6 +111,7 @@ const ENV_KEYS: &[&str] = &[
     "feeds",
     "webhooks",
     "wire",
+    "metrics",
 ];
 
 pub fn load(file: Option<&Path>, overrides: Overrides) -> anyhow::Result<Config> {

@@ -89,6 +89,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/static/{file}", get(assets::asset))
         .route("/healthz", get(health))
         .route("/readyz", get(ready))
+        .route("/metrics", get(crate::metrics::metrics))
         .nest_service("/media", media)
         .merge(crate::api::router(&state))
         .merge(crate::admin::router(&state))
@@ -123,6 +124,7 @@ pub(crate) fn router(state: AppState) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(SetRequestIdLayer::new(x_request_id, Counter::default()))
+        .layer(axum::middleware::from_fn(crate::metrics::track))
         .with_state(state)
 }
 

@@ -587,3 +587,70 @@ async fn a_theme_directory_overrides_templates_and_css() {
         .to_owned();
     assert_eq!(site.get(&css).await.text(), "body{background:#000}");
 }
+
+#[tokio::test]
+async fn metrics_are_off_without_a_token_and_count_requests_and_cache_hits_with_one() {
+    let off = Site::demo().await;
+    assert_eq!(off.get("/metrics").await.status, StatusCode::NOT_FOUND);
+    let site = Site::build_with(
+        None,
+        true,
+        broadsheet_server::Options {
+            metrics: broadsheet_server::metrics::MetricsOptions {
+                token: Some("metrics-token-0123456789".into()),
+            },
+            ..Default::default()
+        },
+    )
+    .await;
+    let bearer = |t: &str| format!("Bearer {t}");
+    assert_eq!(
+        site.get_with("/metrics", &[("authorization", &bearer("wrong"))])
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let value = |text: &str, name: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing in {text}"))
+    };
+    let read = || async {
+        let r = site
+            .get_with(
+                "/metrics",
+                &[("authorization", &bearer("metrics-token-0123456789"))],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(
+            r.header("content-type")
+                .starts_with("text/plain; version=0.0.4")
+        );
+        r.text()
+    };
+    let before = read().await;
+    site.get("/").await;
+    site.get("/").await;
+    site.get("/no-such-page").await;
+    let after = read().await;
+    // Counters are per process and tests run side by side: they only ever grow.
+    for (name, at_least) in [
+        ("broadsheet_http_requests_total{status=\"2xx\"}", 2.0),
+        ("broadsheet_http_requests_total{status=\"4xx\"}", 1.0),
+        ("broadsheet_page_cache_hits_total", 1.0),
+        ("broadsheet_http_request_duration_seconds_count", 3.0),
+    ] {
+        assert!(
+            value(&after, name) - value(&before, name) >= at_least,
+            "{name}: {} -> {}",
+            value(&before, name),
+            value(&after, name)
+        );
+    }
+    assert!(value(&after, "broadsheet_page_cache_pages") >= 1.0);
+    assert!(after.contains("# TYPE broadsheet_http_request_duration_seconds histogram"));
+    assert!(after.contains("broadsheet_mail_sent_total"));
+}

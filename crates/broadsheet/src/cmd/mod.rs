@@ -20,15 +20,21 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::Config;
 
-/// Logs go to stderr; `BROADSHEET_LOG` overrides `default` (an EnvFilter directive).
+/// Logs go to stderr; `BROADSHEET_LOG` overrides `default` (an EnvFilter directive), and
+/// `BROADSHEET_LOG_FORMAT=json` writes one JSON object a line (for journald, Loki, …).
 pub fn init_logging(default: &str) {
     let filter =
         EnvFilter::try_from_env("BROADSHEET_LOG").unwrap_or_else(|_| EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+        .with_writer(std::io::stderr);
+    if std::env::var("BROADSHEET_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        let _ = builder.json().with_current_span(true).try_init();
+    } else {
+        let _ = builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init();
+    }
 }
 
 /// Creates the data directory layout if needed and opens the database.
@@ -102,5 +108,6 @@ pub fn options(config: &Config) -> anyhow::Result<broadsheet_server::Options> {
         feeds: config.feeds,
         webhooks: config.webhooks,
         wire: config.wire,
+        metrics: config.metrics.clone(),
     })
 }

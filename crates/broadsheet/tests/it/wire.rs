@@ -140,3 +140,28 @@ fn collect(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
         }
     }
 }
+
+#[test]
+fn logs_are_json_lines_when_asked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.xml");
+    std::fs::write(&bad, "<nitf><head>").expect("write");
+    let out = crate::support::bin()
+        .args(["wire", "import", &bad.display().to_string(), "--data"])
+        .arg(dir.path().join("data"))
+        .env("BROADSHEET_LOG_FORMAT", "json")
+        .output()
+        .expect("run");
+    let err = stderr(&out);
+    let logged: Vec<serde_json::Value> = err
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    let refused = logged
+        .iter()
+        .find(|v| v["fields"]["message"] == "wire document refused")
+        .unwrap_or_else(|| panic!("no JSON log line in {err}"));
+    assert_eq!(refused["level"], "WARN");
+    assert_eq!(refused["fields"]["source"], "files");
+}
