@@ -272,6 +272,11 @@ fn is_private(ip: IpAddr) -> bool {
                 || v4.is_multicast()
                 || v4.octets()[0] == 0
                 || (v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1]))
+                // IETF protocol assignments, benchmarking, documentation, reserved.
+                || (v4.octets()[0] == 192 && v4.octets()[1] == 0 && v4.octets()[2] == 0)
+                || (v4.octets()[0] == 198 && (18..20).contains(&v4.octets()[1]))
+                || v4.is_documentation()
+                || v4.octets()[0] >= 240
         }
         IpAddr::V6(v6) => {
             v6.is_loopback()
@@ -400,6 +405,9 @@ fn backoff(poll_secs: i64, failures: i64) -> i64 {
     poll_secs.saturating_mul(factor).min(6 * 3600)
 }
 
+/// Feeds polled at the same time.
+const POLLS_AT_ONCE: usize = 4;
+
 /// What one poll of one feed did.
 #[derive(Debug)]
 pub struct Polled {
@@ -425,26 +433,42 @@ pub async fn poll_due_at(
     let options = state.wire_options;
     let lease = i64::try_from(options.fetch_timeout_secs).unwrap_or(60) + 60;
     let due = state.store.claim_wire_polls(now, lease).await?;
-    let mut done = Vec::with_capacity(due.len());
+    // Feeds are polled side by side (a few at a time), so one that hangs until its timeout
+    // holds up no other.
+    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(POLLS_AT_ONCE));
+    let mut tasks = tokio::task::JoinSet::new();
     for source in due {
-        let mut polled = Polled {
-            source: source.name.clone(),
-            stored: 0,
-            unchanged: 0,
-            rejected: 0,
-            not_modified: false,
-            error: None,
-        };
-        let outcome = poll_one(state, &source, &mut polled).await;
-        if let PollOutcome::Failed { error, .. } = &outcome {
-            polled.error = Some(error.clone());
-        }
-        state
-            .store
-            .finish_wire_poll(source.id, &outcome, Utc::now())
-            .await?;
-        done.push(polled);
+        let state = state.clone();
+        let permits = permits.clone();
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            let mut polled = Polled {
+                source: source.name.clone(),
+                stored: 0,
+                unchanged: 0,
+                rejected: 0,
+                not_modified: false,
+                error: None,
+            };
+            let outcome = poll_one(&state, &source, &mut polled).await;
+            if let PollOutcome::Failed { error, .. } = &outcome {
+                polled.error = Some(error.clone());
+            }
+            state
+                .store
+                .finish_wire_poll(source.id, &outcome, Utc::now())
+                .await
+                .map(|()| polled)
+        });
     }
+    let mut done = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(result) => done.push(result?),
+            Err(e) => tracing::warn!(error = %e, "a wire poll task failed"),
+        }
+    }
+    done.sort_by(|a, b| a.source.cmp(&b.source));
     Ok(done)
 }
 
@@ -676,6 +700,10 @@ mod tests {
             "fd00::1",
             "fe80::1",
             "::ffff:127.0.0.1",
+            "192.0.0.8",
+            "198.18.0.1",
+            "203.0.113.5",
+            "240.0.0.1",
         ] {
             assert!(is_private(ip.parse().expect("ip")), "{ip}");
         }
