@@ -52,6 +52,9 @@ impl Default for WireOptions {
     }
 }
 
+/// Refused items of one document written to the desk's problem log; the rest are counted.
+const MAX_LOGGED_PER_DOCUMENT: usize = 20;
+
 /// What one document did.
 #[derive(Debug, Default, Serialize)]
 pub struct IngestReport {
@@ -149,10 +152,24 @@ pub async fn ingest(
         }
     }
     crate::metrics::Metrics::add(&crate::metrics::METRICS.wire_items, report.stored as u64);
-    for r in &report.rejected {
+    // The desk's log gets the first refusals of a document and a count of the rest: a feed of
+    // ten thousand bad items must not become ten thousand log writes on every poll.
+    for r in report.rejected.iter().take(MAX_LOGGED_PER_DOCUMENT) {
         state
             .store
             .log_wire_problem(source.id, &format!("{name}: {}", r.item), &r.reason, now)
+            .await?;
+    }
+    if report.rejected.len() > MAX_LOGGED_PER_DOCUMENT {
+        let more = report.rejected.len() - MAX_LOGGED_PER_DOCUMENT;
+        state
+            .store
+            .log_wire_problem(
+                source.id,
+                name,
+                &format!("and {more} more items refused"),
+                now,
+            )
             .await?;
     }
     for article in &report.flagged {
@@ -217,8 +234,21 @@ async fn route(
     item: &WireItem,
 ) -> Result<i64, String> {
     let section = Slug::parse(&source.section).map_err(|e| e.to_string())?;
+    let external_id = format!("wire:{}:{}", source.name, item.guid);
+    // A routed draft an editor has since taken further (published, scheduled, in review) is
+    // theirs: a newer version does not overwrite it (the editor shows that one has arrived).
+    if let Some(existing) = state
+        .store
+        .article_by_external_id(&external_id)
+        .await
+        .map_err(|e| e.to_string())?
+        && !source.auto_publish
+        && existing.status != ArticleStatus::Draft
+    {
+        return Ok(existing.id);
+    }
     let input = ArticleInput {
-        external_id: Some(format!("wire:{}:{}", source.name, item.guid)),
+        external_id: Some(external_id),
         slug: None,
         headline: item.headline.chars().take(300).collect(),
         standfirst: String::new(),

@@ -728,4 +728,78 @@ async fn a_routing_rule_publishes_a_sources_items_in_its_section() {
         .expect("article");
     assert_eq!(again.headline, "Closing prices for Friday, corrected");
     drop(src);
+
+    // Routed as drafts: a newer version updates a draft, but never one an editor has taken on.
+    site.store
+        .upsert_wire_source(&NewWireSource {
+            name: "desk-drafts".into(),
+            kind: WireKind::Push,
+            url: String::new(),
+            token_hash: Some(token_hash(TOKEN)),
+            allow_private: false,
+            poll_secs: 60,
+            section: "markets".into(),
+            auto_publish: false,
+        })
+        .await
+        .expect("source");
+    let r = push(
+        &site,
+        "desk-drafts",
+        Some(TOKEN),
+        &ninjs("urn:d:1", 1, "Draft from the wire", ""),
+    )
+    .await;
+    let report: serde_json::Value = serde_json::from_slice(&r.body).expect("json");
+    let id = report["routed"][0].as_i64().expect("routed");
+    let mut draft = site
+        .store
+        .article_by_id(id)
+        .await
+        .expect("get")
+        .expect("article");
+    assert_eq!(draft.status, broadsheet_core::ArticleStatus::Draft);
+    push(
+        &site,
+        "desk-drafts",
+        Some(TOKEN),
+        &ninjs("urn:d:1", 2, "Draft from the wire, v2", ""),
+    )
+    .await;
+    draft = site
+        .store
+        .article_by_id(id)
+        .await
+        .expect("get")
+        .expect("article");
+    assert_eq!(
+        draft.headline, "Draft from the wire, v2",
+        "a draft follows the wire"
+    );
+    // The desk publishes it; version 3 must not pull it back to a draft.
+    let mut input = crate::pages::article("x", "markets", &draft.headline, "Edited by the desk.");
+    input.external_id = draft.external_id.clone();
+    input.status = broadsheet_core::ArticleStatus::Published;
+    site.store.save_article(&input).await.expect("publish");
+    push(
+        &site,
+        "desk-drafts",
+        Some(TOKEN),
+        &ninjs("urn:d:1", 3, "Draft from the wire, v3", ""),
+    )
+    .await;
+    let kept = site
+        .store
+        .article_by_id(id)
+        .await
+        .expect("get")
+        .expect("article");
+    assert_eq!(kept.status, broadsheet_core::ArticleStatus::Published);
+    assert_eq!(kept.headline, "Draft from the wire, v2");
+    let editor = member(&site, "editor@example.com", Role::Editor).await;
+    let page = editor
+        .get(&site, &format!("/admin/articles/{id}"))
+        .await
+        .text();
+    assert!(page.contains("A newer version (3) has arrived"), "{page}");
 }
