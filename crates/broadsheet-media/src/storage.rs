@@ -9,6 +9,10 @@ use bytes::Bytes;
 pub enum StorageError {
     #[error("unsafe media path {0:?}")]
     Path(String),
+    #[error("media storage is not set up: {0}")]
+    Config(String),
+    #[error("media store refused {path}: {reason}")]
+    Remote { path: String, reason: String },
     #[error("cannot write media {}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -23,6 +27,44 @@ pub trait MediaStorage: Send + Sync {
     async fn put(&self, path: &str, bytes: Bytes, content_type: &str) -> Result<(), StorageError>;
     /// Removes the file at `path`; a missing file is not an error.
     async fn delete(&self, path: &str) -> Result<(), StorageError>;
+    /// The file at `path`, or `None` when there is none.
+    async fn get(&self, path: &str) -> Result<Option<Stored>, StorageError>;
+}
+
+/// A stored file as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub bytes: Bytes,
+    pub content_type: String,
+}
+
+/// Refuses a path that is not made of safe segments (letters, digits, `-`, `_`, `.`, no
+/// segment starting with a dot).
+pub(crate) fn check_path(path: &str) -> Result<(), StorageError> {
+    let safe = !path.is_empty()
+        && path.split('/').all(|p| {
+            !p.is_empty()
+                && !p.starts_with('.')
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        });
+    if safe {
+        Ok(())
+    } else {
+        Err(StorageError::Path(path.to_owned()))
+    }
+}
+
+/// The content type of a stored file by its extension.
+pub fn content_type_of(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or("") {
+        "jpg" | "jpeg" => "image/jpeg",
+        "webp" => "image/webp",
+        "png" => "image/png",
+        "gif" => "image/gif",
+        "svg" => "image/svg+xml",
+        _ => "application/octet-stream",
+    }
 }
 
 /// Media in a folder of the data directory, served by the web server from there.
@@ -38,16 +80,7 @@ impl LocalDir {
     }
 
     fn resolve(&self, path: &str) -> Result<PathBuf, StorageError> {
-        let safe = !path.is_empty()
-            && path.split('/').all(|p| {
-                !p.is_empty()
-                    && !p.starts_with('.')
-                    && p.bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-            });
-        if !safe {
-            return Err(StorageError::Path(path.to_owned()));
-        }
+        check_path(path)?;
         Ok(self.root.join(path))
     }
 }
@@ -76,6 +109,21 @@ impl MediaStorage for LocalDir {
         match tokio::fs::remove_file(&target).await {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(source) => Err(StorageError::Io {
+                path: target,
+                source,
+            }),
+        }
+    }
+
+    async fn get(&self, path: &str) -> Result<Option<Stored>, StorageError> {
+        let target = self.resolve(path)?;
+        match tokio::fs::read(&target).await {
+            Ok(bytes) => Ok(Some(Stored {
+                bytes: Bytes::from(bytes),
+                content_type: content_type_of(path).to_owned(),
+            })),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(source) => Err(StorageError::Io {
                 path: target,
                 source,

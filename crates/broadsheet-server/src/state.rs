@@ -232,6 +232,8 @@ pub struct Options {
     pub webhooks: crate::webhooks::WebhookOptions,
     pub wire: crate::wire::WireOptions,
     pub metrics: crate::metrics::MetricsOptions,
+    /// Where media is stored when not in the data directory (S3 for several nodes).
+    pub media_store: Option<Arc<dyn broadsheet_media::MediaStorage>>,
 }
 
 /// The newsletter's settings and what they need at run time.
@@ -254,6 +256,8 @@ pub struct Inner {
     site: std::sync::RwLock<Arc<SiteConfig>>,
     pub media_dir: PathBuf,
     pub(crate) media_store: Arc<dyn broadsheet_media::MediaStorage>,
+    /// Media lives in a shared store (S3), not in `media_dir`: `/media` reads it from there.
+    pub(crate) media_remote: bool,
     pub mailer: Arc<dyn broadsheet_mail::Mailer>,
     pub(crate) newsroom: NewsroomOptions,
     pub(crate) sign_in_limiter: crate::auth::SignInLimiter,
@@ -359,7 +363,11 @@ impl AppState {
         let state = Self(Arc::new(Inner {
             newsletter,
             newsletter_busy: AtomicBool::new(false),
-            media_store: Arc::new(broadsheet_media::LocalDir::new(&media_dir)),
+            media_remote: options.media_store.is_some(),
+            media_store: options
+                .media_store
+                .clone()
+                .unwrap_or_else(|| Arc::new(broadsheet_media::LocalDir::new(&media_dir))),
             mailer: Arc::new(crate::metrics::CountingMailer(mailer)),
             sign_in_limiter: crate::auth::SignInLimiter::new(
                 newsroom.sign_in_per_ip_per_minute,

@@ -40,6 +40,16 @@ pub struct Config {
     pub wire: broadsheet_server::wire::WireOptions,
     #[serde(default)]
     pub metrics: broadsheet_server::metrics::MetricsOptions,
+    #[serde(default)]
+    pub media: MediaConfig,
+}
+
+/// `[media]`: where uploads are stored. Unset: the data directory's `media/` folder.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaConfig {
+    /// An S3-compatible bucket shared by every node (`[media.s3]`).
+    pub s3: Option<broadsheet_media::S3Config>,
 }
 
 /// Site settings from configuration; unset ones come from the database, then defaults.
@@ -70,6 +80,7 @@ impl Default for Config {
             webhooks: Default::default(),
             wire: Default::default(),
             metrics: Default::default(),
+            media: Default::default(),
         }
     }
 }
@@ -112,6 +123,7 @@ const ENV_KEYS: &[&str] = &[
     "webhooks",
     "wire",
     "metrics",
+    "media",
 ];
 
 pub fn load(file: Option<&Path>, overrides: Overrides) -> anyhow::Result<Config> {

@@ -283,3 +283,5 @@ fn hostile_uploads_are_refused_with_a_reason() {
         assert!(!err.to_string().is_empty());
     }
 }
+
+mod s3;

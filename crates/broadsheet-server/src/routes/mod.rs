@@ -43,8 +43,15 @@ const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; s
 const MEDIA_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
 
 pub(crate) fn router(state: AppState) -> Router {
-    let media = Router::new()
-        .fallback_service(ServeDir::new(&state.media_dir).append_index_html_on_directories(false))
+    // Media from the data directory's folder, or (several nodes) from the shared media store.
+    let media: Router<AppState> = if state.media_remote {
+        Router::new().route("/{*path}", get(remote_media))
+    } else {
+        Router::new().fallback_service(
+            ServeDir::new(&state.media_dir).append_index_html_on_directories(false),
+        )
+    };
+    let media = media
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("public, max-age=86400"),
@@ -52,7 +59,8 @@ pub(crate) fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(MEDIA_CSP),
-        ));
+        ))
+        .with_state(state.clone());
     let x_request_id = HeaderName::from_static("x-request-id");
 
     Router::new()
@@ -178,6 +186,30 @@ impl MakeRequestId for Counter {
         HeaderValue::from_str(&format!("{}-{n}", self.prefix))
             .ok()
             .map(RequestId::new)
+    }
+}
+
+/// `GET /media/{path}` from a remote media store (S3). Stored paths are unique (every upload
+/// gets its own name), so the answer can be cached for a day like the local files.
+async fn remote_media(
+    State(state): State<AppState>,
+    axum::extract::Path(path): axum::extract::Path<String>,
+) -> Result<Response, AppError> {
+    match state.media_store.get(&path).await {
+        Ok(Some(stored)) => {
+            let mut r = stored.bytes.into_response();
+            if let Ok(v) = HeaderValue::from_str(&stored.content_type) {
+                r.headers_mut().insert(header::CONTENT_TYPE, v);
+            }
+            Ok(r)
+        }
+        Ok(None) | Err(broadsheet_media::StorageError::Path(_)) => Err(AppError::NotFound),
+        Err(e) => {
+            tracing::warn!(path = %path, error = %e, "media store unavailable");
+            Err(AppError::Unavailable(
+                "The picture store is not answering. Please try again in a moment.".into(),
+            ))
+        }
     }
 }
 

@@ -6,6 +6,7 @@ mod markets;
 mod newsletter;
 mod newsroom;
 mod pages;
+mod s3;
 mod search;
 mod smtp;
 mod support;

@@ -1050,7 +1050,7 @@ pub fn photo_jpeg(w: u32, h: u32) -> Vec<u8> {
     out.into_inner()
 }
 
-async fn upload(
+pub async fn upload(
     site: &Site,
     m: &Member,
     file_name: &str,

@@ -126,3 +126,22 @@ fn a_damaged_backup_is_refused_before_anything_is_written() {
         stderr(&out)
     );
 }
+
+#[test]
+fn media_store_settings_that_cannot_work_stop_the_server_with_a_reason() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = crate::support::bin()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(dir.path())
+        .env("BROADSHEET_MEDIA__S3__ENDPOINT", "not a url")
+        .env("BROADSHEET_MEDIA__S3__BUCKET", "media")
+        .env("BROADSHEET_MEDIA__S3__ACCESS_KEY", "k")
+        .env("BROADSHEET_MEDIA__S3__SECRET_KEY", "s")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("media.s3.endpoint is not a URL"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!err.contains("\"s\""), "no secret in the message: {err}");
+}

@@ -1,0 +1,143 @@
+//! `S3Storage` against a real S3-compatible server on loopback: moto's server (PyPI
+//! `moto[server]`), started here. Without it the test prints SKIPPED; CI installs it and sets
+//! `BROADSHEET_REQUIRE_S3`, which turns its absence into a failure.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use broadsheet_media::{MediaStorage, S3Config, S3Storage, StorageError};
+use bytes::Bytes;
+
+pub struct Moto {
+    child: Child,
+    pub endpoint: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts moto's S3 server on a free loopback port, or `None` (with a visible SKIPPED) when it
+/// is not installed.
+pub fn moto(what: &str) -> Option<Moto> {
+    let installed = Command::new("python3")
+        .args(["-c", "import moto.server"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !installed {
+        if std::env::var_os("BROADSHEET_REQUIRE_S3").is_some() {
+            panic!("BROADSHEET_REQUIRE_S3 is set but moto's server is not installed");
+        }
+        eprintln!("SKIPPED {what}: moto is not installed (pip install \"moto[server]\")");
+        return None;
+    }
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let child = Command::new("python3")
+        .args([
+            "-m",
+            "moto.server",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start moto");
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "moto did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Some(Moto {
+        child,
+        endpoint: format!("http://127.0.0.1:{port}"),
+    })
+}
+
+pub fn config(endpoint: &str, bucket: &str) -> S3Config {
+    S3Config {
+        endpoint: endpoint.to_owned(),
+        bucket: bucket.to_owned(),
+        region: "us-east-1".into(),
+        access_key: "test-access".into(),
+        secret_key: "test-secret".into(),
+        path_style: true,
+    }
+}
+
+#[tokio::test]
+async fn media_round_trips_through_an_s3_bucket() {
+    let Some(moto) = moto("S3 media storage") else {
+        return;
+    };
+    let store = S3Storage::new(&config(&moto.endpoint, "media")).expect("configured");
+    store.create_bucket().await.expect("bucket");
+    store
+        .create_bucket()
+        .await
+        .expect("an existing bucket is fine");
+    let path = "uploads/2026/12/harbour-abc123-480.jpg";
+    assert!(store.get(path).await.expect("get").is_none());
+    store
+        .put(
+            path,
+            Bytes::from_static(b"\xff\xd8jpeg bytes"),
+            "image/jpeg",
+        )
+        .await
+        .expect("put");
+    let got = store.get(path).await.expect("get").expect("stored");
+    assert_eq!(&got.bytes[..], b"\xff\xd8jpeg bytes");
+    assert_eq!(got.content_type, "image/jpeg");
+    // Replacing is whole.
+    store
+        .put(path, Bytes::from_static(b"second"), "image/jpeg")
+        .await
+        .expect("replace");
+    assert_eq!(
+        &store.get(path).await.expect("get").expect("stored").bytes[..],
+        b"second"
+    );
+    store.delete(path).await.expect("delete");
+    assert!(store.get(path).await.expect("get").is_none());
+    store.delete(path).await.expect("deleting again is fine");
+    for bad in ["../x.jpg", "a//b", ".hidden/x", "a/b c.jpg", ""] {
+        assert!(
+            matches!(
+                store.put(bad, Bytes::new(), "image/jpeg").await,
+                Err(StorageError::Path(_))
+            ),
+            "{bad:?}"
+        );
+    }
+    // A store that is down: a clear error, no hang.
+    let down = S3Storage::new(&config("http://127.0.0.1:9", "media")).expect("configured");
+    let err = down
+        .put(path, Bytes::from_static(b"x"), "image/jpeg")
+        .await
+        .expect_err("down");
+    assert!(err.to_string().contains(path), "{err}");
+    // Settings that cannot work are refused up front.
+    assert!(
+        S3Storage::new(&S3Config {
+            bucket: String::new(),
+            ..config(&moto.endpoint, "m")
+        })
+        .is_err()
+    );
+    assert!(S3Storage::new(&config("not a url", "m")).is_err());
+}

@@ -1,0 +1,140 @@
+//! Media in an S3-compatible bucket (moto's server on loopback, started here): an upload is
+//! stored in the bucket, not the data directory, and `/media/…` serves it from there; a
+//! missing file is 404 and a store that is down is 503. Prints SKIPPED without moto; CI
+//! installs it and sets `BROADSHEET_REQUIRE_S3`.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use broadsheet_core::Role;
+use broadsheet_media::{MediaStorage, S3Config, S3Storage};
+use broadsheet_server::Options;
+use http::StatusCode;
+
+use crate::newsroom::{member, photo_jpeg, upload};
+use crate::support::Site;
+
+struct Moto(Child);
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn moto() -> Option<(Moto, String)> {
+    let installed = Command::new("python3")
+        .args(["-c", "import moto.server"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !installed {
+        if std::env::var_os("BROADSHEET_REQUIRE_S3").is_some() {
+            panic!("BROADSHEET_REQUIRE_S3 is set but moto's server is not installed");
+        }
+        eprintln!("SKIPPED S3 media: moto is not installed (pip install \"moto[server]\")");
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let child = Command::new("python3")
+        .args([
+            "-m",
+            "moto.server",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("moto");
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "moto did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Some((Moto(child), format!("http://127.0.0.1:{port}")))
+}
+
+#[tokio::test]
+async fn uploads_go_to_the_bucket_and_media_is_served_from_it() {
+    let Some((server, endpoint)) = moto() else {
+        return;
+    };
+    let storage = S3Storage::new(&S3Config {
+        endpoint,
+        bucket: "site-media".into(),
+        region: "us-east-1".into(),
+        access_key: "test-access".into(),
+        secret_key: "test-secret".into(),
+        path_style: true,
+    })
+    .expect("s3");
+    storage.create_bucket().await.expect("bucket");
+    let storage: Arc<dyn MediaStorage> = Arc::new(storage);
+    let site = Site::build_with(
+        None,
+        false,
+        Options {
+            media_store: Some(storage.clone()),
+            ..Options::default()
+        },
+    )
+    .await;
+    let editor = member(&site, "editor@example.com", Role::Editor).await;
+    let r = upload(
+        &site,
+        &editor,
+        "harbour.jpg",
+        "image/jpeg",
+        &photo_jpeg(1200, 800),
+        &[
+            ("alt", "Cranes"),
+            ("caption", "Cranes at dusk"),
+            ("photographer", "Lena Marsh"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let library = site.store.media_library(None, 10).await.expect("library");
+    let variant = library[0]
+        .media
+        .variants
+        .iter()
+        .find(|v| v.format == "jpeg")
+        .expect("a JPEG variant")
+        .path
+        .clone();
+    assert!(
+        storage.get(&variant).await.expect("get").is_some(),
+        "in the bucket"
+    );
+    let local = site.state.media_dir.join(&variant);
+    assert!(!local.exists(), "not in the data directory");
+    let served = site.get(&format!("/media/{variant}")).await;
+    assert_eq!(served.status, StatusCode::OK);
+    assert_eq!(served.header("content-type"), "image/jpeg");
+    assert!(served.body.starts_with(b"\xff\xd8\xff"), "a JPEG");
+    assert_eq!(served.header("cache-control"), "public, max-age=86400");
+    assert_eq!(
+        site.get("/media/uploads/none.jpg").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        site.get("/media/.hidden/x.jpg").await.status,
+        StatusCode::NOT_FOUND
+    );
+    // The store goes away: 503, not a hang or a 500.
+    drop(server);
+    let down = site.get(&format!("/media/{variant}")).await;
+    assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE);
+}
