@@ -216,13 +216,7 @@ pub(crate) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
-    let same = given.len() == expected.len()
-        && given
-            .bytes()
-            .zip(expected.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
-    if !same {
+    if !crate::auth::same(given, expected) {
         return crate::routes::api_market::problem(
             StatusCode::UNAUTHORIZED,
             "/metrics wants the token set as metrics.token",

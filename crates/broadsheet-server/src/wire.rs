@@ -672,13 +672,9 @@ pub(crate) async fn push(
         .filter(|s| s.kind == broadsheet_store::WireKind::Push && !s.paused)
         .and_then(|s| s.token_hash.clone());
     let given_hash = crate::auth::token_hash(given);
-    let ok = expected.as_deref().is_some_and(|e| {
-        e.len() == given_hash.len()
-            && e.bytes()
-                .zip(given_hash.bytes())
-                .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-                == 0
-    });
+    let ok = expected
+        .as_deref()
+        .is_some_and(|e| crate::auth::same(e, &given_hash));
     let (true, Some(source)) = (ok, source) else {
         tracing::warn!(source = %name, "wire push with a wrong token");
         return Ok(problem(

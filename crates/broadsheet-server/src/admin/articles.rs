@@ -52,9 +52,9 @@ fn rows(state: &AppState, rows: Vec<AdminRow>) -> Vec<Row> {
 }
 
 #[derive(Serialize)]
-struct Dashboard<F: Serialize> {
+struct Dashboard {
     /// Articles whose wire story the agency has killed.
-    wire_flags: Vec<F>,
+    wire_flags: Vec<super::wire::FlagRow>,
     drafts: Vec<Row>,
     review: Vec<Row>,
     scheduled: Vec<Row>,
@@ -100,7 +100,7 @@ pub(crate) async fn dashboard(
         .await?
         .0;
     let page = Dashboard {
-        wire_flags: super::wire::flags_for_dashboard(&state).await?,
+        wire_flags: super::wire::flag_rows(&state).await?,
         drafts: rows(&state, drafts),
         review: rows(&state, review),
         scheduled: rows(&state, scheduled),

@@ -70,8 +70,9 @@ fn item_row(r: &WireRow, tz: chrono_tz::Tz) -> ItemRow {
     }
 }
 
+/// A kill flag as the desk and the dashboard show it.
 #[derive(Serialize)]
-struct FlagRow {
+pub(crate) struct FlagRow {
     article_id: i64,
     headline: String,
     status: String,
@@ -80,7 +81,7 @@ struct FlagRow {
     when: String,
 }
 
-async fn flag_rows(state: &AppState) -> Result<Vec<FlagRow>, AppError> {
+pub(crate) async fn flag_rows(state: &AppState) -> Result<Vec<FlagRow>, AppError> {
     let tz = state.site().tz();
     Ok(state
         .store
@@ -98,12 +99,6 @@ async fn flag_rows(state: &AppState) -> Result<Vec<FlagRow>, AppError> {
         .collect())
 }
 
-/// Kill flags for the dashboard.
-pub(crate) async fn flags_for_dashboard(state: &AppState) -> Result<Vec<impl Serialize>, AppError> {
-    flag_rows(state).await
-}
-
-/// What the editor shows of the item an article was made from.
 #[derive(Serialize)]
 pub(crate) struct WireLink {
     item_id: i64,

@@ -176,6 +176,18 @@ async fn pushes_need_the_sources_token_and_every_item_is_reported() {
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let ghost = site
+        .store
+        .wire_items(&WireFilter {
+            limit: 50,
+            ..WireFilter::default()
+        })
+        .await
+        .expect("items")
+        .into_iter()
+        .find(|i| i.item.guid == "urn:andes:ghost")
+        .expect("the kill is kept on the desk");
+    assert!(ghost.killed);
     // Problems are on the desk's sources page.
     let problems = site.store.wire_problems(10).await.expect("problems");
     assert!(problems.iter().any(|p| p.reason.contains("malformed JSON")));
@@ -562,12 +574,7 @@ async fn the_desk_filters_compares_and_uses_an_item_with_its_picture_credit() {
         .unwrap_or("")
         .parse()
         .expect("article id");
-    let article = site
-        .store
-        .article_by_id(id)
-        .await
-        .expect("get")
-        .expect("article");
+    let article = stored_article(&site, id).await;
     assert_eq!(article.headline, "Copper hits 20-month high");
     assert_eq!(article.status, broadsheet_core::ArticleStatus::Draft);
     assert!(
@@ -676,23 +683,35 @@ async fn drop_folders_read_files_and_set_aside_bad_ones_with_the_reason() {
     assert_eq!(items[0].item.headline, "Dropped story");
 }
 
-#[tokio::test]
-async fn a_routing_rule_publishes_a_sources_items_in_its_section() {
-    let site = site_with(quick()).await;
-    let src = site
-        .store
+/// A push source routing to Markets, publishing at once or as drafts.
+async fn routed_source(site: &Site, name: &str, auto_publish: bool) {
+    site.store
         .upsert_wire_source(&NewWireSource {
-            name: "results".into(),
+            name: name.into(),
             kind: WireKind::Push,
             url: String::new(),
             token_hash: Some(token_hash(TOKEN)),
             allow_private: false,
             poll_secs: 60,
             section: "markets".into(),
-            auto_publish: true,
+            auto_publish,
         })
         .await
         .expect("source");
+}
+
+async fn stored_article(site: &Site, id: i64) -> broadsheet_core::Article {
+    site.store
+        .article_by_id(id)
+        .await
+        .expect("get")
+        .expect("article")
+}
+
+#[tokio::test]
+async fn a_routing_rule_publishes_a_sources_items_in_its_section() {
+    let site = site_with(quick()).await;
+    routed_source(&site, "results", true).await;
     let r = push(
         &site,
         "results",
@@ -703,12 +722,7 @@ async fn a_routing_rule_publishes_a_sources_items_in_its_section() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let report: serde_json::Value = serde_json::from_slice(&r.body).expect("json");
     let id = report["routed"][0].as_i64().expect("routed");
-    let article = site
-        .store
-        .article_by_id(id)
-        .await
-        .expect("get")
-        .expect("article");
+    let article = stored_article(&site, id).await;
     assert_eq!(article.section.slug.as_str(), "markets");
     let page = site.get(&format!("/article/{}", article.slug)).await;
     assert_eq!(page.status, StatusCode::OK, "published at once");
@@ -720,29 +734,11 @@ async fn a_routing_rule_publishes_a_sources_items_in_its_section() {
         &ninjs("urn:r:1", 2, "Closing prices for Friday, corrected", ""),
     )
     .await;
-    let again = site
-        .store
-        .article_by_id(id)
-        .await
-        .expect("get")
-        .expect("article");
+    let again = stored_article(&site, id).await;
     assert_eq!(again.headline, "Closing prices for Friday, corrected");
-    drop(src);
 
     // Routed as drafts: a newer version updates a draft, but never one an editor has taken on.
-    site.store
-        .upsert_wire_source(&NewWireSource {
-            name: "desk-drafts".into(),
-            kind: WireKind::Push,
-            url: String::new(),
-            token_hash: Some(token_hash(TOKEN)),
-            allow_private: false,
-            poll_secs: 60,
-            section: "markets".into(),
-            auto_publish: false,
-        })
-        .await
-        .expect("source");
+    routed_source(&site, "desk-drafts", false).await;
     let r = push(
         &site,
         "desk-drafts",
@@ -752,12 +748,7 @@ async fn a_routing_rule_publishes_a_sources_items_in_its_section() {
     .await;
     let report: serde_json::Value = serde_json::from_slice(&r.body).expect("json");
     let id = report["routed"][0].as_i64().expect("routed");
-    let mut draft = site
-        .store
-        .article_by_id(id)
-        .await
-        .expect("get")
-        .expect("article");
+    let mut draft = stored_article(&site, id).await;
     assert_eq!(draft.status, broadsheet_core::ArticleStatus::Draft);
     push(
         &site,
@@ -766,12 +757,7 @@ async fn a_routing_rule_publishes_a_sources_items_in_its_section() {
         &ninjs("urn:d:1", 2, "Draft from the wire, v2", ""),
     )
     .await;
-    draft = site
-        .store
-        .article_by_id(id)
-        .await
-        .expect("get")
-        .expect("article");
+    draft = stored_article(&site, id).await;
     assert_eq!(
         draft.headline, "Draft from the wire, v2",
         "a draft follows the wire"
@@ -788,12 +774,7 @@ async fn a_routing_rule_publishes_a_sources_items_in_its_section() {
         &ninjs("urn:d:1", 3, "Draft from the wire, v3", ""),
     )
     .await;
-    let kept = site
-        .store
-        .article_by_id(id)
-        .await
-        .expect("get")
-        .expect("article");
+    let kept = stored_article(&site, id).await;
     assert_eq!(kept.status, broadsheet_core::ArticleStatus::Published);
     assert_eq!(kept.headline, "Draft from the wire, v2");
     let editor = member(&site, "editor@example.com", Role::Editor).await;
