@@ -4,10 +4,9 @@ use async_trait::async_trait;
 use broadsheet_core::{Email, Timestamp};
 use chrono::Utc;
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 
-use super::SqliteStore;
 use super::rows::ts;
+use super::{Backend, DbRow};
 use crate::newsletter::{
     Delivery, Issue, IssueKind, MAX_BOUNCES, NewIssue, Newsletter, Preferences, SendCounts, SignUp,
     Subscriber, SubscriberCounts, SubscriberStatus,
@@ -17,7 +16,7 @@ use crate::{Result, StoreError};
 const SUBSCRIBER_COLUMNS: &str = "SELECT id, email, status, digest, alerts, sections, bounces,
     created_at, confirmed_at FROM subscribers";
 
-fn subscriber_from_row(r: &SqliteRow) -> Result<Subscriber> {
+fn subscriber_from_row(r: &DbRow) -> Result<Subscriber> {
     let email: String = r.try_get("email")?;
     let status: String = r.try_get("status")?;
     let sections: String = r.try_get("sections")?;
@@ -36,7 +35,7 @@ fn subscriber_from_row(r: &SqliteRow) -> Result<Subscriber> {
     })
 }
 
-fn issue_from_row(r: &SqliteRow) -> Result<Issue> {
+fn issue_from_row(r: &DbRow) -> Result<Issue> {
     Ok(Issue {
         id: r.try_get("id")?,
         key: r.try_get("key")?,
@@ -53,7 +52,7 @@ const ISSUE_COLUMNS: &str =
     "SELECT id, key, kind, subject, intro, content, status, created_at FROM newsletter_issues";
 
 #[async_trait]
-impl Newsletter for SqliteStore {
+impl Newsletter for Backend {
     async fn sign_up(
         &self,
         email: &Email,
@@ -65,14 +64,14 @@ impl Newsletter for SqliteStore {
         let now_s = now.timestamp();
         let sections = serde_json::to_string(sections).unwrap_or_else(|_| "[]".into());
         let existing = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{SUBSCRIBER_COLUMNS} WHERE email = ?"
+            "{SUBSCRIBER_COLUMNS} WHERE email = $1"
         )))
         .bind(email.as_str())
         .fetch_optional(&mut *tx)
         .await?;
         let last: Option<i64> = match &existing {
             Some(_) => {
-                sqlx::query_scalar("SELECT last_confirmation_at FROM subscribers WHERE email = ?")
+                sqlx::query_scalar("SELECT last_confirmation_at FROM subscribers WHERE email = $1")
                     .bind(email.as_str())
                     .fetch_one(&mut *tx)
                     .await?
@@ -91,7 +90,7 @@ impl Newsletter for SqliteStore {
             None => {
                 sqlx::query_scalar(
                     "INSERT INTO subscribers (email, status, sections, created_at, updated_at)
-                     VALUES (?, 'pending', ?, ?, ?) RETURNING id",
+                     VALUES ($1, 'pending', $2, $3, $4) RETURNING id",
                 )
                 .bind(email.as_str())
                 .bind(&sections)
@@ -103,8 +102,8 @@ impl Newsletter for SqliteStore {
             Some(s) if s.status == SubscriberStatus::Active => s.id,
             Some(s) => {
                 sqlx::query(
-                    "UPDATE subscribers SET status = 'pending', bounces = 0, updated_at = ?
-                     WHERE id = ?",
+                    "UPDATE subscribers SET status = 'pending', bounces = 0, updated_at = $1
+                     WHERE id = $2",
                 )
                 .bind(now_s)
                 .bind(s.id)
@@ -114,14 +113,14 @@ impl Newsletter for SqliteStore {
             }
         };
         if send {
-            sqlx::query("UPDATE subscribers SET last_confirmation_at = ? WHERE id = ?")
+            sqlx::query("UPDATE subscribers SET last_confirmation_at = $1 WHERE id = $2")
                 .bind(now_s)
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
         }
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{SUBSCRIBER_COLUMNS} WHERE id = ?"
+            "{SUBSCRIBER_COLUMNS} WHERE id = $1"
         )))
         .bind(id)
         .fetch_one(&mut *tx)
@@ -135,7 +134,7 @@ impl Newsletter for SqliteStore {
     }
 
     async fn confirmation_failed(&self, id: i64) -> Result<()> {
-        sqlx::query("UPDATE subscribers SET last_confirmation_at = NULL WHERE id = ?")
+        sqlx::query("UPDATE subscribers SET last_confirmation_at = NULL WHERE id = $1")
             .bind(id)
             .execute(&self.write)
             .await?;
@@ -145,8 +144,8 @@ impl Newsletter for SqliteStore {
     async fn confirm_subscriber(&self, id: i64, now: Timestamp) -> Result<Option<Subscriber>> {
         let mut tx = self.begin().await?;
         let confirmed = sqlx::query(
-            "UPDATE subscribers SET status = 'active', confirmed_at = COALESCE(confirmed_at, ?),
-             updated_at = ? WHERE id = ? AND status = 'pending'",
+            "UPDATE subscribers SET status = 'active', confirmed_at = COALESCE(confirmed_at, $1),
+             updated_at = $2 WHERE id = $3 AND status = 'pending'",
         )
         .bind(now.timestamp())
         .bind(now.timestamp())
@@ -157,7 +156,7 @@ impl Newsletter for SqliteStore {
             == 1;
         if confirmed {
             let (email, sections): (String, String) =
-                sqlx::query_as("SELECT email, sections FROM subscribers WHERE id = ?")
+                sqlx::query_as("SELECT email, sections FROM subscribers WHERE id = $1")
                     .bind(id)
                     .fetch_one(&mut *tx)
                     .await?;
@@ -172,7 +171,7 @@ impl Newsletter for SqliteStore {
             super::webhooks::enqueue(&mut tx, "subscriber.created", &data, now.timestamp()).await?;
         }
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{SUBSCRIBER_COLUMNS} WHERE id = ?"
+            "{SUBSCRIBER_COLUMNS} WHERE id = $1"
         )))
         .bind(id)
         .fetch_optional(&mut *tx)
@@ -183,7 +182,7 @@ impl Newsletter for SqliteStore {
 
     async fn subscriber(&self, id: i64) -> Result<Option<Subscriber>> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{SUBSCRIBER_COLUMNS} WHERE id = ?"
+            "{SUBSCRIBER_COLUMNS} WHERE id = $1"
         )))
         .bind(id)
         .fetch_optional(&self.read)
@@ -197,11 +196,11 @@ impl Newsletter for SqliteStore {
         let sections = serde_json::to_string(&p.sections).unwrap_or_else(|_| "[]".into());
         let mut tx = self.begin().await?;
         sqlx::query(
-            "UPDATE subscribers SET digest = ?, alerts = ?, sections = ?, updated_at = ?,
+            "UPDATE subscribers SET digest = $1, alerts = $2, sections = $3, updated_at = $4,
                status = CASE
-                 WHEN status IN ('active', 'paused') THEN CASE WHEN ? THEN 'paused' ELSE 'active' END
+                 WHEN status IN ('active', 'paused') THEN CASE WHEN $5 THEN 'paused' ELSE 'active' END
                  ELSE status END
-             WHERE id = ?",
+             WHERE id = $6",
         )
         .bind(p.digest)
         .bind(p.alerts)
@@ -212,7 +211,7 @@ impl Newsletter for SqliteStore {
         .execute(&mut *tx)
         .await?;
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{SUBSCRIBER_COLUMNS} WHERE id = ?"
+            "{SUBSCRIBER_COLUMNS} WHERE id = $1"
         )))
         .bind(id)
         .fetch_optional(&mut *tx)
@@ -224,7 +223,7 @@ impl Newsletter for SqliteStore {
     async fn unsubscribe(&self, id: i64) -> Result<bool> {
         let mut tx = self.begin().await?;
         let done = sqlx::query(
-            "UPDATE subscribers SET status = 'unsubscribed', updated_at = ? WHERE id = ?",
+            "UPDATE subscribers SET status = 'unsubscribed', updated_at = $1 WHERE id = $2",
         )
         .bind(Utc::now().timestamp())
         .bind(id)
@@ -233,7 +232,7 @@ impl Newsletter for SqliteStore {
         // Nothing more goes out to them, even from an issue being sent right now.
         sqlx::query(
             "UPDATE send_journal SET status = 'failed', last_error = 'unsubscribed'
-             WHERE subscriber_id = ? AND status = 'pending'",
+             WHERE subscriber_id = $1 AND status = 'pending'",
         )
         .bind(id)
         .execute(&mut *tx)
@@ -243,7 +242,7 @@ impl Newsletter for SqliteStore {
     }
 
     async fn delete_subscriber(&self, id: i64) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM subscribers WHERE id = ?")
+        let done = sqlx::query("DELETE FROM subscribers WHERE id = $1")
             .bind(id)
             .execute(&self.write)
             .await?;
@@ -253,7 +252,7 @@ impl Newsletter for SqliteStore {
     async fn expire_pending(&self, before: Timestamp) -> Result<u64> {
         let done = sqlx::query(
             "DELETE FROM subscribers WHERE status = 'pending' AND confirmed_at IS NULL
-             AND updated_at < ?",
+             AND updated_at < $1",
         )
         .bind(before.timestamp())
         .execute(&self.write)
@@ -262,18 +261,10 @@ impl Newsletter for SqliteStore {
     }
 
     async fn subscribers(&self, text: Option<&str>, limit: u32) -> Result<Vec<Subscriber>> {
-        let pattern = format!(
-            "%{}%",
-            text.unwrap_or("")
-                .trim()
-                .to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        let pattern = super::rows::like_pattern(text.unwrap_or("").trim());
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{SUBSCRIBER_COLUMNS} WHERE email LIKE ? ESCAPE '\\' ORDER BY created_at DESC, id DESC
-             LIMIT ?"
+            "{SUBSCRIBER_COLUMNS} WHERE lower(email) LIKE lower($1) ESCAPE '\\' ORDER BY created_at DESC, id DESC
+             LIMIT $2"
         )))
         .bind(pattern)
         .bind(i64::from(limit.clamp(1, 100_000)))
@@ -300,19 +291,25 @@ impl Newsletter for SqliteStore {
                 _ => {}
             }
         }
-        c.growth = sqlx::query_as(
-            "SELECT date(confirmed_at, 'unixepoch') AS day, COUNT(*) FROM subscribers
-             WHERE confirmed_at IS NOT NULL GROUP BY day ORDER BY day",
+        // Days are counted as Unix days (integer division works alike on every backend) and
+        // named in Rust.
+        let days: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT confirmed_at / 86400 AS day, COUNT(*) FROM subscribers
+             WHERE confirmed_at IS NOT NULL GROUP BY confirmed_at / 86400 ORDER BY day",
         )
         .fetch_all(&self.read)
         .await?;
+        c.growth = days
+            .into_iter()
+            .map(|(day, n)| (ts(day * 86400).format("%Y-%m-%d").to_string(), n))
+            .collect();
         Ok(c)
     }
 
     async fn create_issue(&self, issue: &NewIssue) -> Result<(Issue, bool)> {
         let mut tx = self.begin().await?;
         let found = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{ISSUE_COLUMNS} WHERE key = ?"
+            "{ISSUE_COLUMNS} WHERE key = $1"
         )))
         .bind(&issue.key)
         .fetch_optional(&mut *tx)
@@ -323,7 +320,7 @@ impl Newsletter for SqliteStore {
         let now = Utc::now().timestamp();
         let row = sqlx::query(
             "INSERT INTO newsletter_issues (key, kind, subject, intro, content, status, created_at)
-             VALUES (?, ?, ?, ?, ?, 'sending', ?)
+             VALUES ($1, $2, $3, $4, $5, 'sending', $6)
              RETURNING id, key, kind, subject, intro, content, status, created_at",
         )
         .bind(&issue.key)
@@ -336,12 +333,12 @@ impl Newsletter for SqliteStore {
         .await?;
         let created = issue_from_row(&row)?;
         let wants = match issue.kind {
-            IssueKind::Digest => "digest = 1",
-            IssueKind::Alert => "alerts = 1",
+            IssueKind::Digest => "digest = TRUE",
+            IssueKind::Alert => "alerts = TRUE",
         };
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO send_journal (issue_id, subscriber_id, status)
-             SELECT ?, id, 'pending' FROM subscribers WHERE status = 'active' AND {wants}"
+             SELECT $1, id, 'pending' FROM subscribers WHERE status = 'active' AND {wants}"
         )))
         .bind(created.id)
         .execute(&mut *tx)
@@ -351,18 +348,20 @@ impl Newsletter for SqliteStore {
     }
 
     async fn issue(&self, id: i64) -> Result<Option<Issue>> {
-        sqlx::query(sqlx::AssertSqlSafe(format!("{ISSUE_COLUMNS} WHERE id = ?")))
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await?
-            .as_ref()
-            .map(issue_from_row)
-            .transpose()
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{ISSUE_COLUMNS} WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await?
+        .as_ref()
+        .map(issue_from_row)
+        .transpose()
     }
 
     async fn issue_by_key(&self, key: &str) -> Result<Option<Issue>> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{ISSUE_COLUMNS} WHERE key = ?"
+            "{ISSUE_COLUMNS} WHERE key = $1"
         )))
         .bind(key)
         .fetch_optional(&self.read)
@@ -374,7 +373,7 @@ impl Newsletter for SqliteStore {
 
     async fn issues(&self, kind: Option<IssueKind>, limit: u32) -> Result<Vec<Issue>> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{ISSUE_COLUMNS} WHERE ?1 IS NULL OR kind = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2"
+            "{ISSUE_COLUMNS} WHERE $1 IS NULL OR kind = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
         )))
         .bind(kind.map(IssueKind::as_str))
         .bind(i64::from(limit))
@@ -395,13 +394,13 @@ impl Newsletter for SqliteStore {
         let now_s = now.timestamp();
         let mut tx = self.begin().await?;
         let claimed: Vec<(i64, i64)> = sqlx::query_as(
-            "UPDATE send_journal SET status = 'sending', lease_until = ?1 + ?2,
+            "UPDATE send_journal SET status = 'sending', lease_until = $1 + $2,
                attempts = attempts + 1
-             WHERE issue_id = ?3 AND subscriber_id IN (
+             WHERE issue_id = $3 AND subscriber_id IN (
                SELECT subscriber_id FROM send_journal
-               WHERE issue_id = ?3 AND ((status = 'pending' AND next_at <= ?1)
-                  OR (status = 'sending' AND lease_until <= ?1))
-               ORDER BY subscriber_id LIMIT ?4)
+               WHERE issue_id = $3 AND ((status = 'pending' AND next_at <= $1)
+                  OR (status = 'sending' AND lease_until <= $1))
+               ORDER BY subscriber_id LIMIT $4)
              RETURNING subscriber_id, attempts",
         )
         .bind(now_s)
@@ -413,7 +412,7 @@ impl Newsletter for SqliteStore {
         let mut out = Vec::with_capacity(claimed.len());
         for (id, attempts) in claimed {
             let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "{SUBSCRIBER_COLUMNS} WHERE id = ?"
+                "{SUBSCRIBER_COLUMNS} WHERE id = $1"
             )))
             .bind(id)
             .fetch_one(&mut *tx)
@@ -435,8 +434,8 @@ impl Newsletter for SqliteStore {
         let mut tx = self.begin().await?;
         for id in ids {
             sqlx::query(
-                "UPDATE send_journal SET status = 'sent', sent_at = ?, lease_until = NULL,
-                 last_error = NULL WHERE issue_id = ? AND subscriber_id = ?",
+                "UPDATE send_journal SET status = 'sent', sent_at = $1, lease_until = NULL,
+                 last_error = NULL WHERE issue_id = $2 AND subscriber_id = $3",
             )
             .bind(now.timestamp())
             .bind(issue_id)
@@ -458,9 +457,9 @@ impl Newsletter for SqliteStore {
     ) -> Result<()> {
         sqlx::query(
             "UPDATE send_journal SET
-               status = CASE WHEN attempts >= ? THEN 'failed' ELSE 'pending' END,
-               next_at = ?, lease_until = NULL, last_error = ?
-             WHERE issue_id = ? AND subscriber_id = ?",
+               status = CASE WHEN attempts >= $1 THEN 'failed' ELSE 'pending' END,
+               next_at = $2, lease_until = NULL, last_error = $3
+             WHERE issue_id = $4 AND subscriber_id = $5",
         )
         .bind(max_attempts)
         .bind(retry_at.timestamp())
@@ -475,8 +474,8 @@ impl Newsletter for SqliteStore {
     async fn mark_bounced(&self, issue_id: i64, subscriber_id: i64, error: &str) -> Result<()> {
         let mut tx = self.begin().await?;
         sqlx::query(
-            "UPDATE send_journal SET status = 'bounced', lease_until = NULL, last_error = ?
-             WHERE issue_id = ? AND subscriber_id = ?",
+            "UPDATE send_journal SET status = 'bounced', lease_until = NULL, last_error = $1
+             WHERE issue_id = $2 AND subscriber_id = $3",
         )
         .bind(error.chars().take(500).collect::<String>())
         .bind(issue_id)
@@ -485,8 +484,8 @@ impl Newsletter for SqliteStore {
         .await?;
         sqlx::query(
             "UPDATE subscribers SET bounces = bounces + 1,
-               status = CASE WHEN bounces + 1 >= ? THEN 'bounced' ELSE status END
-             WHERE id = ?",
+               status = CASE WHEN bounces + 1 >= $1 THEN 'bounced' ELSE status END
+             WHERE id = $2",
         )
         .bind(MAX_BOUNCES)
         .bind(subscriber_id)
@@ -498,7 +497,7 @@ impl Newsletter for SqliteStore {
 
     async fn send_counts(&self, issue_id: i64) -> Result<SendCounts> {
         let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT status, COUNT(*) FROM send_journal WHERE issue_id = ? GROUP BY status",
+            "SELECT status, COUNT(*) FROM send_journal WHERE issue_id = $1 GROUP BY status",
         )
         .bind(issue_id)
         .fetch_all(&self.read)
@@ -518,7 +517,7 @@ impl Newsletter for SqliteStore {
 
     async fn finish_issue(&self, issue_id: i64, now: Timestamp) -> Result<bool> {
         let remaining: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM send_journal WHERE issue_id = ? AND status IN ('pending', 'sending')",
+            "SELECT COUNT(*) FROM send_journal WHERE issue_id = $1 AND status IN ('pending', 'sending')",
         )
         .bind(issue_id)
         .fetch_one(&self.read)
@@ -527,8 +526,8 @@ impl Newsletter for SqliteStore {
             return Ok(false);
         }
         sqlx::query(
-            "UPDATE newsletter_issues SET status = 'sent', finished_at = COALESCE(finished_at, ?)
-             WHERE id = ?",
+            "UPDATE newsletter_issues SET status = 'sent', finished_at = COALESCE(finished_at, $1)
+             WHERE id = $2",
         )
         .bind(now.timestamp())
         .bind(issue_id)

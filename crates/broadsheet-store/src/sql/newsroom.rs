@@ -9,11 +9,11 @@ use broadsheet_core::{
     Revision, Role, Slug, Snapshot, Tag, Timestamp, User,
 };
 use chrono::Utc;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{QueryBuilder, Row};
 
+use super::record_changes;
 use super::rows::{self, ts};
-use super::{SqliteStore, record_changes};
+use super::{Backend, Conn, Db, DbRow};
 use crate::newsroom::{
     AdminFilter, AdminRow, ApiKey, ApiKeyKind, NewApiKey, NewAudit, NewUser, Newsroom, SessionInfo,
     TokenKind,
@@ -36,10 +36,10 @@ pub(super) struct SaveFacts<'a> {
 /// Keeps a revision of every save, the correction or update note, a redirect from a published
 /// article's old slug, and an audit entry for every change of status — all in the save's
 /// transaction.
-pub(super) async fn after_save(tx: &mut SqliteConnection, f: SaveFacts<'_>) -> Result<()> {
+pub(super) async fn after_save(tx: &mut Conn, f: SaveFacts<'_>) -> Result<()> {
     let input = f.input;
     let ed = &input.editorial;
-    let version: i64 = sqlx::query_scalar("SELECT version FROM articles WHERE id = ?")
+    let version: i64 = sqlx::query_scalar("SELECT version FROM articles WHERE id = $1")
         .bind(f.id)
         .fetch_one(&mut *tx)
         .await?;
@@ -69,8 +69,10 @@ pub(super) async fn after_save(tx: &mut SqliteConnection, f: SaveFacts<'_>) -> R
         credit_via: text(hero.map(|h| &h.credit.via)),
     };
     sqlx::query(
-        "INSERT OR REPLACE INTO article_revisions (article_id, version, user_id, at, snapshot)
-         VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO article_revisions (article_id, version, user_id, at, snapshot)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (article_id, version) DO UPDATE SET user_id = excluded.user_id,
+           at = excluded.at, snapshot = excluded.snapshot",
     )
     .bind(f.id)
     .bind(version)
@@ -81,19 +83,21 @@ pub(super) async fn after_save(tx: &mut SqliteConnection, f: SaveFacts<'_>) -> R
     .await?;
 
     if let Some((kind, note)) = &ed.note {
-        sqlx::query("INSERT INTO article_notes (article_id, kind, text, at) VALUES (?, ?, ?, ?)")
-            .bind(f.id)
-            .bind(kind.as_str())
-            .bind(note.trim())
-            .bind(f.now)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO article_notes (article_id, kind, text, at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(f.id)
+        .bind(kind.as_str())
+        .bind(note.trim())
+        .bind(f.now)
+        .execute(&mut *tx)
+        .await?;
         audit(tx, ed.actor, kind.as_str(), Some(f.id), note.trim()).await?;
     }
 
     // A slug that readers may have seen keeps working: it redirects to the new one. The new
     // slug can never itself be a redirect (it would shadow the article).
-    sqlx::query("DELETE FROM slug_redirects WHERE old_slug = ?")
+    sqlx::query("DELETE FROM slug_redirects WHERE old_slug = $1")
         .bind(f.slug.as_str())
         .execute(&mut *tx)
         .await?;
@@ -104,11 +108,14 @@ pub(super) async fn after_save(tx: &mut SqliteConnection, f: SaveFacts<'_>) -> R
             ArticleStatus::Published | ArticleStatus::Unpublished
         )
     {
-        sqlx::query("INSERT OR REPLACE INTO slug_redirects (old_slug, article_id) VALUES (?, ?)")
-            .bind(old_slug.as_str())
-            .bind(f.id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO slug_redirects (old_slug, article_id) VALUES ($1, $2)
+             ON CONFLICT (old_slug) DO UPDATE SET article_id = excluded.article_id",
+        )
+        .bind(old_slug.as_str())
+        .bind(f.id)
+        .execute(&mut *tx)
+        .await?;
     }
 
     // Webhooks hear of what readers can see change: a story going up, changing, coming down.
@@ -163,14 +170,14 @@ pub(super) async fn after_save(tx: &mut SqliteConnection, f: SaveFacts<'_>) -> R
 }
 
 async fn audit(
-    tx: &mut SqliteConnection,
+    tx: &mut Conn,
     user_id: Option<i64>,
     action: &str,
     article_id: Option<i64>,
     detail: &str,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO audit_log (at, user_id, action, article_id, detail) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO audit_log (at, user_id, action, article_id, detail) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(Utc::now().timestamp())
     .bind(user_id)
@@ -185,7 +192,7 @@ async fn audit(
 const USER_COLUMNS: &str =
     "SELECT id, email, name, role, author_id, disabled, created_at, password_hash FROM users";
 
-fn user_from_row(r: &SqliteRow) -> Result<User> {
+fn user_from_row(r: &DbRow) -> Result<User> {
     let email: String = r.try_get("email")?;
     let role: String = r.try_get("role")?;
     Ok(User {
@@ -199,7 +206,7 @@ fn user_from_row(r: &SqliteRow) -> Result<User> {
     })
 }
 
-fn revision_from_row(r: &SqliteRow) -> Result<Revision> {
+fn revision_from_row(r: &DbRow) -> Result<Revision> {
     let snapshot: String = r.try_get("snapshot")?;
     Ok(Revision {
         article_id: r.try_get("article_id")?,
@@ -211,7 +218,7 @@ fn revision_from_row(r: &SqliteRow) -> Result<Revision> {
     })
 }
 
-fn library_from_row(r: &SqliteRow) -> Result<LibraryItem> {
+fn library_from_row(r: &DbRow) -> Result<LibraryItem> {
     let opt = |c: &str| -> Result<Option<String>> {
         let v: String = r.try_get(c)?;
         Ok((!v.is_empty()).then_some(v))
@@ -233,22 +240,13 @@ fn library_from_row(r: &SqliteRow) -> Result<LibraryItem> {
 const LIBRARY_COLUMNS: &str = "SELECT id, path, mime, width, height, bytes, variants, name, alt,
     caption, credit_photographer, credit_agency, credit_via, created_at FROM media";
 
-/// `LIKE` pattern for a word, with the wildcards in it escaped.
-fn like(word: &str) -> String {
-    let escaped = word
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
-impl SqliteStore {
+impl Backend {
     pub(super) async fn notes_of(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<ArticleNote>>> {
         let mut out: HashMap<i64, Vec<ArticleNote>> = HashMap::new();
         if ids.is_empty() {
             return Ok(out);
         }
-        let mut q = QueryBuilder::<Sqlite>::new(
+        let mut q = QueryBuilder::<Db>::new(
             "SELECT article_id, kind, text, at FROM article_notes WHERE article_id IN (",
         );
         let mut list = q.separated(", ");
@@ -271,14 +269,14 @@ impl SqliteStore {
 }
 
 #[async_trait]
-impl Newsroom for SqliteStore {
+impl Newsroom for Backend {
     async fn create_user(&self, u: &NewUser) -> Result<User> {
         let name = u.name.trim();
         if name.is_empty() || name.chars().count() > 120 {
             return Err(CoreError::invalid("name", "must be 1 to 120 characters").into());
         }
         let mut tx = self.begin().await?;
-        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE email = ?")
+        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
             .bind(u.email.as_str())
             .fetch_optional(&mut *tx)
             .await?;
@@ -292,7 +290,7 @@ impl Newsroom for SqliteStore {
         // were imported before they had an account), else a new one.
         let base = Slug::derive(name).unwrap_or_else(|| Slug::parse("author").expect("literal"));
         let author_id: i64 = match sqlx::query_scalar::<_, i64>(
-            "SELECT id FROM authors WHERE slug = ? AND id NOT IN
+            "SELECT id FROM authors WHERE slug = $1 AND id NOT IN
                (SELECT author_id FROM users WHERE author_id IS NOT NULL)",
         )
         .bind(base.as_str())
@@ -309,7 +307,7 @@ impl Newsroom for SqliteStore {
                         base.with_suffix(n)
                     };
                     let inserted: Option<i64> = sqlx::query_scalar(
-                        "INSERT INTO authors (slug, name) VALUES (?, ?)
+                        "INSERT INTO authors (slug, name) VALUES ($1, $2)
                          ON CONFLICT (slug) DO NOTHING RETURNING id",
                     )
                     .bind(slug.as_str())
@@ -325,7 +323,7 @@ impl Newsroom for SqliteStore {
         };
         let row = sqlx::query(
             "INSERT INTO users (email, name, role, password_hash, author_id, created_at)
-             VALUES (?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6)
              RETURNING id, email, name, role, author_id, disabled, created_at, password_hash",
         )
         .bind(u.email.as_str())
@@ -357,7 +355,7 @@ impl Newsroom for SqliteStore {
 
     async fn user_by_email(&self, email: &Email) -> Result<Option<(User, String)>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{USER_COLUMNS} WHERE email = ?"
+            "{USER_COLUMNS} WHERE email = $1"
         )))
         .bind(email.as_str())
         .fetch_optional(&self.read)
@@ -367,7 +365,7 @@ impl Newsroom for SqliteStore {
     }
 
     async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
-        sqlx::query(sqlx::AssertSqlSafe(format!("{USER_COLUMNS} WHERE id = ?")))
+        sqlx::query(sqlx::AssertSqlSafe(format!("{USER_COLUMNS} WHERE id = $1")))
             .bind(id)
             .fetch_optional(&self.read)
             .await?
@@ -389,7 +387,7 @@ impl Newsroom for SqliteStore {
 
     async fn update_user(&self, id: i64, role: Role, disabled: bool) -> Result<()> {
         let mut tx = self.begin().await?;
-        let done = sqlx::query("UPDATE users SET role = ?, disabled = ? WHERE id = ?")
+        let done = sqlx::query("UPDATE users SET role = $1, disabled = $2 WHERE id = $3")
             .bind(role.as_str())
             .bind(disabled)
             .bind(id)
@@ -400,17 +398,18 @@ impl Newsroom for SqliteStore {
                 what: format!("user {id}"),
             });
         }
-        let admins: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0")
-                .fetch_one(&mut *tx)
-                .await?;
+        let admins: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = FALSE",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
         if admins == 0 {
             return Err(StoreError::Conflict(
                 "the site needs at least one active administrator".into(),
             ));
         }
         if disabled {
-            sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
@@ -421,12 +420,12 @@ impl Newsroom for SqliteStore {
 
     async fn set_password(&self, id: i64, password_hash: &str) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(password_hash)
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;
@@ -443,13 +442,13 @@ impl Newsroom for SqliteStore {
     ) -> Result<()> {
         let now = Utc::now().timestamp();
         let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(now)
             .execute(&mut *tx)
             .await?;
         sqlx::query(
             "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at)
-             VALUES (?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(token_hash)
         .bind(user_id)
@@ -467,7 +466,7 @@ impl Newsroom for SqliteStore {
             "SELECT u.id, u.email, u.name, u.role, u.author_id, u.disabled, u.created_at,
                     s.csrf, s.expires_at
              FROM sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0",
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled = FALSE",
         )
         .bind(token_hash)
         .bind(now.timestamp())
@@ -484,7 +483,7 @@ impl Newsroom for SqliteStore {
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash)
             .execute(&self.write)
             .await?;
@@ -506,7 +505,7 @@ impl Newsroom for SqliteStore {
         let now = Utc::now();
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO api_keys (name, kind, key_hash, prefix, user_id, created_at)
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(name)
         .bind(key.kind.as_str())
@@ -530,8 +529,8 @@ impl Newsroom for SqliteStore {
     async fn api_key(&self, key_hash: &str) -> Result<Option<ApiKey>> {
         let row = sqlx::query(
             "SELECT k.* FROM api_keys k LEFT JOIN users u ON u.id = k.user_id
-             WHERE k.key_hash = ? AND k.revoked_at IS NULL
-               AND (k.user_id IS NULL OR u.disabled = 0)",
+             WHERE k.key_hash = $1 AND k.revoked_at IS NULL
+               AND (k.user_id IS NULL OR u.disabled = FALSE)",
         )
         .bind(key_hash)
         .fetch_optional(&self.read)
@@ -548,7 +547,7 @@ impl Newsroom for SqliteStore {
 
     async fn revoke_api_key(&self, id: i64, now: Timestamp) -> Result<bool> {
         let done =
-            sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+            sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
                 .bind(now.timestamp())
                 .bind(id)
                 .execute(&self.write)
@@ -564,7 +563,7 @@ impl Newsroom for SqliteStore {
         expires_at: Timestamp,
     ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO one_time_tokens (token_hash, kind, user_id, expires_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO one_time_tokens (token_hash, kind, user_id, expires_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(token_hash)
         .bind(kind.as_str())
@@ -583,8 +582,8 @@ impl Newsroom for SqliteStore {
     ) -> Result<Option<Option<i64>>> {
         // One statement: of two requests racing with the same link, one wins.
         let row: Option<(Option<i64>,)> = sqlx::query_as(
-            "UPDATE one_time_tokens SET used_at = ?1
-             WHERE token_hash = ?2 AND kind = ?3 AND used_at IS NULL AND expires_at > ?1
+            "UPDATE one_time_tokens SET used_at = $1
+             WHERE token_hash = $2 AND kind = $3 AND used_at IS NULL AND expires_at > $1
              RETURNING user_id",
         )
         .bind(now.timestamp())
@@ -596,7 +595,7 @@ impl Newsroom for SqliteStore {
     }
 
     async fn admin_articles(&self, f: &AdminFilter) -> Result<(Vec<AdminRow>, i64)> {
-        fn filters(q: &mut QueryBuilder<Sqlite>, f: &AdminFilter) {
+        fn filters(q: &mut QueryBuilder<Db>, f: &AdminFilter) {
             q.push(" WHERE 1 = 1");
             if let Some(s) = f.status {
                 q.push(" AND a.status = ");
@@ -611,25 +610,25 @@ impl Newsroom for SqliteStore {
                 q.push_bind(id);
             }
             for word in f.text.iter().flat_map(|t| t.split_whitespace()).take(8) {
-                let pattern = like(word);
-                q.push(" AND (a.headline LIKE ");
+                let pattern = super::rows::like_pattern(word);
+                q.push(" AND (lower(a.headline) LIKE lower(");
                 q.push_bind(pattern.clone());
-                q.push(" ESCAPE '\\' OR a.standfirst LIKE ");
+                q.push(") ESCAPE '\\' OR lower(a.standfirst) LIKE lower(");
                 q.push_bind(pattern.clone());
-                q.push(" ESCAPE '\\' OR a.slug LIKE ");
+                q.push(") ESCAPE '\\' OR lower(a.slug) LIKE lower(");
                 q.push_bind(pattern);
-                q.push(" ESCAPE '\\')");
+                q.push(") ESCAPE '\\')");
             }
         }
-        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM articles a");
+        let mut count = QueryBuilder::<Db>::new("SELECT COUNT(*) FROM articles a");
         filters(&mut count, f);
         let total: i64 = count.build_query_scalar().fetch_one(&self.read).await?;
 
-        let mut q = QueryBuilder::<Sqlite>::new(
+        let mut q = QueryBuilder::<Db>::new(
             "SELECT a.id, a.slug, a.headline, a.status, s.name AS section, a.created_by,
                     u.name AS created_by_name, a.published_at, a.embargo_until, a.updated_at,
                     a.pinned, a.importance, a.version,
-                    COALESCE((SELECT group_concat(au.name, ', ') FROM article_authors aa
+                    COALESCE((SELECT string_agg(au.name, ', ') FROM article_authors aa
                               JOIN authors au ON au.id = aa.author_id
                               WHERE aa.article_id = a.id), '') AS authors
              FROM articles a JOIN sections s ON s.id = a.section_id
@@ -670,7 +669,7 @@ impl Newsroom for SqliteStore {
         sqlx::query(
             "SELECT r.article_id, r.version, r.user_id, u.name AS user_name, r.at, r.snapshot
              FROM article_revisions r LEFT JOIN users u ON u.id = r.user_id
-             WHERE r.article_id = ? ORDER BY r.version DESC",
+             WHERE r.article_id = $1 ORDER BY r.version DESC",
         )
         .bind(article_id)
         .fetch_all(&self.read)
@@ -684,7 +683,7 @@ impl Newsroom for SqliteStore {
         sqlx::query(
             "SELECT r.article_id, r.version, r.user_id, u.name AS user_name, r.at, r.snapshot
              FROM article_revisions r LEFT JOIN users u ON u.id = r.user_id
-             WHERE r.article_id = ? AND r.version = ?",
+             WHERE r.article_id = $1 AND r.version = $2",
         )
         .bind(article_id)
         .bind(version)
@@ -698,7 +697,7 @@ impl Newsroom for SqliteStore {
     async fn redirect_for(&self, old: &Slug) -> Result<Option<Slug>> {
         let row = sqlx::query(
             "SELECT a.slug FROM slug_redirects r JOIN articles a ON a.id = r.article_id
-             WHERE r.old_slug = ?",
+             WHERE r.old_slug = $1",
         )
         .bind(old.as_str())
         .fetch_optional(&self.read)
@@ -710,8 +709,8 @@ impl Newsroom for SqliteStore {
         let mut tx = self.begin().await?;
         let due: Vec<(i64, String)> = sqlx::query_as(
             "UPDATE articles SET status = 'published', version = version + 1
-             WHERE status = 'scheduled' AND published_at <= ?1
-               AND (embargo_until IS NULL OR embargo_until <= ?1)
+             WHERE status = 'scheduled' AND published_at <= $1
+               AND (embargo_until IS NULL OR embargo_until <= $1)
              RETURNING id, headline",
         )
         .bind(now.timestamp())
@@ -723,7 +722,7 @@ impl Newsroom for SqliteStore {
         let mut keys = BTreeSet::from([KEY_HOME.to_owned()]);
         for (id, headline) in &due {
             let (slug, version, published_at): (String, i64, Option<i64>) =
-                sqlx::query_as("SELECT slug, version, published_at FROM articles WHERE id = ?")
+                sqlx::query_as("SELECT slug, version, published_at FROM articles WHERE id = $1")
                     .bind(id)
                     .fetch_one(&mut *tx)
                     .await?;
@@ -757,7 +756,7 @@ impl Newsroom for SqliteStore {
     async fn delete_article(&self, id: i64, actor: Option<i64>) -> Result<bool> {
         let mut tx = self.begin().await?;
         let headline: Option<String> =
-            sqlx::query_scalar("DELETE FROM articles WHERE id = ? RETURNING headline")
+            sqlx::query_scalar("DELETE FROM articles WHERE id = $1 RETURNING headline")
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -785,7 +784,7 @@ impl Newsroom for SqliteStore {
         let rows = sqlx::query(
             "SELECT l.id, l.at, l.user_id, u.name AS user_name, l.action, l.article_id, l.detail
              FROM audit_log l LEFT JOIN users u ON u.id = l.user_id
-             WHERE l.id < ? ORDER BY l.id DESC LIMIT ?",
+             WHERE l.id < $1 ORDER BY l.id DESC LIMIT $2",
         )
         .bind(before.unwrap_or(i64::MAX))
         .bind(i64::from(limit))
@@ -807,10 +806,10 @@ impl Newsroom for SqliteStore {
     }
 
     async fn media_library(&self, text: Option<&str>, limit: u32) -> Result<Vec<LibraryItem>> {
-        let mut q = QueryBuilder::<Sqlite>::new(LIBRARY_COLUMNS);
+        let mut q = QueryBuilder::<Db>::new(LIBRARY_COLUMNS);
         q.push(" WHERE 1 = 1");
         for word in text.iter().flat_map(|t| t.split_whitespace()).take(8) {
-            let pattern = like(word);
+            let pattern = super::rows::like_pattern(word);
             q.push(" AND (");
             for (i, col) in [
                 "name",
@@ -826,10 +825,11 @@ impl Newsroom for SqliteStore {
                 if i > 0 {
                     q.push(" OR ");
                 }
+                q.push("lower(");
                 q.push(col);
-                q.push(" LIKE ");
+                q.push(") LIKE lower(");
                 q.push_bind(pattern.clone());
-                q.push(" ESCAPE '\\'");
+                q.push(") ESCAPE '\\'");
             }
             q.push(")");
         }
@@ -845,7 +845,7 @@ impl Newsroom for SqliteStore {
 
     async fn media_item(&self, id: i64) -> Result<Option<LibraryItem>> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{LIBRARY_COLUMNS} WHERE id = ?"
+            "{LIBRARY_COLUMNS} WHERE id = $1"
         )))
         .bind(id)
         .fetch_optional(&self.read)
@@ -872,7 +872,7 @@ impl Newsroom for SqliteStore {
             return Err(CoreError::invalid("name", "must be 1 to 100 characters").into());
         }
         let mut tx = self.begin().await?;
-        let done = sqlx::query("UPDATE tags SET name = ? WHERE id = ?")
+        let done = sqlx::query("UPDATE tags SET name = $1 WHERE id = $2")
             .bind(name)
             .bind(id)
             .execute(&mut *tx)
@@ -889,7 +889,7 @@ impl Newsroom for SqliteStore {
 
     async fn delete_tag(&self, id: i64) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM tags WHERE id = ?")
+        sqlx::query("DELETE FROM tags WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;
@@ -904,7 +904,7 @@ impl Newsroom for SqliteStore {
             .execute(&mut *tx)
             .await?;
         for (i, id) in ids.iter().enumerate() {
-            sqlx::query("UPDATE articles SET pinned = ? WHERE id = ?")
+            sqlx::query("UPDATE articles SET pinned = $1 WHERE id = $2")
                 .bind(i as i64 + 1)
                 .bind(id)
                 .execute(&mut *tx)
@@ -922,7 +922,7 @@ impl Newsroom for SqliteStore {
     }
 }
 
-fn api_key_from_row(r: &SqliteRow) -> Result<ApiKey> {
+fn api_key_from_row(r: &DbRow) -> Result<ApiKey> {
     Ok(ApiKey {
         id: r.try_get("id")?,
         name: r.try_get("name")?,

@@ -6,8 +6,8 @@ use broadsheet_core::{
 };
 use chrono::DateTime;
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 
+use super::DbRow;
 use crate::Result;
 
 pub(super) const SUMMARY_COLUMNS: &str = "SELECT a.id, a.slug, a.headline, a.standfirst,
@@ -36,12 +36,12 @@ pub(super) fn ts(secs: i64) -> Timestamp {
     DateTime::from_timestamp(secs, 0).unwrap_or_default()
 }
 
-pub(super) fn slug(row: &SqliteRow, column: &str) -> Result<Slug> {
+pub(super) fn slug(row: &DbRow, column: &str) -> Result<Slug> {
     let raw: String = row.try_get(column)?;
     Slug::parse(&raw).map_err(|e| CoreError::invalid("slug", format!("stored {raw:?}: {e}")).into())
 }
 
-pub(super) fn media_from_row(row: &SqliteRow, prefix: &str) -> Result<Media> {
+pub(super) fn media_from_row(row: &DbRow, prefix: &str) -> Result<Media> {
     let col = |c: &str| format!("{prefix}{c}");
     Ok(Media {
         id: row.try_get(col("id").as_str())?,
@@ -55,7 +55,7 @@ pub(super) fn media_from_row(row: &SqliteRow, prefix: &str) -> Result<Media> {
     })
 }
 
-fn hero(row: &SqliteRow) -> Result<Option<HeroImage>> {
+fn hero(row: &DbRow) -> Result<Option<HeroImage>> {
     let id: Option<i64> = row.try_get("media_id")?;
     if id.is_none() {
         return Ok(None);
@@ -72,7 +72,7 @@ fn hero(row: &SqliteRow) -> Result<Option<HeroImage>> {
     }))
 }
 
-fn section_ref(row: &SqliteRow) -> Result<SectionRef> {
+fn section_ref(row: &DbRow) -> Result<SectionRef> {
     Ok(SectionRef {
         id: row.try_get("section_id")?,
         slug: slug(row, "section_slug")?,
@@ -80,7 +80,7 @@ fn section_ref(row: &SqliteRow) -> Result<SectionRef> {
     })
 }
 
-pub(super) fn summary_from_row(row: &SqliteRow) -> Result<ArticleSummary> {
+pub(super) fn summary_from_row(row: &DbRow) -> Result<ArticleSummary> {
     Ok(ArticleSummary {
         id: row.try_get("id")?,
         slug: slug(row, "slug")?,
@@ -95,7 +95,7 @@ pub(super) fn summary_from_row(row: &SqliteRow) -> Result<ArticleSummary> {
     })
 }
 
-pub(super) fn article_from_row(row: &SqliteRow) -> Result<Article> {
+pub(super) fn article_from_row(row: &DbRow) -> Result<Article> {
     let sources: String = row.try_get("sources")?;
     let status: String = row.try_get("status")?;
     Ok(Article {
@@ -127,7 +127,7 @@ pub(super) fn article_from_row(row: &SqliteRow) -> Result<Article> {
     })
 }
 
-pub(super) fn section_from_row(row: &SqliteRow) -> Result<Section> {
+pub(super) fn section_from_row(row: &DbRow) -> Result<Section> {
     Ok(Section {
         id: row.try_get("id")?,
         slug: slug(row, "slug")?,
@@ -139,7 +139,7 @@ pub(super) fn section_from_row(row: &SqliteRow) -> Result<Section> {
     })
 }
 
-pub(super) fn author_from_row(row: &SqliteRow) -> Result<Author> {
+pub(super) fn author_from_row(row: &DbRow) -> Result<Author> {
     Ok(Author {
         id: row.try_get("id")?,
         slug: slug(row, "slug")?,
@@ -150,7 +150,7 @@ pub(super) fn author_from_row(row: &SqliteRow) -> Result<Author> {
 }
 
 /// A `(tag, count)` row: columns `id`, `slug`, `name` and `n`.
-pub(super) fn tag_count_from_row(r: &SqliteRow) -> Result<(broadsheet_core::Tag, i64)> {
+pub(super) fn tag_count_from_row(r: &DbRow) -> Result<(broadsheet_core::Tag, i64)> {
     Ok((
         broadsheet_core::Tag {
             id: r.try_get("id")?,
@@ -159,4 +159,13 @@ pub(super) fn tag_count_from_row(r: &SqliteRow) -> Result<(broadsheet_core::Tag,
         },
         r.try_get("n")?,
     ))
+}
+
+/// `LIKE` pattern for a word, with the wildcards in it escaped (`ESCAPE '\\'`).
+pub(super) fn like_pattern(word: &str) -> String {
+    let escaped = word
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
 }

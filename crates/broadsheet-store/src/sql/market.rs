@@ -4,15 +4,15 @@ use std::collections::{BTreeSet, HashMap};
 
 use broadsheet_core::{Bar, Instrument, InstrumentKind, NewInstrument, Symbol};
 use chrono::{NaiveDate, Utc};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::{QueryBuilder, Row};
 
-use super::{SqliteStore, record_changes};
+use super::record_changes;
+use super::{Backend, Db, DbRow};
 use crate::{BarCounts, KEY_MARKET, Result};
 
 const INSTRUMENT_COLUMNS: &str = "id, symbol, name, kind, unit, decimals, grp, position, in_ticker";
 
-fn instrument_from_row(r: &SqliteRow) -> Result<Instrument> {
+fn instrument_from_row(r: &DbRow) -> Result<Instrument> {
     let symbol: String = r.try_get("symbol")?;
     let kind: String = r.try_get("kind")?;
     Ok(Instrument {
@@ -28,7 +28,7 @@ fn instrument_from_row(r: &SqliteRow) -> Result<Instrument> {
     })
 }
 
-fn bar_from_row(r: &SqliteRow) -> Result<Bar> {
+fn bar_from_row(r: &DbRow) -> Result<Bar> {
     let day: String = r.try_get("day")?;
     Ok(Bar {
         date: NaiveDate::parse_from_str(&day, "%Y-%m-%d").unwrap_or_default(),
@@ -40,12 +40,12 @@ fn bar_from_row(r: &SqliteRow) -> Result<Bar> {
     })
 }
 
-impl SqliteStore {
+impl Backend {
     pub(super) async fn upsert_instrument_impl(&self, i: &NewInstrument) -> Result<Instrument> {
         let mut tx = self.begin().await?;
         let row = sqlx::query(
             "INSERT INTO instruments (symbol, name, kind, unit, decimals, grp, position, in_ticker)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (symbol) DO UPDATE SET name = excluded.name, kind = excluded.kind,
                unit = excluded.unit, decimals = excluded.decimals, grp = excluded.grp,
                position = excluded.position, in_ticker = excluded.in_ticker
@@ -68,7 +68,7 @@ impl SqliteStore {
     }
 
     pub(super) async fn instruments_impl(&self) -> Result<Vec<Instrument>> {
-        let mut q = QueryBuilder::<Sqlite>::new("SELECT ");
+        let mut q = QueryBuilder::<Db>::new("SELECT ");
         q.push(INSTRUMENT_COLUMNS);
         q.push(" FROM instruments ORDER BY position, symbol");
         q.build()
@@ -83,7 +83,7 @@ impl SqliteStore {
         &self,
         symbol: &Symbol,
     ) -> Result<Option<Instrument>> {
-        let mut q = QueryBuilder::<Sqlite>::new("SELECT ");
+        let mut q = QueryBuilder::<Db>::new("SELECT ");
         q.push(INSTRUMENT_COLUMNS);
         q.push(" FROM instruments WHERE symbol = ");
         q.push_bind(symbol.as_str().to_owned());
@@ -111,7 +111,7 @@ impl SqliteStore {
         let mut tx = self.begin().await?;
         let existing: HashMap<NaiveDate, Bar> = sqlx::query(
             "SELECT day, open, high, low, close, volume FROM bars
-             WHERE instrument_id = ? AND day BETWEEN ? AND ?",
+             WHERE instrument_id = $1 AND day BETWEEN $2 AND $3",
         )
         .bind(instrument_id)
         .bind(first.to_string())
@@ -139,7 +139,7 @@ impl SqliteStore {
         // Multi-row upserts: one statement per 500 bars (9 parameters each, well under
         // SQLite's limit) instead of one per bar.
         for chunk in changed.chunks(500) {
-            let mut q = QueryBuilder::<Sqlite>::new(
+            let mut q = QueryBuilder::<Db>::new(
                 "INSERT INTO bars (instrument_id, day, open, high, low, close, volume, source, updated_at) ",
             );
             q.push_values(chunk, |mut row, bar| {
@@ -173,8 +173,8 @@ impl SqliteStore {
         limit: u32,
     ) -> Result<Vec<Bar>> {
         let mut bars = sqlx::query(
-            "SELECT day, open, high, low, close, volume FROM bars WHERE instrument_id = ?
-             ORDER BY day DESC LIMIT ?",
+            "SELECT day, open, high, low, close, volume FROM bars WHERE instrument_id = $1
+             ORDER BY day DESC LIMIT $2",
         )
         .bind(instrument_id)
         .bind(i64::from(limit))
@@ -193,7 +193,7 @@ impl SqliteStore {
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
     ) -> Result<Vec<Bar>> {
-        let mut q = QueryBuilder::<Sqlite>::new(
+        let mut q = QueryBuilder::<Db>::new(
             "SELECT day, open, high, low, close, volume FROM bars WHERE instrument_id = ",
         );
         q.push_bind(instrument_id);

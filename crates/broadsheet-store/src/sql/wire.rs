@@ -2,33 +2,32 @@
 
 use async_trait::async_trait;
 use broadsheet_core::{Timestamp, WireItem, WirePicture, WireSignal};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use sqlx::{QueryBuilder, Row};
 
-use super::SqliteStore;
 use super::rows::ts;
+use super::{Backend, Conn, Db, DbRow};
 use crate::Result;
 use crate::wire::{
     NewWireSource, PollOutcome, Wire, WireFilter, WireFlag, WireKind, WireProblem, WireRow,
     WireSaveKind, WireSaved, WireSource,
 };
 
-fn source_from_row(r: &SqliteRow) -> Result<WireSource> {
+fn source_from_row(r: &DbRow) -> Result<WireSource> {
     Ok(WireSource {
         id: r.try_get("id")?,
         name: r.try_get("name")?,
         kind: WireKind::parse(&r.try_get::<String, _>("kind")?)?,
         url: r.try_get("url")?,
         token_hash: r.try_get("token_hash")?,
-        allow_private: r.try_get::<i64, _>("allow_private")? != 0,
+        allow_private: r.try_get::<bool, _>("allow_private")?,
         poll_secs: r.try_get("poll_secs")?,
         section: r.try_get("section")?,
-        auto_publish: r.try_get::<i64, _>("auto_publish")? != 0,
+        auto_publish: r.try_get::<bool, _>("auto_publish")?,
         etag: r.try_get("etag")?,
         last_modified: r.try_get("last_modified")?,
         next_poll_at: ts(r.try_get("next_poll_at")?),
         failures: r.try_get("failures")?,
-        paused: r.try_get::<i64, _>("paused")? != 0,
+        paused: r.try_get::<bool, _>("paused")?,
         last_error: r.try_get("last_error")?,
         last_ok_at: r.try_get::<Option<i64>, _>("last_ok_at")?.map(ts),
     })
@@ -37,7 +36,7 @@ fn source_from_row(r: &SqliteRow) -> Result<WireSource> {
 const ITEM_COLUMNS: &str = "SELECT i.*, s.name AS source_name FROM wire_items i
     JOIN wire_sources s ON s.id = i.source_id";
 
-fn item_from_row(r: &SqliteRow) -> Result<WireRow> {
+fn item_from_row(r: &DbRow) -> Result<WireRow> {
     let subjects: String = r.try_get("subjects")?;
     let pictures: String = r.try_get("pictures")?;
     Ok(WireRow {
@@ -66,24 +65,20 @@ fn item_from_row(r: &SqliteRow) -> Result<WireRow> {
             link: r.try_get("link")?,
         },
         received_at: ts(r.try_get("received_at")?),
-        latest: r.try_get::<i64, _>("latest")? != 0,
-        killed: r.try_get::<i64, _>("killed")? != 0,
+        latest: r.try_get::<bool, _>("latest")?,
+        killed: r.try_get::<bool, _>("killed")?,
     })
 }
 
 /// Stores one item in the caller's transaction (see `Wire::save_wire_items`).
-async fn save_one(
-    tx: &mut SqliteConnection,
-    source_id: i64,
-    item: &WireItem,
-    now: i64,
-) -> Result<WireSaved> {
+async fn save_one(tx: &mut Conn, source_id: i64, item: &WireItem, now: i64) -> Result<WireSaved> {
     item.validate()?;
     // One look at the story: its newest version, this version's row if stored, and whether
     // the agency has killed it.
-    let (newest, this, already_killed): (Option<i64>, Option<i64>, Option<i64>) = sqlx::query_as(
-        "SELECT MAX(version), MAX(CASE WHEN version = ?3 THEN id END), MAX(killed)
-         FROM wire_items WHERE source_id = ?1 AND guid = ?2",
+    let (newest, this, already_killed): (Option<i64>, Option<i64>, Option<bool>) = sqlx::query_as(
+        "SELECT MAX(version), MAX(CASE WHEN version = $3 THEN id END),
+                MAX(CASE WHEN killed THEN 1 ELSE 0 END) = 1
+         FROM wire_items WHERE source_id = $1 AND guid = $2",
     )
     .bind(source_id)
     .bind(&item.guid)
@@ -104,18 +99,18 @@ async fn save_one(
     };
     let latest = kind != WireSaveKind::Older;
     if kind == WireSaveKind::NewVersion {
-        sqlx::query("UPDATE wire_items SET latest = 0 WHERE source_id = ? AND guid = ?")
+        sqlx::query("UPDATE wire_items SET latest = FALSE WHERE source_id = $1 AND guid = $2")
             .bind(source_id)
             .bind(&item.guid)
             .execute(&mut *tx)
             .await?;
     }
-    let already_killed = already_killed.unwrap_or(0) != 0;
+    let already_killed = already_killed.unwrap_or(false);
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO wire_items (source_id, guid, version, format, agency, urgency, slugline,
             headline, byline, dateline, body_html, subjects, pictures, embargo_until, language,
             signal, sent_at, link, received_at, latest, killed)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id",
     )
     .bind(source_id)
     .bind(&item.guid)
@@ -136,20 +131,20 @@ async fn save_one(
     .bind(item.sent_at.map(|t| t.timestamp()))
     .bind(&item.link)
     .bind(now)
-    .bind(i64::from(latest))
-    .bind(i64::from(already_killed))
+    .bind(latest)
+    .bind(already_killed)
     .fetch_one(&mut *tx)
     .await?;
     let mut flagged = Vec::new();
     if item.signal == WireSignal::Kill {
-        sqlx::query("UPDATE wire_items SET killed = 1 WHERE source_id = ? AND guid = ?")
+        sqlx::query("UPDATE wire_items SET killed = TRUE WHERE source_id = $1 AND guid = $2")
             .bind(source_id)
             .bind(&item.guid)
             .execute(&mut *tx)
             .await?;
         flagged = sqlx::query_scalar(
-            "UPDATE wire_uses SET flag = 'kill', flagged_at = ?, cleared_at = NULL
-             WHERE source_id = ? AND guid = ? AND (flag IS NULL OR cleared_at IS NOT NULL)
+            "UPDATE wire_uses SET flag = 'kill', flagged_at = $1, cleared_at = NULL
+             WHERE source_id = $2 AND guid = $3 AND (flag IS NULL OR cleared_at IS NOT NULL)
              RETURNING article_id",
         )
         .bind(now)
@@ -164,27 +159,27 @@ async fn save_one(
 }
 
 #[async_trait]
-impl Wire for SqliteStore {
+impl Wire for Backend {
     async fn upsert_wire_source(&self, s: &NewWireSource) -> Result<WireSource> {
         s.validate()?;
         let now = chrono::Utc::now().timestamp();
         let row = sqlx::query(
             "INSERT INTO wire_sources (name, kind, url, token_hash, allow_private, poll_secs,
                 section, auto_publish, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-             ON CONFLICT (name) DO UPDATE SET kind = ?2, url = ?3,
-                token_hash = COALESCE(?4, token_hash), allow_private = ?5, poll_secs = ?6,
-                section = ?7, auto_publish = ?8
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (name) DO UPDATE SET kind = $2, url = $3,
+                token_hash = COALESCE($4, token_hash), allow_private = $5, poll_secs = $6,
+                section = $7, auto_publish = $8
              RETURNING *",
         )
         .bind(&s.name)
         .bind(s.kind.as_str())
         .bind(s.url.trim())
         .bind(&s.token_hash)
-        .bind(i64::from(s.allow_private))
+        .bind(s.allow_private)
         .bind(s.poll_secs)
         .bind(s.section.trim())
-        .bind(i64::from(s.auto_publish))
+        .bind(s.auto_publish)
         .bind(now)
         .fetch_one(&self.write)
         .await?;
@@ -201,7 +196,7 @@ impl Wire for SqliteStore {
     }
 
     async fn wire_source(&self, name: &str) -> Result<Option<WireSource>> {
-        sqlx::query("SELECT * FROM wire_sources WHERE name = ?")
+        sqlx::query("SELECT * FROM wire_sources WHERE name = $1")
             .bind(name)
             .fetch_optional(&self.read)
             .await?
@@ -212,13 +207,13 @@ impl Wire for SqliteStore {
 
     async fn set_wire_source_paused(&self, id: i64, paused: bool) -> Result<bool> {
         let done = if paused {
-            sqlx::query("UPDATE wire_sources SET paused = 1 WHERE id = ?")
+            sqlx::query("UPDATE wire_sources SET paused = TRUE WHERE id = $1")
                 .bind(id)
                 .execute(&self.write)
                 .await?
         } else {
             sqlx::query(
-                "UPDATE wire_sources SET paused = 0, failures = 0, next_poll_at = 0 WHERE id = ?",
+                "UPDATE wire_sources SET paused = FALSE, failures = 0, next_poll_at = 0 WHERE id = $1",
             )
             .bind(id)
             .execute(&self.write)
@@ -251,59 +246,44 @@ impl Wire for SqliteStore {
     }
 
     async fn wire_items(&self, f: &WireFilter) -> Result<Vec<WireRow>> {
-        let mut sql = format!("{ITEM_COLUMNS} WHERE i.latest = 1");
-        if f.source.is_some() {
-            sql.push_str(" AND i.source_id = ?");
+        let mut q = QueryBuilder::<Db>::new(ITEM_COLUMNS);
+        q.push(" WHERE i.latest = TRUE");
+        if let Some(s) = f.source {
+            q.push(" AND i.source_id = ").push_bind(s);
         }
-        if f.urgency.is_some() {
-            sql.push_str(" AND i.urgency IS NOT NULL AND i.urgency <= ?");
+        if let Some(u) = f.urgency {
+            q.push(" AND i.urgency IS NOT NULL AND i.urgency <= ")
+                .push_bind(i64::from(u));
         }
-        if f.subject.is_some() {
-            sql.push_str(" AND EXISTS (SELECT 1 FROM json_each(i.subjects) j WHERE j.value = ?)");
+        if let Some(s) = &f.subject {
+            q.push(" AND ")
+                .push(super::dialect::json_has("i.subjects"))
+                .push_bind(s.clone())
+                .push(")");
         }
-        let words: Vec<String> = f
+        let words = f
             .text
             .as_deref()
             .unwrap_or("")
             .split_whitespace()
             .take(8)
-            .map(|w| {
-                let escaped = w
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_");
-                format!("%{escaped}%")
-            })
-            .collect();
-        for _ in &words {
-            sql.push_str(
-                " AND (i.headline LIKE ? ESCAPE '\\' OR i.slugline LIKE ? ESCAPE '\\'
-                       OR i.body_html LIKE ? ESCAPE '\\')",
-            );
-        }
-        if f.before.is_some() {
-            sql.push_str(" AND i.id < ?");
-        }
-        sql.push_str(" ORDER BY i.id DESC LIMIT ?");
-        // Built from constant fragments only; every value is bound.
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        if let Some(s) = f.source {
-            q = q.bind(s);
-        }
-        if let Some(u) = f.urgency {
-            q = q.bind(i64::from(u));
-        }
-        if let Some(s) = &f.subject {
-            q = q.bind(s);
-        }
-        for w in &words {
-            q = q.bind(w).bind(w).bind(w);
+            .map(super::rows::like_pattern);
+        for w in words {
+            q.push(" AND (lower(i.headline) LIKE lower(")
+                .push_bind(w.clone())
+                .push(") ESCAPE '\\' OR lower(i.slugline) LIKE lower(")
+                .push_bind(w.clone())
+                .push(") ESCAPE '\\' OR lower(i.body_html) LIKE lower(")
+                .push_bind(w)
+                .push(") ESCAPE '\\')");
         }
         if let Some(b) = f.before {
-            q = q.bind(b);
+            q.push(" AND i.id < ").push_bind(b);
         }
-        q = q.bind(i64::from(f.limit.clamp(1, 500)));
-        q.fetch_all(&self.read)
+        q.push(" ORDER BY i.id DESC LIMIT ")
+            .push_bind(i64::from(f.limit.clamp(1, 500)));
+        q.build()
+            .fetch_all(&self.read)
             .await?
             .iter()
             .map(item_from_row)
@@ -312,7 +292,7 @@ impl Wire for SqliteStore {
 
     async fn wire_item(&self, id: i64) -> Result<Option<WireRow>> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{ITEM_COLUMNS} WHERE i.id = ?"
+            "{ITEM_COLUMNS} WHERE i.id = $1"
         )))
         .bind(id)
         .fetch_optional(&self.read)
@@ -325,7 +305,7 @@ impl Wire for SqliteStore {
     async fn wire_versions(&self, item_id: i64) -> Result<Vec<WireRow>> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "{ITEM_COLUMNS} JOIN wire_items o ON o.source_id = i.source_id AND o.guid = i.guid
-             WHERE o.id = ? ORDER BY i.version DESC, i.id DESC"
+             WHERE o.id = $1 ORDER BY i.version DESC, i.id DESC"
         )))
         .bind(item_id)
         .fetch_all(&self.read)
@@ -338,9 +318,9 @@ impl Wire for SqliteStore {
     async fn record_wire_use(&self, item_id: i64, article_id: i64, now: Timestamp) -> Result<()> {
         sqlx::query(
             "INSERT INTO wire_uses (article_id, item_id, source_id, guid, created_at, flag, flagged_at)
-             SELECT ?, i.id, i.source_id, i.guid, ?,
-                    CASE WHEN i.killed = 1 THEN 'kill' END, CASE WHEN i.killed = 1 THEN ? END
-             FROM wire_items i WHERE i.id = ?
+             SELECT $1, i.id, i.source_id, i.guid, $2,
+                    CASE WHEN i.killed = TRUE THEN 'kill' END, CASE WHEN i.killed = TRUE THEN $3 END
+             FROM wire_items i WHERE i.id = $4
              ON CONFLICT DO NOTHING",
         )
         .bind(article_id)
@@ -356,7 +336,7 @@ impl Wire for SqliteStore {
         Ok(sqlx::query_scalar(
             "SELECT DISTINCT u.article_id FROM wire_uses u JOIN wire_items i
                ON i.source_id = u.source_id AND i.guid = u.guid
-             WHERE i.id = ? ORDER BY u.article_id",
+             WHERE i.id = $1 ORDER BY u.article_id",
         )
         .bind(item_id)
         .fetch_all(&self.read)
@@ -365,7 +345,7 @@ impl Wire for SqliteStore {
 
     async fn wire_item_of_article(&self, article_id: i64) -> Result<Option<WireRow>> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{ITEM_COLUMNS} JOIN wire_uses u ON u.item_id = i.id WHERE u.article_id = ?
+            "{ITEM_COLUMNS} JOIN wire_uses u ON u.item_id = i.id WHERE u.article_id = $1
              ORDER BY u.created_at DESC LIMIT 1"
         )))
         .bind(article_id)
@@ -408,7 +388,7 @@ impl Wire for SqliteStore {
 
     async fn clear_wire_flag(&self, article_id: i64, now: Timestamp) -> Result<bool> {
         let done = sqlx::query(
-            "UPDATE wire_uses SET cleared_at = ? WHERE article_id = ? AND flag IS NOT NULL
+            "UPDATE wire_uses SET cleared_at = $1 WHERE article_id = $2 AND flag IS NOT NULL
              AND cleared_at IS NULL",
         )
         .bind(now.timestamp())
@@ -421,8 +401,8 @@ impl Wire for SqliteStore {
     async fn claim_wire_polls(&self, now: Timestamp, lease_secs: i64) -> Result<Vec<WireSource>> {
         let now = now.timestamp();
         sqlx::query(
-            "UPDATE wire_sources SET next_poll_at = ?1 + ?2
-             WHERE kind = 'feed' AND paused = 0 AND next_poll_at <= ?1 RETURNING *",
+            "UPDATE wire_sources SET next_poll_at = $1 + $2
+             WHERE kind = 'feed' AND paused = FALSE AND next_poll_at <= $1 RETURNING *",
         )
         .bind(now)
         .bind(lease_secs)
@@ -441,8 +421,8 @@ impl Wire for SqliteStore {
                 next,
             } => {
                 sqlx::query(
-                    "UPDATE wire_sources SET etag = ?, last_modified = ?, next_poll_at = ?,
-                        failures = 0, last_error = NULL, last_ok_at = ? WHERE id = ?",
+                    "UPDATE wire_sources SET etag = $1, last_modified = $2, next_poll_at = $3,
+                        failures = 0, last_error = NULL, last_ok_at = $4 WHERE id = $5",
                 )
                 .bind(etag)
                 .bind(last_modified)
@@ -454,12 +434,12 @@ impl Wire for SqliteStore {
             }
             PollOutcome::Failed { error, next, pause } => {
                 sqlx::query(
-                    "UPDATE wire_sources SET next_poll_at = ?, failures = failures + 1,
-                        last_error = ?, paused = MAX(paused, ?) WHERE id = ?",
+                    "UPDATE wire_sources SET next_poll_at = $1, failures = failures + 1,
+                        last_error = $2, paused = (paused OR $3) WHERE id = $4",
                 )
                 .bind(next.timestamp())
                 .bind(error)
-                .bind(i64::from(*pause))
+                .bind(*pause)
                 .bind(id)
                 .execute(&self.write)
                 .await?;
@@ -478,17 +458,19 @@ impl Wire for SqliteStore {
         let item: String = item.chars().take(300).collect();
         let reason: String = reason.chars().take(1000).collect();
         let mut tx = self.begin().await?;
-        sqlx::query("INSERT INTO wire_problems (source_id, at, item, reason) VALUES (?, ?, ?, ?)")
-            .bind(source_id)
-            .bind(now.timestamp())
-            .bind(item)
-            .bind(reason)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO wire_problems (source_id, at, item, reason) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(source_id)
+        .bind(now.timestamp())
+        .bind(item)
+        .bind(reason)
+        .execute(&mut *tx)
+        .await?;
         // Keep the newest 1,000 per source.
         sqlx::query(
-            "DELETE FROM wire_problems WHERE source_id = ?1 AND id NOT IN
-               (SELECT id FROM wire_problems WHERE source_id = ?1 ORDER BY id DESC LIMIT 1000)",
+            "DELETE FROM wire_problems WHERE source_id = $1 AND id NOT IN
+               (SELECT id FROM wire_problems WHERE source_id = $1 ORDER BY id DESC LIMIT 1000)",
         )
         .bind(source_id)
         .execute(&mut *tx)
@@ -500,7 +482,7 @@ impl Wire for SqliteStore {
     async fn wire_problems(&self, limit: u32) -> Result<Vec<WireProblem>> {
         let rows = sqlx::query(
             "SELECT s.name, p.at, p.item, p.reason FROM wire_problems p
-             JOIN wire_sources s ON s.id = p.source_id ORDER BY p.id DESC LIMIT ?",
+             JOIN wire_sources s ON s.id = p.source_id ORDER BY p.id DESC LIMIT $1",
         )
         .bind(i64::from(limit))
         .fetch_all(&self.read)

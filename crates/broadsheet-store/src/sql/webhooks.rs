@@ -4,28 +4,28 @@
 use async_trait::async_trait;
 use broadsheet_core::Timestamp;
 use chrono::Utc;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use sqlx::Row;
 
-use super::SqliteStore;
 use super::rows::ts;
+use super::{Backend, Conn, DbRow};
 use crate::Result;
 use crate::webhooks::{HookOutcome, HookStatus, NewWebhook, Webhook, WebhookDelivery, Webhooks};
 
 /// One pending delivery of `event` for every active subscription to it, in the caller's
 /// transaction. The body is fixed now: `{"event", "created_at", "data"}`.
 pub(super) async fn enqueue(
-    tx: &mut SqliteConnection,
+    tx: &mut Conn,
     event: &str,
     data: &serde_json::Value,
     now: i64,
 ) -> Result<usize> {
     let body = body(event, data, now);
-    let done = sqlx::query(
+    let done = sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO webhook_deliveries (webhook_id, event, payload, status, next_attempt_at, created_at)
-         SELECT w.id, ?1, ?2, 'pending', ?3, ?3 FROM webhooks w
-         WHERE w.active = 1 AND EXISTS (SELECT 1 FROM json_each(w.events) e WHERE e.value = ?1)",
-    )
+         SELECT w.id, $1, $2, 'pending', $3, $3 FROM webhooks w
+         WHERE w.active = TRUE AND {}$1)",
+        super::dialect::json_has("w.events")
+    )))
     .bind(event)
     .bind(body)
     .bind(now)
@@ -44,7 +44,7 @@ fn body(event: &str, data: &serde_json::Value, now: i64) -> String {
     .to_string()
 }
 
-fn webhook_from_row(r: &SqliteRow) -> Result<Webhook> {
+fn webhook_from_row(r: &DbRow) -> Result<Webhook> {
     let events: String = r.try_get("events")?;
     Ok(Webhook {
         id: r.try_get("id")?,
@@ -52,7 +52,7 @@ fn webhook_from_row(r: &SqliteRow) -> Result<Webhook> {
         events: serde_json::from_str(&events).unwrap_or_default(),
         secret: r.try_get("secret")?,
         description: r.try_get("description")?,
-        active: r.try_get::<i64, _>("active")? != 0,
+        active: r.try_get::<bool, _>("active")?,
         created_at: ts(r.try_get("created_at")?),
     })
 }
@@ -61,7 +61,7 @@ const DELIVERY_COLUMNS: &str = "SELECT d.id, d.webhook_id, w.url, w.secret, d.ev
     d.status, d.attempts, d.next_attempt_at, d.last_status, d.last_error, d.created_at,
     d.finished_at FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id";
 
-fn delivery_from_row(r: &SqliteRow) -> Result<WebhookDelivery> {
+fn delivery_from_row(r: &DbRow) -> Result<WebhookDelivery> {
     Ok(WebhookDelivery {
         id: r.try_get("id")?,
         webhook_id: r.try_get("webhook_id")?,
@@ -80,14 +80,14 @@ fn delivery_from_row(r: &SqliteRow) -> Result<WebhookDelivery> {
 }
 
 #[async_trait]
-impl Webhooks for SqliteStore {
+impl Webhooks for Backend {
     async fn create_webhook(&self, hook: &NewWebhook) -> Result<Webhook> {
         hook.validate()?;
         let now = Utc::now().timestamp();
         let events = serde_json::to_string(&hook.events).unwrap_or_else(|_| "[]".into());
         let row = sqlx::query(
             "INSERT INTO webhooks (url, events, secret, description, created_at)
-             VALUES (?, ?, ?, ?, ?) RETURNING *",
+             VALUES ($1, $2, $3, $4, $5) RETURNING *",
         )
         .bind(hook.url.trim())
         .bind(events)
@@ -110,11 +110,11 @@ impl Webhooks for SqliteStore {
 
     async fn delete_webhook(&self, id: i64) -> Result<bool> {
         let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_id = ?")
+        sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        let done = sqlx::query("DELETE FROM webhooks WHERE id = ?")
+        let done = sqlx::query("DELETE FROM webhooks WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;
@@ -131,7 +131,7 @@ impl Webhooks for SqliteStore {
         let now = Utc::now().timestamp();
         let done = sqlx::query(
             "INSERT INTO webhook_deliveries (webhook_id, event, payload, status, next_attempt_at, created_at)
-             SELECT id, ?, ?, 'pending', ?, ? FROM webhooks WHERE id = ?",
+             SELECT id, $1, $2, 'pending', $3, $4 FROM webhooks WHERE id = $5",
         )
         .bind(event)
         .bind(body(event, payload, now))
@@ -151,10 +151,10 @@ impl Webhooks for SqliteStore {
     ) -> Result<Vec<WebhookDelivery>> {
         // One statement: of two senders racing, each row goes to one of them.
         let ids: Vec<(i64,)> = sqlx::query_as(
-            "UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = ?2
+            "UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = $2
              WHERE id IN (SELECT id FROM webhook_deliveries
-                          WHERE status = 'pending' AND next_attempt_at <= ?1
-                          ORDER BY next_attempt_at, id LIMIT ?3)
+                          WHERE status = 'pending' AND next_attempt_at <= $1
+                          ORDER BY next_attempt_at, id LIMIT $3)
              RETURNING id",
         )
         .bind(now.timestamp())
@@ -165,7 +165,7 @@ impl Webhooks for SqliteStore {
         let mut out = Vec::with_capacity(ids.len());
         for (id,) in ids {
             let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "{DELIVERY_COLUMNS} WHERE d.id = ?"
+                "{DELIVERY_COLUMNS} WHERE d.id = $1"
             )))
             .bind(id)
             .fetch_one(&self.write)
@@ -192,8 +192,8 @@ impl Webhooks for SqliteStore {
             }
         };
         sqlx::query(
-            "UPDATE webhook_deliveries SET status = ?, next_attempt_at = ?, last_status = ?,
-             last_error = ?, finished_at = ? WHERE id = ?",
+            "UPDATE webhook_deliveries SET status = $1, next_attempt_at = $2, last_status = $3,
+             last_error = $4, finished_at = $5 WHERE id = $6",
         )
         .bind(status)
         .bind(next.timestamp())
@@ -208,7 +208,7 @@ impl Webhooks for SqliteStore {
 
     async fn webhook_deliveries(&self, limit: u32) -> Result<Vec<WebhookDelivery>> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{DELIVERY_COLUMNS} ORDER BY d.id DESC LIMIT ?"
+            "{DELIVERY_COLUMNS} ORDER BY d.id DESC LIMIT $1"
         )))
         .bind(i64::from(limit))
         .fetch_all(&self.read)
