@@ -29,6 +29,33 @@ pub enum StoreError {
         found: i64,
         known: i64,
     },
+    /// The database cannot be reached now (down, restarting, or every connection busy past
+    /// the wait): the caller answers 503 and tries again later.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::PoolTimedOut => {
+                Self::Unavailable("no database connection became free in time".into())
+            }
+            sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+                Self::Unavailable(e.to_string())
+            }
+            // SQLSTATE class 08 (connection exception) and 57P (the server is shutting down,
+            // restarting or cannot connect now).
+            sqlx::Error::Database(db)
+                if db
+                    .code()
+                    .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")) =>
+            {
+                Self::Unavailable(db.message().to_owned())
+            }
+            _ => Self::Database(e),
+        }
+    }
 }

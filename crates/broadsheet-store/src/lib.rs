@@ -1,6 +1,6 @@
 //! The storage layer: the `Store` trait every backend implements, its error type, and the SQLite
-//! implementation (the embedded default). A PostgreSQL implementation follows behind the same
-//! trait and runs the same conformance suite (`tests/it/conformance.rs`).
+//! two implementations: SQLite (the embedded default) and PostgreSQL (several nodes). Both run
+//! the same queries (`src/sql/`) and the same conformance suite (`tests/it/conformance.rs`).
 //!
 //! Invariant: a write either lands whole (article row, its authors, its tags and its change-log
 //! entry in one transaction) or not at all.
@@ -9,6 +9,7 @@ mod error;
 mod hash;
 pub mod newsletter;
 pub mod newsroom;
+pub mod postgres;
 pub mod sqlite;
 pub mod webhooks;
 pub mod wire;
@@ -29,6 +30,7 @@ pub use newsroom::{
     AdminFilter, AdminRow, ApiKey, ApiKeyKind, NewApiKey, NewAudit, NewUser, Newsroom, SessionInfo,
     TokenKind,
 };
+pub use postgres::{PgSettings, PgStore};
 pub use sqlite::SqliteStore;
 pub use webhooks::{
     EVENTS, HookOutcome, HookStatus, NewWebhook, Webhook, WebhookDelivery, Webhooks,

@@ -182,7 +182,7 @@ async fn ensure_section(tx: &mut Conn, slug: &Slug, name: &str) -> Result<i64> {
     };
     Ok(sqlx::query_scalar(
         "INSERT INTO sections (slug, name, position, in_menu)
-         VALUES ($1, $2, (SELECT COALESCE(MAX(position), 0) + 1 FROM sections), 0)
+         VALUES ($1, $2, (SELECT COALESCE(MAX(position), 0) + 1 FROM sections), FALSE)
          ON CONFLICT (slug) DO UPDATE SET slug = excluded.slug RETURNING id",
     )
     .bind(slug.as_str())
@@ -752,8 +752,8 @@ impl Store for Backend {
         )
         .bind(&m.path)
         .bind(&m.mime)
-        .bind(m.width)
-        .bind(m.height)
+        .bind(i64::from(m.width))
+        .bind(i64::from(m.height))
         .bind(m.bytes as i64)
         .bind(Utc::now().timestamp())
         .bind(variants)
@@ -949,7 +949,7 @@ impl Store for Backend {
         q.push(" ORDER BY published_at DESC, id DESC LIMIT ");
         q.push_bind(i64::from(window));
         q.push(
-            ")) w ON w.id = a.id ORDER BY a.pinned = 0, a.pinned, a.importance DESC,
+            ") newest) w ON w.id = a.id ORDER BY a.pinned = 0, a.pinned, a.importance DESC,
              a.published_at DESC, a.id DESC LIMIT ",
         );
         q.push_bind(i64::from(limit));
@@ -1013,7 +1013,7 @@ impl Store for Backend {
         let rows = sqlx::query(
             "SELECT (n - 1) / $1 AS file, MAX(updated_at) AS updated FROM (
                SELECT row_number() OVER (ORDER BY id) AS n, updated_at FROM articles
-               WHERE status = 'published' AND published_at <= $2)
+               WHERE status = 'published' AND published_at <= $2) numbered
              GROUP BY file ORDER BY file",
         )
         .bind(i64::from(per_file.max(1)))

@@ -47,12 +47,17 @@ pub(super) fn media_from_row(row: &DbRow, prefix: &str) -> Result<Media> {
         id: row.try_get(col("id").as_str())?,
         path: row.try_get(col("path").as_str())?,
         mime: row.try_get(col("mime").as_str())?,
-        width: row.try_get(col("width").as_str())?,
-        height: row.try_get(col("height").as_str())?,
+        width: dim(row.try_get(col("width").as_str())?),
+        height: dim(row.try_get(col("height").as_str())?),
         bytes: row.try_get::<i64, _>(col("bytes").as_str())?.max(0) as u64,
         variants: serde_json::from_str(&row.try_get::<String, _>(col("variants").as_str())?)
             .unwrap_or_default(),
     })
+}
+
+/// A stored pixel size (a 64-bit integer on every backend) as the `u32` the domain uses.
+pub(super) fn dim(v: i64) -> u32 {
+    u32::try_from(v).unwrap_or(0)
 }
 
 fn hero(row: &DbRow) -> Result<Option<HeroImage>> {

@@ -168,7 +168,7 @@ impl Wire for Backend {
                 section, auto_publish, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (name) DO UPDATE SET kind = $2, url = $3,
-                token_hash = COALESCE($4, token_hash), allow_private = $5, poll_secs = $6,
+                token_hash = COALESCE($4, wire_sources.token_hash), allow_private = $5, poll_secs = $6,
                 section = $7, auto_publish = $8
              RETURNING *",
         )

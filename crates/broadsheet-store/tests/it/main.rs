@@ -2,4 +2,5 @@
 
 mod conformance;
 mod newsroom;
+mod postgres;
 mod sqlite;

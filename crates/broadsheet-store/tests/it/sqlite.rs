@@ -2,12 +2,12 @@
 
 use broadsheet_store::{SqliteStore, StoreError};
 
-async fn open() -> (tempfile::TempDir, SqliteStore) {
+async fn open() -> Option<(tempfile::TempDir, SqliteStore)> {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = SqliteStore::open(&dir.path().join("test.db"))
         .await
         .expect("open");
-    (dir, store)
+    Some((dir, store))
 }
 
 crate::store_suite!(open);
@@ -54,7 +54,7 @@ async fn another_applications_database_is_not_taken_over() {
 
 #[tokio::test]
 async fn reopening_keeps_data_and_does_not_reapply_migrations() {
-    let (dir, store) = open().await;
+    let (dir, store) = open().await.expect("sqlite opens");
     store_one(&store).await;
     drop(store);
     let store = SqliteStore::open(&dir.path().join("test.db"))
