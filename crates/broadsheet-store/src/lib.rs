@@ -266,6 +266,19 @@ pub trait Store:
     /// Sets a site setting; every cached page shows settings, so this invalidates them all.
     async fn set_setting(&self, key: &str, value: &str) -> Result<()>;
 
+    /// Takes or renews the lease on a recurring job for `holder` (a node) until `now + secs`:
+    /// true when `holder` has it, false while another node's lease runs.
+    async fn try_lease(&self, job: &str, holder: &str, now: Timestamp, secs: i64) -> Result<bool>;
+    /// Gives a lease back early (a node shutting down, a job finished).
+    async fn release_lease(&self, job: &str, holder: &str) -> Result<()>;
+
+    /// Waits until another writer may have changed something, or `max` passes: on
+    /// PostgreSQL a `NOTIFY` ends the wait at once; elsewhere it is a plain sleep and the
+    /// caller polls the change log.
+    async fn wait_for_change(&self, max: std::time::Duration) {
+        tokio::time::sleep(max).await;
+    }
+
     /// The change log position now.
     async fn change_head(&self) -> Result<i64>;
     /// Cache keys touched after log position `since`.

@@ -16,6 +16,13 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Data directory: `broadsheet.db`, `media/`, `search/`.
     pub data: PathBuf,
+    /// A PostgreSQL database (`postgres://user@host/db`) shared by several nodes, instead of
+    /// the data directory's SQLite file. Also `--database` or `BROADSHEET_DATABASE_URL`.
+    #[serde(default)]
+    pub database: Option<String>,
+    /// `[postgres]`: the connection pool of a node.
+    #[serde(default)]
+    pub postgres: PostgresConfig,
     /// Theme directory whose `templates/` and `static/` override the built-in theme.
     pub theme: Option<PathBuf>,
     #[serde(default)]
@@ -52,6 +59,25 @@ pub struct MediaConfig {
     pub s3: Option<broadsheet_media::S3Config>,
 }
 
+/// `[postgres]`: how many connections a node holds and how long a request waits for one
+/// before the site answers 503.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PostgresConfig {
+    pub max_connections: u32,
+    pub acquire_timeout_secs: u64,
+}
+
+impl Default for PostgresConfig {
+    fn default() -> Self {
+        let d = broadsheet_store::PgSettings::default();
+        Self {
+            max_connections: d.max_connections,
+            acquire_timeout_secs: d.acquire_timeout.as_secs(),
+        }
+    }
+}
+
 /// Site settings from configuration; unset ones come from the database, then defaults.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -68,6 +94,8 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data: PathBuf::from("broadsheet-data"),
+            database: None,
+            postgres: Default::default(),
             theme: None,
             site: SiteOverrides::default(),
             search: Default::default(),
@@ -103,6 +131,8 @@ pub struct Overrides {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub listen: Option<SocketAddr>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub theme: Option<PathBuf>,
@@ -111,6 +141,8 @@ pub struct Overrides {
 const ENV_KEYS: &[&str] = &[
     "listen",
     "data",
+    "database",
+    "postgres",
     "theme",
     "site",
     "search",

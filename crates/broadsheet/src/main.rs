@@ -28,6 +28,17 @@ struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     data: Option<PathBuf>,
 
+    /// PostgreSQL database shared by several nodes (postgres://user@host/db) instead of the
+    /// data directory's SQLite file.
+    #[arg(
+        long,
+        global = true,
+        env = "BROADSHEET_DATABASE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    database: Option<String>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -105,6 +116,7 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let overrides = config::Overrides {
         data: cli.data,
+        database: cli.database,
         listen: match &cli.command {
             Command::Serve(args) => args.listen,
             _ => None,

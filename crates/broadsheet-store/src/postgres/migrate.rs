@@ -7,11 +7,18 @@ use sqlx::pool::PoolConnection;
 
 use crate::{Result, StoreError};
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../../migrations/postgres/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "job_leases",
+        include_str!("../../migrations/postgres/0002_job_leases.sql"),
+    ),
+];
 
 pub(super) async fn run(pool: &PgPool) -> Result<()> {
     let mut conn = pool.acquire().await?;

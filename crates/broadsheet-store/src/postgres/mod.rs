@@ -20,6 +20,7 @@ mod webhooks;
 #[path = "../sql/wire.rs"]
 mod wire;
 
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use sqlx::Postgres;
@@ -58,6 +59,9 @@ mod dialect {
             .await?;
         Ok(())
     }
+
+    /// Claiming nodes pass over rows another node is claiming instead of waiting for it.
+    pub(super) const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
 
     /// Tells every listening node, when (and only if) the transaction commits.
     pub(super) async fn after_change_log(tx: &mut Conn, _keys: &str) -> Result<()> {
@@ -102,6 +106,9 @@ pub struct PgStore {
     read: PgPool,
     write: PgPool,
     options: PgConnectOptions,
+    /// Woken by the `LISTEN` task whenever any node commits a write.
+    changed: Arc<tokio::sync::Notify>,
+    listener: OnceLock<()>,
 }
 
 impl PgStore {
@@ -155,7 +162,19 @@ impl PgStore {
             read: pool.clone(),
             write: pool,
             options,
+            changed: Arc::new(tokio::sync::Notify::new()),
+            listener: OnceLock::new(),
         })
+    }
+
+    /// Waits for a `NOTIFY` on the change channel (started on first use) or `max`.
+    pub(crate) async fn wait_for_change_impl(&self, max: Duration) {
+        self.listener.get_or_init(|| {
+            let pool = self.write.clone();
+            let changed = Arc::downgrade(&self.changed);
+            tokio::spawn(listen(pool, changed));
+        });
+        let _ = tokio::time::timeout(max, self.changed.notified()).await;
     }
 
     pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, Postgres>> {
@@ -170,6 +189,54 @@ impl PgStore {
     /// The pool (for the search index and the job runner, which share its connections).
     pub fn pool(&self) -> &PgPool {
         &self.write
+    }
+}
+
+/// Holds a connection listening on the change channel and wakes waiting watchers; reconnects
+/// after the server restarts, and ends when the store is dropped.
+async fn listen(pool: PgPool, changed: Weak<tokio::sync::Notify>) {
+    loop {
+        let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::debug!(error = %e, "cannot listen for changes yet");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                if changed.strong_count() == 0 {
+                    return;
+                }
+                continue;
+            }
+        };
+        if let Err(e) = listener.listen(CHANGES_CHANNEL).await {
+            tracing::debug!(error = %e, "cannot listen for changes yet");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        }
+        loop {
+            // Checked now and then so a dropped store's task ends.
+            match tokio::time::timeout(Duration::from_secs(5), listener.try_recv()).await {
+                Ok(Ok(Some(_))) => match changed.upgrade() {
+                    Some(n) => n.notify_waiters(),
+                    None => return,
+                },
+                // The connection was lost: the next try_recv reconnects and re-listens;
+                // wake watchers so they poll the log for anything missed meanwhile.
+                Ok(Ok(None)) => match changed.upgrade() {
+                    Some(n) => n.notify_waiters(),
+                    None => return,
+                },
+                Ok(Err(e)) => {
+                    tracing::debug!(error = %e, "change listener lost its connection");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    break;
+                }
+                Err(_) => {
+                    if changed.strong_count() == 0 {
+                        return;
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -1087,6 +1087,37 @@ impl Store for Backend {
         Ok(())
     }
 
+    async fn try_lease(&self, job: &str, holder: &str, now: Timestamp, secs: i64) -> Result<bool> {
+        // One statement: of two nodes racing, the row lock (PostgreSQL) or the single writer
+        // (SQLite) lets one in, and the other sees its lease.
+        let got: Option<String> = sqlx::query_scalar(
+            "INSERT INTO job_leases (job, holder, until) VALUES ($1, $2, $3)
+             ON CONFLICT (job) DO UPDATE SET holder = excluded.holder, until = excluded.until
+             WHERE job_leases.until <= $4 OR job_leases.holder = excluded.holder
+             RETURNING holder",
+        )
+        .bind(job)
+        .bind(holder)
+        .bind(now.timestamp() + secs.max(1))
+        .bind(now.timestamp())
+        .fetch_optional(&self.write)
+        .await?;
+        Ok(got.is_some())
+    }
+
+    async fn release_lease(&self, job: &str, holder: &str) -> Result<()> {
+        sqlx::query("DELETE FROM job_leases WHERE job = $1 AND holder = $2")
+            .bind(job)
+            .bind(holder)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    async fn wait_for_change(&self, max: std::time::Duration) {
+        self.wait_for_change_impl(max).await;
+    }
+
     async fn change_head(&self) -> Result<i64> {
         Ok(
             sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM changes")

@@ -318,9 +318,12 @@ impl Newsletter for Backend {
             return Ok((issue_from_row(&r)?, false));
         }
         let now = Utc::now().timestamp();
+        // Another node composing the same issue at the same moment: its insert wins and
+        // this one returns that issue.
         let row = sqlx::query(
             "INSERT INTO newsletter_issues (key, kind, subject, intro, content, status, created_at)
              VALUES ($1, $2, $3, $4, $5, 'sending', $6)
+             ON CONFLICT (key) DO NOTHING
              RETURNING id, key, kind, subject, intro, content, status, created_at",
         )
         .bind(&issue.key)
@@ -329,8 +332,15 @@ impl Newsletter for Backend {
         .bind(&issue.intro)
         .bind(&issue.content)
         .bind(now)
-        .fetch_one(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
+        let Some(row) = row else {
+            tx.rollback().await?;
+            let existing = self.issue_by_key(&issue.key).await?.ok_or_else(|| {
+                StoreError::Conflict(format!("issue {} was removed while composing", issue.key))
+            })?;
+            return Ok((existing, false));
+        };
         let created = issue_from_row(&row)?;
         let wants = match issue.kind {
             IssueKind::Digest => "digest = TRUE",
@@ -393,16 +403,24 @@ impl Newsletter for Backend {
     ) -> Result<Vec<Delivery>> {
         let now_s = now.timestamp();
         let mut tx = self.begin().await?;
-        let claimed: Vec<(i64, i64)> = sqlx::query_as(
-            "UPDATE send_journal SET status = 'sending', lease_until = $1 + $2,
-               attempts = attempts + 1
-             WHERE issue_id = $3 AND subscriber_id IN (
+        // Two nodes claiming at once take different rows (SKIP LOCKED on PostgreSQL), and the
+        // outer condition is checked again on the row as it is when locked, so a row another
+        // node claimed meanwhile is never claimed twice. The pick is materialised (evaluated
+        // once), so its LIMIT holds.
+        let claimed: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "WITH picked AS MATERIALIZED (
                SELECT subscriber_id FROM send_journal
                WHERE issue_id = $3 AND ((status = 'pending' AND next_at <= $1)
                   OR (status = 'sending' AND lease_until <= $1))
-               ORDER BY subscriber_id LIMIT $4)
+               ORDER BY subscriber_id LIMIT $4{})
+             UPDATE send_journal SET status = 'sending', lease_until = $1 + $2,
+               attempts = attempts + 1
+             WHERE issue_id = $3 AND subscriber_id IN (SELECT subscriber_id FROM picked)
+               AND ((status = 'pending' AND next_at <= $1)
+                  OR (status = 'sending' AND lease_until <= $1))
              RETURNING subscriber_id, attempts",
-        )
+            super::dialect::SKIP_LOCKED
+        )))
         .bind(now_s)
         .bind(lease_secs)
         .bind(issue_id)

@@ -150,13 +150,20 @@ impl Webhooks for Backend {
         limit: u32,
     ) -> Result<Vec<WebhookDelivery>> {
         // One statement: of two senders racing, each row goes to one of them.
-        let ids: Vec<(i64,)> = sqlx::query_as(
-            "UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = $2
-             WHERE id IN (SELECT id FROM webhook_deliveries
-                          WHERE status = 'pending' AND next_attempt_at <= $1
-                          ORDER BY next_attempt_at, id LIMIT $3)
+        // On PostgreSQL two nodes take different rows (SKIP LOCKED) and the outer condition is
+        // checked again on the locked row. The pick is materialised:
+        // evaluated once, so its LIMIT holds.
+        let ids: Vec<(i64,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "WITH picked AS MATERIALIZED (
+               SELECT id FROM webhook_deliveries
+               WHERE status = 'pending' AND next_attempt_at <= $1
+               ORDER BY next_attempt_at, id LIMIT $3{})
+             UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = $2
+             WHERE id IN (SELECT id FROM picked)
+               AND status = 'pending' AND next_attempt_at <= $1
              RETURNING id",
-        )
+            super::dialect::SKIP_LOCKED
+        )))
         .bind(now.timestamp())
         .bind(now.timestamp() + lease_secs)
         .bind(i64::from(limit))

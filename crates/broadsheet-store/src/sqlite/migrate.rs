@@ -48,6 +48,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "wire",
         include_str!("../../migrations/sqlite/0008_wire.sql"),
     ),
+    (
+        9,
+        "job_leases",
+        include_str!("../../migrations/sqlite/0009_job_leases.sql"),
+    ),
 ];
 
 pub(super) async fn run(pool: &SqlitePool, path: &Path) -> Result<()> {

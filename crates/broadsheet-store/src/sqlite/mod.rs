@@ -55,6 +55,9 @@ mod dialect {
     pub(super) async fn after_change_log(_tx: &mut Conn, _keys: &str) -> Result<()> {
         Ok(())
     }
+
+    /// Claims need no row locks: the single writer serialises them.
+    pub(super) const SKIP_LOCKED: &str = "";
 }
 
 pub struct SqliteStore {
@@ -134,6 +137,11 @@ impl SqliteStore {
         } else {
             Err(rows.join("; "))
         })
+    }
+
+    /// Another process's writes are found by polling the change log.
+    pub(crate) async fn wait_for_change_impl(&self, max: Duration) {
+        tokio::time::sleep(max).await;
     }
 
     pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, Sqlite>> {

@@ -30,6 +30,7 @@ macro_rules! store_suite {
             public_authors_and_tags_leave_out_drafts,
             webhook_deliveries_are_written_with_the_change_and_leased_to_one_sender,
             wire_items_keep_their_versions_and_a_kill_flags_the_articles_made_from_them,
+            a_job_lease_has_one_holder_until_it_runs_out,
         );
         $crate::store_suite!(@newsroom $open;
             accounts_are_unique_by_address_and_get_a_byline,
@@ -1504,4 +1505,68 @@ pub async fn wire_items_keep_their_versions_and_a_kill_flags_the_articles_made_f
     let problems = store.wire_problems(10).await.expect("problems");
     assert_eq!(problems[0].source, "feed");
     assert_eq!(problems[0].reason, "no headline");
+}
+
+pub async fn a_job_lease_has_one_holder_until_it_runs_out(store: &dyn Store) {
+    let now = Utc::now();
+    assert!(
+        store
+            .try_lease("market", "node-a", now, 60)
+            .await
+            .expect("a takes")
+    );
+    assert!(
+        !store
+            .try_lease("market", "node-b", now, 60)
+            .await
+            .expect("b asks"),
+        "b waits while a holds it"
+    );
+    assert!(
+        store
+            .try_lease("market", "node-a", now + Duration::seconds(30), 60)
+            .await
+            .expect("a renews"),
+        "the holder renews"
+    );
+    assert!(
+        !store
+            .try_lease("market", "node-b", now + Duration::seconds(70), 60)
+            .await
+            .expect("b asks"),
+        "the renewal counts from when it was made"
+    );
+    assert!(
+        store
+            .try_lease("market", "node-b", now + Duration::seconds(91), 60)
+            .await
+            .expect("b takes over"),
+        "a lease that ran out goes to the next node"
+    );
+    assert!(
+        store
+            .try_lease("digest", "node-a", now, 60)
+            .await
+            .expect("other job")
+    );
+    store
+        .release_lease("digest", "node-b")
+        .await
+        .expect("not b's");
+    assert!(
+        !store
+            .try_lease("digest", "node-b", now, 60)
+            .await
+            .expect("still a's")
+    );
+    store
+        .release_lease("digest", "node-a")
+        .await
+        .expect("released");
+    assert!(
+        store
+            .try_lease("digest", "node-b", now, 60)
+            .await
+            .expect("free")
+    );
 }

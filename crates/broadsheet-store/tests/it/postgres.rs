@@ -1,8 +1,16 @@
 //! The conformance suite on PostgreSQL (each test in a schema of its own), plus what only a
 //! shared server can get wrong: nodes migrating at once, another application's schema.
 
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use broadsheet_core::{ArticleStatus, Email};
 use broadsheet_store::postgres::testing::{self, Schema};
-use broadsheet_store::{PgStore, Store, StoreError};
+use broadsheet_store::{
+    IssueKind, NewIssue, Newsletter, Newsroom, PgStore, Store, StoreError, Webhooks,
+};
+use chrono::Utc;
 
 async fn open() -> Option<(Schema, PgStore)> {
     let url = testing::url("postgres conformance")?;
@@ -36,7 +44,7 @@ async fn nodes_starting_together_apply_each_migration_once() {
         .fetch_all(store.pool())
         .await
         .expect("read log");
-    assert_eq!(applied, vec![1], "each migration recorded once");
+    assert_eq!(applied, vec![1, 2], "each migration recorded once");
     assert_eq!(store.counts().await.expect("counts").articles, 0);
 }
 
@@ -96,4 +104,163 @@ async fn a_url_that_is_not_postgres_is_refused_clearly() {
         .err()
         .expect("refused");
     assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+}
+
+/// Two nodes (two stores, two pools) on one schema.
+async fn two_nodes(test: &str) -> Option<(Schema, Arc<PgStore>, Arc<PgStore>)> {
+    let url = testing::url(test)?;
+    let schema = Schema::create(&url).await;
+    let a = Arc::new(schema.open().await);
+    let b = Arc::new(schema.open().await);
+    Some((schema, a, b))
+}
+
+#[tokio::test]
+async fn two_nodes_publishing_due_stories_at_once_publish_each_once() {
+    let Some((_schema, a, b)) = two_nodes("concurrent scheduling").await else {
+        return;
+    };
+    let now = Utc::now();
+    let mut ids = BTreeSet::new();
+    for i in 0..20 {
+        let mut input = crate::conformance::input(&format!("due-{i}"), &format!("Due {i}"), 0);
+        input.status = ArticleStatus::Scheduled;
+        input.published_at = Some(now + chrono::Duration::minutes(5));
+        ids.insert(a.save_article(&input).await.expect("save").id);
+    }
+    let later = now + chrono::Duration::minutes(6);
+    let hooks = a
+        .create_webhook(&broadsheet_store::NewWebhook {
+            url: "http://127.0.0.1:9/hook".into(),
+            events: vec!["article.published".into()],
+            secret: "s".repeat(32),
+            description: String::new(),
+        })
+        .await
+        .expect("hook");
+    let (ra, rb) = tokio::join!(a.publish_due(later), b.publish_due(later));
+    let (ra, rb) = (ra.expect("a"), rb.expect("b"));
+    let mut all: Vec<i64> = ra.iter().chain(rb.iter()).copied().collect();
+    all.sort_unstable();
+    assert_eq!(all.len(), 20, "each story published by exactly one node");
+    assert_eq!(all.into_iter().collect::<BTreeSet<_>>(), ids);
+    let deliveries = a.webhook_deliveries(100).await.expect("deliveries");
+    assert!(deliveries.iter().all(|d| d.webhook_id == hooks.id));
+    assert_eq!(
+        deliveries.len(),
+        20,
+        "one event per story, not one per node"
+    );
+}
+
+#[tokio::test]
+async fn two_senders_claim_disjoint_deliveries_and_a_lapsed_lease_is_taken_over() {
+    let Some((_schema, a, b)) = two_nodes("concurrent claims").await else {
+        return;
+    };
+    let now = Utc::now();
+    for i in 0..60 {
+        let email = Email::parse(&format!("reader{i}@example.com")).expect("email");
+        let signed = a.sign_up(&email, &[], now, 0).await.expect("sign up");
+        a.confirm_subscriber(signed.subscriber.id, now)
+            .await
+            .expect("confirm");
+    }
+    let (issue, created) = a
+        .create_issue(&NewIssue {
+            key: "digest:2026-12-04".into(),
+            kind: IssueKind::Digest,
+            subject: "Today".into(),
+            intro: String::new(),
+            content: "{}".into(),
+        })
+        .await
+        .expect("issue");
+    assert!(created);
+    let mut seen = BTreeSet::new();
+    loop {
+        let (ca, cb) = tokio::join!(
+            a.claim_deliveries(issue.id, 7, now, 300),
+            b.claim_deliveries(issue.id, 7, now, 300)
+        );
+        let (ca, cb) = (ca.expect("a claims"), cb.expect("b claims"));
+        if ca.is_empty() && cb.is_empty() {
+            break;
+        }
+        for d in ca.iter().chain(cb.iter()) {
+            assert!(
+                seen.insert(d.subscriber.id),
+                "subscriber {} claimed twice",
+                d.subscriber.id
+            );
+        }
+    }
+    assert_eq!(seen.len(), 60, "every subscriber claimed once");
+    // Nothing was marked sent: once the leases lapse, a node takes the rows over.
+    let later = now + chrono::Duration::seconds(301);
+    let retaken = b
+        .claim_deliveries(issue.id, 100, later, 300)
+        .await
+        .expect("retake");
+    assert_eq!(retaken.len(), 60);
+    assert!(retaken.iter().all(|d| d.attempts == 2));
+    // The same issue composed again on the other node is the same issue.
+    let (again, created) = b
+        .create_issue(&NewIssue {
+            key: "digest:2026-12-04".into(),
+            kind: IssueKind::Digest,
+            subject: "Today".into(),
+            intro: String::new(),
+            content: "{}".into(),
+        })
+        .await
+        .expect("again");
+    assert!(!created);
+    assert_eq!(again.id, issue.id);
+}
+
+#[tokio::test]
+async fn racing_nodes_composing_one_issue_get_the_same_one() {
+    let Some((_schema, a, b)) = two_nodes("concurrent compose").await else {
+        return;
+    };
+    let issue = |n: &str| NewIssue {
+        key: "digest:race".into(),
+        kind: IssueKind::Digest,
+        subject: format!("From {n}"),
+        intro: String::new(),
+        content: "{}".into(),
+    };
+    let (ia, ib) = (issue("a"), issue("b"));
+    let (ra, rb) = tokio::join!(a.create_issue(&ia), b.create_issue(&ib));
+    let (ra, rb) = (ra.expect("a"), rb.expect("b"));
+    assert_eq!(ra.0.id, rb.0.id);
+    assert!(ra.1 ^ rb.1, "exactly one node created it");
+}
+
+#[tokio::test]
+async fn a_write_on_one_node_wakes_the_other_at_once() {
+    let Some((_schema, a, b)) = two_nodes("notify").await else {
+        return;
+    };
+    let head = b.change_head().await.expect("head");
+    // Start listening (the first wait starts the listener), then write on A while B waits.
+    b.wait_for_change(Duration::from_millis(50)).await;
+    let waiter = {
+        let b = b.clone();
+        tokio::spawn(async move {
+            b.wait_for_change(Duration::from_secs(600)).await;
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    a.set_setting("site.name", "Two Nodes")
+        .await
+        .expect("write");
+    // A NOTIFY ends B's wait; without one this would wait ten minutes and time the test out.
+    tokio::time::timeout(Duration::from_secs(60), waiter)
+        .await
+        .expect("B woke on A's write")
+        .expect("task");
+    let changes = b.changes_since(head).await.expect("changes");
+    assert!(changes.keys.iter().any(|k| k == "all"));
 }

@@ -69,8 +69,21 @@ fn files_below(root: &Path) -> anyhow::Result<Vec<String>> {
     Ok(out)
 }
 
+/// On PostgreSQL the database has its own tools; these commands cover the SQLite default.
+fn sqlite_only(config: &Config, what: &str) -> anyhow::Result<()> {
+    if config.database.is_some() {
+        bail!(
+            "`broadsheet {what}` covers the SQLite default; this site runs on PostgreSQL: \
+             use pg_dump / pg_restore for the database and your bucket's versioning or \
+             replication for media (docs/deployment.md, \"Backups\")"
+        );
+    }
+    Ok(())
+}
+
 pub async fn backup(config: Config, dest: PathBuf) -> anyhow::Result<ExitCode> {
     cmd::init_logging("warn");
+    sqlite_only(&config, "backup")?;
     if dest.exists()
         && std::fs::read_dir(&dest)
             .with_context(|| format!("{} is not a directory", dest.display()))?
@@ -191,6 +204,7 @@ fn read_manifest(src: &Path) -> anyhow::Result<Vec<Entry>> {
 
 pub async fn restore(config: Config, src: PathBuf) -> anyhow::Result<ExitCode> {
     cmd::init_logging("warn");
+    sqlite_only(&config, "restore")?;
     if config.database_path().exists() {
         bail!(
             "{} already holds a site: restore into an empty data directory",

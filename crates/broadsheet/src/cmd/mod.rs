@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use broadsheet_server::SiteConfig;
-use broadsheet_store::{SqliteStore, Store};
+use broadsheet_store::{PgSettings, PgStore, SqliteStore, Store};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::Config;
@@ -51,8 +51,25 @@ pub async fn open(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     std::fs::write(&probe, b"")
         .with_context(|| format!("data directory {} is not writable", config.data.display()))?;
     let _ = std::fs::remove_file(&probe);
-    let store = SqliteStore::open(&config.database_path()).await?;
-    Ok(Arc::new(store))
+    match &config.database {
+        Some(url) => {
+            let settings = PgSettings {
+                max_connections: config.postgres.max_connections,
+                acquire_timeout: std::time::Duration::from_secs(
+                    config.postgres.acquire_timeout_secs.max(1),
+                ),
+                ..PgSettings::default()
+            };
+            let store = PgStore::open_with(url, &settings).await.with_context(|| {
+                format!(
+                    "cannot open PostgreSQL database {}",
+                    broadsheet_store::postgres::url_for_log(url)
+                )
+            })?;
+            Ok(Arc::new(store))
+        }
+        None => Ok(Arc::new(SqliteStore::open(&config.database_path()).await?)),
+    }
 }
 
 /// Site settings: configuration first, then what the newsroom stored, then defaults.
