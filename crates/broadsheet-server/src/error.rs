@@ -99,6 +99,14 @@ impl IntoResponse for AppError {
             Self::Store(StoreError::Conflict(why)) => {
                 (StatusCode::CONFLICT, format!("Not saved: {why}."))
             }
+            Self::Store(StoreError::Unavailable(why)) => {
+                tracing::warn!(error = %why, "database unavailable");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The site cannot reach its database just now. Please try again in a moment."
+                        .to_owned(),
+                )
+            }
             Self::Store(StoreError::NotFound { .. }) => (
                 StatusCode::NOT_FOUND,
                 "We could not find that. It may have been deleted.".to_owned(),
@@ -122,6 +130,12 @@ impl IntoResponse for AppError {
             && let Ok(v) = http::HeaderValue::from_str(&retry_after_secs.max(1).to_string())
         {
             response.headers_mut().insert(http::header::RETRY_AFTER, v);
+        }
+        if let Self::Store(StoreError::Unavailable(_)) = self {
+            response.headers_mut().insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from_static("5"),
+            );
         }
         response.extensions_mut().insert(ErrorInfo { message });
         response

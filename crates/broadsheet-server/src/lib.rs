@@ -11,6 +11,7 @@ pub mod auth;
 mod cache;
 mod embeds;
 mod error;
+pub mod jobs;
 mod market;
 pub mod metrics;
 pub mod newsletter;

@@ -245,7 +245,28 @@ pub fn spawn(state: &AppState, providers: Vec<Arc<dyn QuoteProvider>>) {
         let state = state.clone();
         tokio::spawn(async move {
             let mut failures = 0u32;
+            let job = format!("market:{}", provider.name());
             loop {
+                // One node polls a provider at a time: the lease outlasts a poll and its
+                // wait, and the holder renews it each round; if the holder dies, another
+                // node takes over when it runs out.
+                let lease = (provider.interval() * 2u32.pow(failures)).as_secs() as i64 + 60;
+                match state
+                    .store
+                    .try_lease(&job, crate::jobs::node_id(), chrono::Utc::now(), lease)
+                    .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tokio::time::sleep(provider.interval()).await;
+                        continue;
+                    }
+                    Err(e) => {
+                        tracing::warn!(provider = provider.name(), error = %e, "cannot take the market lease");
+                        tokio::time::sleep(provider.interval()).await;
+                        continue;
+                    }
+                }
                 let report = poll_once(&state, provider.as_ref()).await;
                 for e in &report.errors {
                     tracing::warn!(provider = provider.name(), error = %e, "market provider");

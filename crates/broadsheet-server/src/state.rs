@@ -315,12 +315,18 @@ impl AppState {
             RateLimiter::keyed(Quota::per_second(api_per_second).allow_burst(api_burst));
         // Made before the change-log head is read: creating it logs a change that must not
         // empty this process's fresh cache later.
+        // Every node must sign links with the same secret: the first to start stores it.
         let secret = match store.setting("secret.links").await? {
             Some(s) if s.len() >= 64 => s,
-            _ => {
+            Some(_) => {
                 let s = crate::auth::random_token();
                 store.set_setting("secret.links", &s).await?;
                 s
+            }
+            None => {
+                store
+                    .setting_or_init("secret.links", &crate::auth::random_token())
+                    .await?
             }
         };
         let head = store.change_head().await?;
@@ -555,15 +561,14 @@ impl AppState {
         })
     }
 
-    /// Polls the change log every `every`, so writes by other processes (an import, another
-    /// node) reach this node's cache within that time.
+    /// Reads the change log whenever the store says another writer committed (a `NOTIFY` on
+    /// PostgreSQL) and at least every `every`, so writes by other processes (an import,
+    /// another node) reach this node's cache at once, or within that time.
     pub fn spawn_change_watcher(&self, every: Duration) -> tokio::task::JoinHandle<()> {
         let state = self.clone();
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
-                tick.tick().await;
+                state.store.wait_for_change(every).await;
                 if let Err(e) = state.sync_changes().await {
                     tracing::warn!(error = %e, "cannot read the change log");
                 }

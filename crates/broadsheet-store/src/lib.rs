@@ -265,6 +265,9 @@ pub trait Store:
     async fn setting(&self, key: &str) -> Result<Option<String>>;
     /// Sets a site setting; every cached page shows settings, so this invalidates them all.
     async fn set_setting(&self, key: &str, value: &str) -> Result<()>;
+    /// The setting's value, storing `value` first if it has none: of several nodes starting
+    /// at once, every one gets the value the first stored (a shared secret, say).
+    async fn setting_or_init(&self, key: &str, value: &str) -> Result<String>;
 
     /// Takes or renews the lease on a recurring job for `holder` (a node) until `now + secs`:
     /// true when `holder` has it, false while another node's lease runs.

@@ -49,6 +49,9 @@ enum Command {
     Serve(cmd::serve::Args),
     /// Fill the data directory with the demo site (a fictional economic-news publication).
     Demo,
+    /// Run the background jobs (scheduled publishing, newsletter, webhooks, wire and market
+    /// polling) without serving pages: beside `serve --no-jobs` nodes on PostgreSQL.
+    Worker,
     /// Import articles from a JSON Lines file.
     ///
     /// Each line: {"id", "title", "body", "section", "published_at", "author", "source", "url"};
@@ -130,6 +133,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => cmd::serve::run(config, args).await,
         Command::Demo => cmd::demo::run(config).await,
+        Command::Worker => cmd::serve::worker(config).await,
         Command::Import(args) => cmd::import::run(config, args).await,
         Command::Search(command) => cmd::search::run(config, command).await,
         Command::Market(command) => cmd::market::run(config, command).await,

@@ -1118,6 +1118,25 @@ impl Store for Backend {
         self.wait_for_change_impl(max).await;
     }
 
+    async fn setting_or_init(&self, key: &str, value: &str) -> Result<String> {
+        let inserted = sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.write)
+        .await?;
+        if inserted.rows_affected() == 1 {
+            return Ok(value.to_owned());
+        }
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+                .bind(key)
+                .fetch_one(&self.write)
+                .await?,
+        )
+    }
+
     async fn change_head(&self) -> Result<i64> {
         Ok(
             sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM changes")

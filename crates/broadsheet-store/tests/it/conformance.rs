@@ -664,6 +664,21 @@ pub async fn settings_round_trip(store: &dyn Store) {
         store.setting("site.name").await.expect("get").as_deref(),
         Some("The Meridian Ledger")
     );
+    assert_eq!(
+        store
+            .setting_or_init("secret.x", "first")
+            .await
+            .expect("init"),
+        "first"
+    );
+    assert_eq!(
+        store
+            .setting_or_init("secret.x", "second")
+            .await
+            .expect("kept"),
+        "first",
+        "the first value stays"
+    );
 }
 
 pub async fn publishing_without_a_time_means_now_and_keeps_it(store: &dyn Store) {

@@ -30,6 +30,10 @@ pub struct Args {
     /// Fill an empty site with the demo publication before serving.
     #[arg(long)]
     pub demo: bool,
+    /// Serve pages only: leave scheduled publishing, the newsletter, webhooks, wire polling
+    /// and market polling to `broadsheet worker` processes (or other nodes).
+    #[arg(long)]
+    pub no_jobs: bool,
 }
 
 pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
@@ -48,57 +52,17 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
         }
     }
 
-    let (index, index_state) = TantivyIndex::open(&config.search_dir(), config.search)?;
-    let search: Arc<dyn SearchIndex> = Arc::new(index);
-    let mut site = cmd::site_config(&config, store.as_ref()).await?;
-    if site.base_url.is_none() {
-        // Feeds, sitemaps, canonical links and e-mails need absolute URLs: without a
-        // configured base URL they use the address served on (right on this machine; set
-        // `site.base_url` behind a proxy).
-        site.base_url = listener.local_addr().ok().map(|a| {
-            if a.ip().is_unspecified() {
-                tracing::warn!(
-                    "listening on every interface without site.base_url: links in feeds and e-mails will say localhost"
-                );
-                format!("http://localhost:{}", a.port())
-            } else {
-                format!("http://{a}")
-            }
-        });
-    }
-    let state = AppState::new(
-        store,
-        search,
-        theme,
-        site,
-        config.media_dir(),
-        cmd::options(&config)?,
-    )
-    .await?;
-    match index_state {
-        OpenState::NeedsRebuild(why) => {
-            tracing::info!(reason = %why, "building the search index from the database");
-            state.spawn_search_rebuild();
+    let base_url = listener.local_addr().ok().map(|a| {
+        if a.ip().is_unspecified() {
+            tracing::warn!(
+                "listening on every interface without site.base_url: links in feeds and e-mails will say localhost"
+            );
+            format!("http://localhost:{}", a.port())
+        } else {
+            format!("http://{a}")
         }
-        OpenState::Current(_) => {
-            state
-                .sync_changes()
-                .await
-                .context("cannot bring the search index up to date")?;
-        }
-    }
-    state.spawn_change_watcher(Duration::from_millis(500));
-    state.spawn_scheduler(Duration::from_secs(5));
-    state.spawn_webhook_sender(Duration::from_secs(2));
-    state.spawn_wire_ingester(Duration::from_secs(5));
-    let providers = config
-        .market
-        .providers
-        .iter()
-        .map(|p| HttpProvider::new(p.clone()).map(|p| Arc::new(p) as Arc<dyn QuoteProvider>))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(anyhow::Error::msg)?;
-    broadsheet_server::providers::spawn(&state, providers);
+    });
+    let state = start(&config, store, theme, base_url, !args.no_jobs).await?;
     let addr = listener.local_addr().unwrap_or(config.listen);
     tracing::info!(data = %config.data.display(), "serving http://{addr}/");
     tracing::info!(mail = %state.mailer.describe(), "mail");
@@ -133,6 +97,83 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
         } => tracing::warn!("requests still open after {GRACE:?}; stopping anyway"),
     }
     tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Builds the node's state over `store`, brings its search index up to date, and starts the
+/// change watcher and (with `jobs`) the background jobs. `fallback_base_url` stands in for an
+/// unset `site.base_url`.
+pub async fn start(
+    config: &Config,
+    store: Arc<dyn broadsheet_store::Store>,
+    theme: Theme,
+    fallback_base_url: Option<String>,
+    jobs: bool,
+) -> anyhow::Result<AppState> {
+    let (index, index_state) = TantivyIndex::open(&config.search_dir(), config.search)?;
+    let search: Arc<dyn SearchIndex> = Arc::new(index);
+    let mut site = cmd::site_config(config, store.as_ref()).await?;
+    if site.base_url.is_none() {
+        // Feeds, sitemaps, canonical links and e-mails need absolute URLs: without a
+        // configured base URL they use the address served on (right on this machine; set
+        // `site.base_url` behind a proxy).
+        site.base_url = fallback_base_url;
+    }
+    let state = AppState::new(
+        store,
+        search,
+        theme,
+        site,
+        config.media_dir(),
+        cmd::options(config)?,
+    )
+    .await?;
+    match index_state {
+        OpenState::NeedsRebuild(why) => {
+            tracing::info!(reason = %why, "building the search index from the database");
+            state.spawn_search_rebuild();
+        }
+        OpenState::Current(_) => {
+            state
+                .sync_changes()
+                .await
+                .context("cannot bring the search index up to date")?;
+        }
+    }
+    state.spawn_change_watcher(Duration::from_millis(500));
+    if jobs {
+        let providers = config
+            .market
+            .providers
+            .iter()
+            .map(|p| HttpProvider::new(p.clone()).map(|p| Arc::new(p) as Arc<dyn QuoteProvider>))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(anyhow::Error::msg)?;
+        broadsheet_server::jobs::spawn_all(&state, providers);
+        tracing::info!(
+            node = broadsheet_server::jobs::node_id(),
+            "running background jobs"
+        );
+    } else {
+        tracing::info!("background jobs left to workers (--no-jobs)");
+    }
+    Ok(state)
+}
+
+/// `broadsheet worker`: the background jobs without serving pages, until SIGINT or SIGTERM.
+pub async fn worker(config: Config) -> anyhow::Result<ExitCode> {
+    cmd::init_logging("info,sqlx=warn");
+    let store = cmd::open(&config).await?;
+    let theme = Theme::load(config.theme.as_deref()).context("cannot load the theme")?;
+    let state = start(&config, store, theme, None, true).await?;
+    if state.site().base_url.is_none() {
+        tracing::warn!(
+            "site.base_url is not set: links in e-mails sent by this worker will be relative"
+        );
+    }
+    tracing::info!(mail = %state.mailer.describe(), "worker running");
+    wait_for_signal().await;
+    tracing::info!("worker stopped");
     Ok(ExitCode::SUCCESS)
 }
 

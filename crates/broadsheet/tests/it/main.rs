@@ -7,6 +7,7 @@ mod corpus;
 mod import;
 mod market;
 mod newsletter;
+mod nodes;
 mod search_cli;
 mod support;
 mod users;

@@ -15,9 +15,9 @@ use crate::support::{bin, stderr, stdout};
 
 const SUBSCRIBERS: usize = 150;
 
-struct Sink {
+pub struct Sink {
     child: std::process::Child,
-    port: u16,
+    pub port: u16,
     dir: tempfile::TempDir,
 }
 
@@ -28,7 +28,7 @@ impl Drop for Sink {
     }
 }
 
-fn sink(delay_ms: u32) -> Option<Sink> {
+pub fn sink(delay_ms: u32) -> Option<Sink> {
     let ok = Command::new("python3")
         .args(["-c", "import aiosmtpd"])
         .stderr(Stdio::null())
@@ -64,7 +64,7 @@ fn sink(delay_ms: u32) -> Option<Sink> {
     Some(Sink { child, port, dir })
 }
 
-fn received(sink: &Sink) -> Vec<String> {
+pub fn received(sink: &Sink) -> Vec<String> {
     std::fs::read_to_string(sink.dir.path().join("received.jsonl"))
         .unwrap_or_default()
         .lines()

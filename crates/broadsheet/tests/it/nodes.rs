@@ -1,0 +1,251 @@
+//! Two real `broadsheet serve` processes on one PostgreSQL database (a schema of its own),
+//! both running jobs: an unpublish through node A's Admin API reaches node B's cached page;
+//! a scheduled story is published once; the daily digest goes to a real SMTP server while
+//! node B is killed (SIGKILL) part-way, and every subscriber gets exactly one copy.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use broadsheet_core::{ArticleInput, ArticleStatus, Email, NewSection, Slug};
+use broadsheet_store::postgres::testing::{self, Schema};
+use broadsheet_store::{Newsletter, Store};
+use chrono::Utc;
+
+use crate::newsletter::{received, sink};
+use crate::support::{bin, http_get, serve, stderr, stdout};
+
+const SUBSCRIBERS: usize = 150;
+
+fn story(
+    id: &str,
+    headline: &str,
+    status: ArticleStatus,
+    at: chrono::DateTime<Utc>,
+) -> ArticleInput {
+    ArticleInput {
+        external_id: Some(id.into()),
+        slug: None,
+        headline: headline.into(),
+        standfirst: "Standfirst".into(),
+        body_markdown: "Body.".into(),
+        body_html: "<p>Body.</p>".into(),
+        section: Slug::parse("economy").expect("slug"),
+        section_name: "Economy".into(),
+        authors: vec!["Desk".into()],
+        tags: vec![],
+        hero: None,
+        sources: vec![],
+        instruments: vec![],
+        status,
+        importance: 2,
+        published_at: Some(at),
+        editorial: Default::default(),
+    }
+}
+
+fn http_post(addr: &str, path: &str, bearer: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {bearer}\r\n\
+         Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+    )
+    .expect("write");
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).expect("read");
+    let status = raw
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, raw)
+}
+
+/// Waits for `done` up to `limit`, checking every 50 ms; the time it took, or `None`.
+fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) -> Option<Duration> {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if done() {
+            return Some(started.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
+#[test]
+fn two_nodes_share_one_database_and_run_each_job_once() {
+    let Some(url) = testing::url("two nodes on PostgreSQL") else {
+        return;
+    };
+    let Some(sink) = sink(60) else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let schema = rt.block_on(Schema::create(&url));
+    let db = schema.url_with_schema();
+    let now = Utc::now();
+    let (old_slug, due_id, due_slug) = rt.block_on(async {
+        let store = schema.open().await;
+        store
+            .upsert_section(&NewSection {
+                slug: Slug::parse("economy").expect("slug"),
+                name: "Economy".into(),
+                description: String::new(),
+                parent: None,
+                position: 1,
+                in_menu: true,
+            })
+            .await
+            .expect("section");
+        // Two days old: outside the digest's 24 hours, so no digest goes out until the
+        // scheduled story is published.
+        let old = store
+            .save_article(&story(
+                "old",
+                "Rates held in October",
+                ArticleStatus::Published,
+                now - chrono::Duration::days(2),
+            ))
+            .await
+            .expect("old story");
+        let due = store
+            .save_article(&story(
+                "due",
+                "Budget published at noon",
+                ArticleStatus::Scheduled,
+                now + chrono::Duration::seconds(8),
+            ))
+            .await
+            .expect("scheduled story");
+        for i in 0..SUBSCRIBERS {
+            let email = Email::parse(&format!("reader-{i}@example.com")).expect("email");
+            let s = store.sign_up(&email, &[], now, 0).await.expect("sign up");
+            store
+                .confirm_subscriber(s.subscriber.id, now)
+                .await
+                .expect("confirm");
+        }
+        (old.slug.to_string(), due.id, due.slug.to_string())
+    });
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("broadsheet.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[mail]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nfrom = \"news@example.com\"\n\
+             timeout_secs = 5\npool_size = 2\n\n\
+             [newsletter]\nsend_time = \"00:00\"\nconcurrency = 2\nlease_secs = 2\nretry_base_secs = 1\n",
+            sink.port
+        ),
+    )
+    .expect("config");
+    let cli = |args: &[&str]| {
+        let out = bin()
+            .args(args)
+            .args(["--database", &db, "--data"])
+            .arg(dir.path().join("cli"))
+            .output()
+            .expect("cli");
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        stdout(&out)
+    };
+    cli(&["user", "add", "--role", "editor", "editor@example.com"]);
+    let key = cli(&[
+        "api-key",
+        "add",
+        "--user",
+        "editor@example.com",
+        "two-node test",
+    ])
+    .trim()
+    .to_owned();
+
+    let extra = [
+        "--database",
+        db.as_str(),
+        "--config",
+        config.to_str().expect("utf-8"),
+    ];
+    let a = serve(&dir.path().join("node-a"), &extra);
+    let mut b = serve(&dir.path().join("node-b"), &extra);
+
+    // B serves (and caches) the old story; A takes it down; B stops serving it.
+    let page = format!("/article/{old_slug}");
+    assert_eq!(http_get(&b.addr, &page).0, 200);
+    assert_eq!(
+        http_get(&b.addr, &page).0,
+        200,
+        "second read from B's cache"
+    );
+    let id = rt.block_on(async {
+        let store = schema.open().await;
+        store
+            .article_by_slug(&Slug::parse(&old_slug).expect("slug"))
+            .await
+            .expect("read")
+            .expect("old")
+            .id
+    });
+    let (status, raw) = http_post(
+        &a.addr,
+        &format!("/api/v1/admin/articles/{id}/unpublish"),
+        &key,
+    );
+    assert_eq!(status, 200, "{raw}");
+    let seen = wait_for(Duration::from_secs(30), || {
+        http_get(&b.addr, &page).0 == 404
+    })
+    .expect("node B stops serving the story A unpublished");
+    eprintln!("node B saw node A's change after {} ms", seen.as_millis());
+
+    // The scheduled story: both schedulers run; it is published once.
+    wait_for(Duration::from_secs(60), || {
+        http_get(&b.addr, &format!("/article/{due_slug}")).0 == 200
+    })
+    .expect("the scheduled story is published");
+    assert_eq!(http_get(&a.addr, &format!("/article/{due_slug}")).0, 200);
+
+    // Its publication makes a digest due on both nodes: kill B once mail is flowing.
+    wait_for(Duration::from_secs(60), || received(&sink).len() >= 20)
+        .expect("the digest starts going out");
+    b.child.kill().expect("kill node B");
+    b.child.wait().expect("reap node B");
+    let at_kill = received(&sink).len();
+    eprintln!("node B killed after {at_kill} of {SUBSCRIBERS} messages");
+    wait_for(Duration::from_secs(120), || {
+        received(&sink).len() >= SUBSCRIBERS
+    })
+    .expect("node A finishes the digest, taking over B's leased rows");
+    // Long enough for any duplicate to show up (leases are 2 s).
+    std::thread::sleep(Duration::from_secs(5));
+    let mut copies: HashMap<String, usize> = HashMap::new();
+    for rcpt in received(&sink) {
+        *copies.entry(rcpt).or_default() += 1;
+    }
+    assert_eq!(copies.len(), SUBSCRIBERS, "no one skipped");
+    let twice: Vec<_> = copies.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "no one mailed twice: {twice:?}");
+
+    rt.block_on(async {
+        let pool = sqlx::PgPool::connect(&db).await.expect("connect");
+        let published: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'published' AND article_id = $1",
+        )
+        .bind(due_id)
+        .fetch_one(&pool)
+        .await
+        .expect("audit");
+        assert_eq!(published, 1, "the scheduled story was published once");
+        let issues: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM newsletter_issues")
+            .fetch_one(&pool)
+            .await
+            .expect("issues");
+        assert_eq!(issues, 1, "one digest, composed once");
+        pool.close().await;
+    });
+    drop(a);
+}
