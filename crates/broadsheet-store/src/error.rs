@@ -43,9 +43,12 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::PoolTimedOut => {
                 Self::Unavailable("no database connection became free in time".into())
             }
-            sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
-                Self::Unavailable(e.to_string())
-            }
+            // A connection that broke, or a server that hung up mid-handshake (as one
+            // restarting does) is a database that is away, not a bug.
+            sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_) => Self::Unavailable(e.to_string()),
             // SQLSTATE class 08 (connection exception) and 57P (the server is shutting down,
             // restarting or cannot connect now).
             sqlx::Error::Database(db)

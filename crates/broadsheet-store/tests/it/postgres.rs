@@ -264,3 +264,25 @@ async fn a_write_on_one_node_wakes_the_other_at_once() {
     let changes = b.changes_since(head).await.expect("changes");
     assert!(changes.keys.iter().any(|k| k == "all"));
 }
+
+#[tokio::test]
+async fn a_full_pool_answers_unavailable_instead_of_queueing_forever() {
+    let Some(url) = testing::url("full pool") else {
+        return;
+    };
+    let schema = Schema::create(&url).await;
+    let settings = broadsheet_store::PgSettings {
+        max_connections: 2,
+        acquire_timeout: Duration::from_millis(500),
+        ..schema.settings()
+    };
+    let store = PgStore::open_with(&url, &settings).await.expect("open");
+    let held = [
+        store.pool().acquire().await.expect("first"),
+        store.pool().acquire().await.expect("second"),
+    ];
+    let err = store.counts().await.err().expect("no connection free");
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+    drop(held);
+    assert_eq!(store.counts().await.expect("free again").articles, 0);
+}

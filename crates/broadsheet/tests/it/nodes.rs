@@ -249,3 +249,162 @@ fn two_nodes_share_one_database_and_run_each_job_once() {
     });
     drop(a);
 }
+
+/// A loopback TCP proxy in front of PostgreSQL that a test can cut (every open connection
+/// reset, new ones refused) and restore: the database going away and coming back, as a
+/// restart looks to a node, without restarting the machine's server under other tests.
+struct Proxy {
+    port: u16,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    open: std::sync::Arc<std::sync::Mutex<Vec<TcpStream>>>,
+}
+
+impl Proxy {
+    fn start(target: &str) -> Self {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::{Arc, Mutex};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+        let port = listener.local_addr().expect("addr").port();
+        let up = Arc::new(AtomicBool::new(true));
+        let open: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
+        let (up2, open2, target) = (up.clone(), open.clone(), target.to_owned());
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                if !up2.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(&target) else {
+                    continue;
+                };
+                let mut held = open2.lock().expect("lock");
+                for s in [&client, &server] {
+                    if let Ok(c) = s.try_clone() {
+                        held.push(c);
+                    }
+                }
+                drop(held);
+                for (mut from, mut to) in [
+                    (
+                        client.try_clone().expect("clone"),
+                        server.try_clone().expect("clone"),
+                    ),
+                    (server, client),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Self { port, up, open }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        for s in self.open.lock().expect("lock").drain(..) {
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// GET with a read timeout: a node that hung would fail the test here rather than stall it.
+fn get_status(addr: &str, path: &str) -> u16 {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).expect("a response, not a hang");
+    raw.split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_node_answers_503_while_the_database_is_gone_and_recovers_without_a_restart() {
+    let Some(url) = testing::url("database outage") else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let schema = rt.block_on(Schema::create(&url));
+    let slugs: Vec<String> = rt.block_on(async {
+        let store = schema.open().await;
+        let mut slugs = Vec::new();
+        for i in 0..3 {
+            let saved = store
+                .save_article(&story(
+                    &format!("s{i}"),
+                    &format!("Story number {i}"),
+                    ArticleStatus::Published,
+                    Utc::now() - chrono::Duration::hours(1),
+                ))
+                .await
+                .expect("story");
+            slugs.push(saved.slug.to_string());
+        }
+        slugs
+    });
+    let proxy = Proxy::start("127.0.0.1:5432");
+    let via_proxy = schema.url_with_schema().replacen(
+        "127.0.0.1:5432",
+        &format!("127.0.0.1:{}", proxy.port),
+        1,
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("broadsheet.toml");
+    std::fs::write(&config, "[postgres]\nacquire_timeout_secs = 2\n").expect("config");
+    let node = serve(
+        &dir.path().join("node"),
+        &[
+            "--database",
+            via_proxy.as_str(),
+            "--config",
+            config.to_str().expect("utf-8"),
+            "--no-jobs",
+        ],
+    );
+    assert_eq!(get_status(&node.addr, "/readyz"), 200);
+    assert_eq!(
+        get_status(&node.addr, &format!("/article/{}", slugs[0])),
+        200
+    );
+
+    proxy.cut();
+    assert_eq!(
+        get_status(&node.addr, "/readyz"),
+        503,
+        "not ready without a database"
+    );
+    assert_eq!(
+        get_status(&node.addr, "/healthz"),
+        200,
+        "but the process is up"
+    );
+    // A page it has not cached needs the database: a clear 503, not a 500 or a hang.
+    let status = get_status(&node.addr, &format!("/article/{}", slugs[1]));
+    let log: Vec<String> = node.log.try_iter().collect();
+    assert_eq!(status, 503, "{}", log.join("\n"));
+
+    proxy.restore();
+    wait_for(Duration::from_secs(60), || {
+        get_status(&node.addr, "/readyz") == 200
+    })
+    .expect("ready again once the database is back");
+    assert_eq!(
+        get_status(&node.addr, &format!("/article/{}", slugs[2])),
+        200
+    );
+    drop(node);
+}
