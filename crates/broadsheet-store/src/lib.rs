@@ -5,6 +5,7 @@
 //! Invariant: a write either lands whole (article row, its authors, its tags and its change-log
 //! entry in one transaction) or not at all.
 
+pub mod copy;
 mod error;
 mod hash;
 pub mod newsletter;

@@ -52,6 +52,14 @@ enum Command {
     /// Run the background jobs (scheduled publishing, newsletter, webhooks, wire and market
     /// polling) without serving pages: beside `serve --no-jobs` nodes on PostgreSQL.
     Worker,
+    /// Copy this SQLite site (content, accounts, subscribers, send journals, market data,
+    /// media references) into an empty PostgreSQL database and check every table's count
+    /// and checksum.
+    MigrateTo {
+        /// The PostgreSQL database, postgres://user@host/db.
+        #[arg(value_name = "URL")]
+        url: String,
+    },
     /// Import articles from a JSON Lines file.
     ///
     /// Each line: {"id", "title", "body", "section", "published_at", "author", "source", "url"};
@@ -134,6 +142,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => cmd::serve::run(config, args).await,
         Command::Demo => cmd::demo::run(config).await,
         Command::Worker => cmd::serve::worker(config).await,
+        Command::MigrateTo { url } => cmd::migrate::run(config, url).await,
         Command::Import(args) => cmd::import::run(config, args).await,
         Command::Search(command) => cmd::search::run(config, command).await,
         Command::Market(command) => cmd::market::run(config, command).await,

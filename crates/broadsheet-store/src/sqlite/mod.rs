@@ -94,6 +94,11 @@ impl SqliteStore {
         })
     }
 
+    /// The read-only pool (for `migrate-to`, which reads every table).
+    pub(crate) fn reader(&self) -> &SqlitePool {
+        &self.read
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -5,6 +5,7 @@ pub mod backup;
 pub mod demo;
 pub mod import;
 pub mod market;
+pub mod migrate;
 pub mod newsletter;
 pub mod search;
 pub mod serve;

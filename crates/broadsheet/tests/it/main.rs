@@ -6,6 +6,7 @@ mod cli;
 mod corpus;
 mod import;
 mod market;
+mod migrate;
 mod newsletter;
 mod nodes;
 mod search_cli;

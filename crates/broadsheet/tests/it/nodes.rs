@@ -45,6 +45,16 @@ fn story(
     }
 }
 
+/// A published story, an hour old, for tests elsewhere.
+pub fn story_input(id: &str, headline: &str) -> ArticleInput {
+    story(
+        id,
+        headline,
+        ArticleStatus::Published,
+        Utc::now() - chrono::Duration::hours(1),
+    )
+}
+
 fn http_post(addr: &str, path: &str, bearer: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).expect("connect");
     write!(
