@@ -1,11 +1,13 @@
-//! Search over the archive. `SearchIndex` is the seam (tantivy here, PostgreSQL full-text search
-//! in the scale-out deployment); `TantivyIndex` is the embedded implementation, a cache of the
-//! database kept in `data/search/` and rebuilt from it when missing, stale or corrupt.
+//! Search over the archive. `SearchIndex` is the seam; `TantivyIndex` is the embedded
+//! implementation, a cache of the database kept in `data/search/` and rebuilt from it when
+//! missing, stale or corrupt; `PgSearch` is PostgreSQL full-text search, one index shared by
+//! every node of a scale-out site.
 //!
 //! Invariant: the index never answers with an article a reader may not see: only published
 //! articles are indexed, and every query filters on `published_at <= now`.
 
 mod index;
+mod postgres;
 mod query;
 mod text;
 
@@ -14,6 +16,7 @@ use std::collections::HashMap;
 use broadsheet_core::{Article, AuthorRef, Timestamp};
 
 pub use index::{OpenState, SearchSettings, TantivyIndex};
+pub use postgres::PgSearch;
 pub use query::{Clause, MAX_QUERY_CHARS, UserQuery};
 pub use text::html_to_text;
 
@@ -23,6 +26,8 @@ pub enum SearchError {
     Index(#[from] tantivy::TantivyError),
     #[error("cannot open the search index in {path}: {reason}")]
     Open { path: String, reason: String },
+    #[error("search on PostgreSQL: {0}")]
+    Database(#[from] sqlx::Error),
 }
 
 pub type Result<T, E = SearchError> = std::result::Result<T, E>;

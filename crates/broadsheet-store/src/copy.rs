@@ -167,6 +167,16 @@ pub async fn sqlite_to_postgres(from: &SqliteStore, to: &PgStore) -> Result<Vec<
             )));
         }
     }
+    // Tables PostgreSQL has and SQLite has not are derived (the search index): rebuilt by
+    // the nodes, not copied.
+    let in_sqlite: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .fetch_all(from.reader())
+            .await?;
+    let tables: BTreeMap<String, Vec<(String, Kind)>> = tables
+        .into_iter()
+        .filter(|(t, _)| in_sqlite.contains(t))
+        .collect();
     let mut source: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
     let mut tx = to.begin().await?;
     // Tables refer to each other in a circle (media, users, authors): checked at commit.

@@ -1,4 +1,6 @@
-//! Search behaviour over a small hand-made archive: what is found, what never is.
+//! Search behaviour over a small hand-made archive: what is found, what never is. Every check
+//! runs on both indexes: tantivy (embedded) and PostgreSQL full-text search (scale-out, in a
+//! schema of its own when `BROADSHEET_TEST_POSTGRES` names a database).
 
 mod relevance;
 
@@ -129,13 +131,108 @@ fn archive() -> Vec<Article> {
     vec![a1, a2, a3, a4, draft, future]
 }
 
-fn index() -> TantivyIndex {
-    let idx = TantivyIndex::in_memory(SearchSettings::default()).expect("index");
+/// An index implementation under test.
+pub trait Backend {
+    fn empty(&self) -> Box<dyn SearchIndex>;
+}
+
+struct Tantivy;
+
+impl Backend for Tantivy {
+    fn empty(&self) -> Box<dyn SearchIndex> {
+        Box::new(TantivyIndex::in_memory(SearchSettings::default()).expect("index"))
+    }
+}
+
+/// PostgreSQL: a schema of its own with the store's migrations, and a runtime whose worker
+/// threads drive the connections while the test thread calls the synchronous trait.
+struct Postgres {
+    runtime: tokio::runtime::Runtime,
+    store: broadsheet_store::PgStore,
+    _schema: broadsheet_store::postgres::testing::Schema,
+}
+
+impl Postgres {
+    fn new() -> Option<Self> {
+        let url = broadsheet_store::postgres::testing::url("search behaviour on PostgreSQL")?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let (schema, store) = runtime.block_on(async {
+            let schema = broadsheet_store::postgres::testing::Schema::create(&url).await;
+            let store = schema.open().await;
+            (schema, store)
+        });
+        Some(Self {
+            runtime,
+            store,
+            _schema: schema,
+        })
+    }
+}
+
+impl Backend for Postgres {
+    fn empty(&self) -> Box<dyn SearchIndex> {
+        let pool = self.store.pool().clone();
+        let idx = self
+            .runtime
+            .block_on(broadsheet_search::PgSearch::open(
+                pool,
+                SearchSettings::default(),
+            ))
+            .expect("open");
+        idx.clear().expect("empty");
+        Box::new(idx)
+    }
+}
+
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod tantivy_index {
+            $(
+                #[test]
+                fn $name() {
+                    super::$name(&super::Tantivy);
+                }
+            )*
+        }
+        mod postgres_index {
+            $(
+                #[test]
+                fn $name() {
+                    let Some(backend) = super::Postgres::new() else { return };
+                    super::$name(&backend);
+                }
+            )*
+        }
+    };
+}
+
+on_both!(
+    words_are_stemmed_folded_and_all_required,
+    typos_on_longer_words_are_forgiven,
+    phrases_and_exclusions,
+    filters_by_section_author_tag_and_date,
+    drafts_and_embargoed_stories_never_leak,
+    facets_count_sections_and_years,
+    snippets_highlight_matches_and_escape,
+    relevance_prefers_headline_matches_and_sorts_by_date_on_request,
+    did_you_mean_offers_a_close_indexed_word,
+    suggestions_complete_headlines,
+    related_articles_exclude_the_article_itself,
+    updates_replace_and_unpublishing_removes,
+    hostile_queries_are_answered_not_failed,
+);
+
+fn index(b: &dyn Backend) -> Box<dyn SearchIndex> {
+    let idx = b.empty();
     idx.apply(&archive(), &[], 1).expect("apply");
     idx
 }
 
-fn ids(idx: &TantivyIndex, req: SearchRequest) -> Vec<i64> {
+fn ids(idx: &dyn SearchIndex, req: SearchRequest) -> Vec<i64> {
     let mut ids: Vec<i64> = idx
         .search(&req, Utc::now())
         .expect("search")
@@ -155,49 +252,57 @@ fn q(text: &str) -> SearchRequest {
     }
 }
 
-#[test]
-fn words_are_stemmed_folded_and_all_required() {
-    let idx = index();
-    assert_eq!(ids(&idx, q("interest rate")), [1]);
-    assert_eq!(ids(&idx, q("CAFE")), [3], "accents fold");
-    assert_eq!(ids(&idx, q("cafés")), [3]);
-    assert_eq!(ids(&idx, q("rallied")), [4], "stemming: rallied ~ rally");
-    assert_eq!(ids(&idx, q("copper bank")), [2]);
-    assert_eq!(ids(&idx, q("Paredes")), [2], "photo credits are searchable");
-    assert_eq!(ids(&idx, q("Halvorsen")), [1], "authors are searchable");
-    assert_eq!(ids(&idx, q("kcna")), [2], "sources are searchable");
+fn words_are_stemmed_folded_and_all_required(b: &dyn Backend) {
+    let idx = index(b);
+    assert_eq!(ids(idx.as_ref(), q("interest rate")), [1]);
+    assert_eq!(ids(idx.as_ref(), q("CAFE")), [3], "accents fold");
+    assert_eq!(ids(idx.as_ref(), q("cafés")), [3]);
+    assert_eq!(
+        ids(idx.as_ref(), q("rallied")),
+        [4],
+        "stemming: rallied ~ rally"
+    );
+    assert_eq!(ids(idx.as_ref(), q("copper bank")), [2]);
+    assert_eq!(
+        ids(idx.as_ref(), q("Paredes")),
+        [2],
+        "photo credits are searchable"
+    );
+    assert_eq!(
+        ids(idx.as_ref(), q("Halvorsen")),
+        [1],
+        "authors are searchable"
+    );
+    assert_eq!(ids(idx.as_ref(), q("kcna")), [2], "sources are searchable");
 }
 
-#[test]
-fn typos_on_longer_words_are_forgiven() {
-    let idx = index();
-    assert_eq!(ids(&idx, q("inflaton")), [1], "one edit");
-    assert_eq!(ids(&idx, q("infaltion")), [1], "a swap");
-    assert_eq!(ids(&idx, q("coppr")), [2]);
+fn typos_on_longer_words_are_forgiven(b: &dyn Backend) {
+    let idx = index(b);
+    assert_eq!(ids(idx.as_ref(), q("inflaton")), [1], "one edit");
+    assert_eq!(ids(idx.as_ref(), q("infaltion")), [1], "a swap");
+    assert_eq!(ids(idx.as_ref(), q("coppr")), [2]);
     assert_eq!(
-        ids(&idx, q("bnak")),
+        ids(idx.as_ref(), q("bnak")),
         Vec::<i64>::new(),
         "short words must be spelt right"
     );
 }
 
-#[test]
-fn phrases_and_exclusions() {
-    let idx = index();
-    assert_eq!(ids(&idx, q("\"central bank\"")), [1]);
-    assert_eq!(ids(&idx, q("bank")), [1, 2, 4]);
-    assert_eq!(ids(&idx, q("bank -copper")), [1, 4]);
-    assert_eq!(ids(&idx, q("bank -\"central bank\"")), [2, 4]);
-    assert_eq!(ids(&idx, q("central -bank")), [3]);
+fn phrases_and_exclusions(b: &dyn Backend) {
+    let idx = index(b);
+    assert_eq!(ids(idx.as_ref(), q("\"central bank\"")), [1]);
+    assert_eq!(ids(idx.as_ref(), q("bank")), [1, 2, 4]);
+    assert_eq!(ids(idx.as_ref(), q("bank -copper")), [1, 4]);
+    assert_eq!(ids(idx.as_ref(), q("bank -\"central bank\"")), [2, 4]);
+    assert_eq!(ids(idx.as_ref(), q("central -bank")), [3]);
 }
 
-#[test]
-fn filters_by_section_author_tag_and_date() {
-    let idx = index();
+fn filters_by_section_author_tag_and_date(b: &dyn Backend) {
+    let idx = index(b);
     let base = q("bank");
     assert_eq!(
         ids(
-            &idx,
+            idx.as_ref(),
             SearchRequest {
                 sections: vec![2],
                 ..base.clone()
@@ -207,7 +312,7 @@ fn filters_by_section_author_tag_and_date() {
     );
     assert_eq!(
         ids(
-            &idx,
+            idx.as_ref(),
             SearchRequest {
                 author: Some(10),
                 ..base.clone()
@@ -217,7 +322,7 @@ fn filters_by_section_author_tag_and_date() {
     );
     assert_eq!(
         ids(
-            &idx,
+            idx.as_ref(),
             SearchRequest {
                 tag: Some(20),
                 ..base.clone()
@@ -228,7 +333,7 @@ fn filters_by_section_author_tag_and_date() {
     let since = Utc::now() - Duration::days(2) - Duration::hours(12);
     assert_eq!(
         ids(
-            &idx,
+            idx.as_ref(),
             SearchRequest {
                 from: Some(since),
                 ..base.clone()
@@ -238,7 +343,7 @@ fn filters_by_section_author_tag_and_date() {
     );
     assert_eq!(
         ids(
-            &idx,
+            idx.as_ref(),
             SearchRequest {
                 until: Some(since),
                 ..base.clone()
@@ -263,11 +368,10 @@ fn filters_by_section_author_tag_and_date() {
     );
 }
 
-#[test]
-fn drafts_and_embargoed_stories_never_leak() {
-    let idx = index();
+fn drafts_and_embargoed_stories_never_leak(b: &dyn Backend) {
+    let idx = index(b);
     for text in ["secret draft", "embargoed", "central bank", "unpublished"] {
-        let found = ids(&idx, q(text));
+        let found = ids(idx.as_ref(), q(text));
         assert!(
             !found.contains(&5) && !found.contains(&6),
             "{text}: {found:?}"
@@ -294,9 +398,8 @@ fn drafts_and_embargoed_stories_never_leak() {
     assert_eq!(found.hits.iter().map(|h| h.id).collect::<Vec<_>>(), [6]);
 }
 
-#[test]
-fn facets_count_sections_and_years() {
-    let idx = index();
+fn facets_count_sections_and_years(b: &dyn Backend) {
+    let idx = index(b);
     let r = idx.search(&q("bank"), Utc::now()).expect("search");
     assert_eq!(r.total, 3);
     assert_eq!(
@@ -307,9 +410,8 @@ fn facets_count_sections_and_years() {
     assert_eq!(years, 3);
 }
 
-#[test]
-fn snippets_highlight_matches_and_escape() {
-    let idx = TantivyIndex::in_memory(SearchSettings::default()).expect("index");
+fn snippets_highlight_matches_and_escape(b: &dyn Backend) {
+    let idx = b.empty();
     let a = article(
         1,
         "Markup in text",
@@ -330,9 +432,8 @@ fn snippets_highlight_matches_and_escape() {
     );
 }
 
-#[test]
-fn relevance_prefers_headline_matches_and_sorts_by_date_on_request() {
-    let idx = index();
+fn relevance_prefers_headline_matches_and_sorts_by_date_on_request(b: &dyn Backend) {
+    let idx = index(b);
     let r = idx.search(&q("bank"), Utc::now()).expect("search");
     let order: Vec<i64> = r.hits.iter().map(|h| h.id).collect();
     assert!(
@@ -366,9 +467,8 @@ fn relevance_prefers_headline_matches_and_sorts_by_date_on_request() {
     assert_eq!((paged.total, paged.hits[0].id), (3, 4));
 }
 
-#[test]
-fn did_you_mean_offers_a_close_indexed_word() {
-    let idx = index();
+fn did_you_mean_offers_a_close_indexed_word(b: &dyn Backend) {
+    let idx = index(b);
     let r = idx.search(&q("bnak shares"), Utc::now()).expect("search");
     assert_eq!(r.total, 0);
     assert_eq!(r.did_you_mean.as_deref(), Some("bank shares"));
@@ -376,9 +476,8 @@ fn did_you_mean_offers_a_close_indexed_word() {
     assert_eq!(none.did_you_mean, None);
 }
 
-#[test]
-fn suggestions_complete_headlines() {
-    let idx = index();
+fn suggestions_complete_headlines(b: &dyn Backend) {
+    let idx = index(b);
     let s = idx.suggest("cop", Utc::now(), 5).expect("suggest");
     assert_eq!(
         s.iter().map(|x| x.headline.as_str()).collect::<Vec<_>>(),
@@ -396,29 +495,27 @@ fn suggestions_complete_headlines() {
     );
 }
 
-#[test]
-fn related_articles_exclude_the_article_itself() {
-    let idx = index();
+fn related_articles_exclude_the_article_itself(b: &dyn Backend) {
+    let idx = index(b);
     let r = idx.related(4, Utc::now(), 5).expect("related");
     assert!(!r.is_empty());
     assert!(r.iter().all(|h| h.id != 4));
     assert!(idx.related(999, Utc::now(), 5).expect("related").is_empty());
 }
 
-#[test]
-fn updates_replace_and_unpublishing_removes() {
-    let idx = index();
+fn updates_replace_and_unpublishing_removes(b: &dyn Backend) {
+    let idx = index(b);
     let mut edited = archive().remove(3);
     edited.headline = "Bank shares slump".into();
     edited.version = 7;
     idx.apply(&[edited.clone()], &[], 2).expect("apply");
-    assert_eq!(ids(&idx, q("slump")), [4]);
-    assert!(ids(&idx, q("rally")).is_empty());
+    assert_eq!(ids(idx.as_ref(), q("slump")), [4]);
+    assert!(ids(idx.as_ref(), q("rally")).is_empty());
     assert_eq!(idx.versions().expect("versions").get(&4), Some(&7));
     edited.status = ArticleStatus::Unpublished;
     idx.apply(&[edited], &[2], 3).expect("apply");
-    assert!(ids(&idx, q("slump")).is_empty());
-    assert!(ids(&idx, q("copper")).is_empty());
+    assert!(ids(idx.as_ref(), q("slump")).is_empty());
+    assert!(ids(idx.as_ref(), q("copper")).is_empty());
     assert_eq!(idx.applied_seq(), Some(3));
     let mut left: Vec<i64> = idx.versions().expect("versions").into_keys().collect();
     left.sort_unstable();
@@ -429,9 +526,8 @@ fn updates_replace_and_unpublishing_removes() {
     );
 }
 
-#[test]
-fn hostile_queries_are_answered_not_failed() {
-    let idx = index();
+fn hostile_queries_are_answered_not_failed(b: &dyn Backend) {
+    let idx = index(b);
     let long = "word ".repeat(2000);
     for text in [
         "\"unbalanced",

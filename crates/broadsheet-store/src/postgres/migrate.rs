@@ -18,6 +18,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "job_leases",
         include_str!("../../migrations/postgres/0002_job_leases.sql"),
     ),
+    (
+        3,
+        "search",
+        include_str!("../../migrations/postgres/0003_search.sql"),
+    ),
 ];
 
 pub(super) async fn run(pool: &PgPool) -> Result<()> {
