@@ -15,6 +15,7 @@ pub mod wire;
 use std::sync::Arc;
 
 use anyhow::Context;
+use broadsheet_search::{OpenState, PgSearch, SearchIndex, TantivyIndex};
 use broadsheet_server::SiteConfig;
 use broadsheet_store::{PgSettings, PgStore, SqliteStore, Store};
 use tracing_subscriber::EnvFilter;
@@ -40,6 +41,45 @@ pub fn init_logging(default: &str) {
 
 /// Creates the data directory layout if needed and opens the database.
 pub async fn open(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(open_site(config).await?.store)
+}
+
+/// The site's database and search index.
+pub struct Site {
+    pub store: Arc<dyn Store>,
+    /// Set on PostgreSQL: search runs there too, one index for every node.
+    pub postgres: Option<Arc<PgStore>>,
+}
+
+impl Site {
+    /// The search index: PostgreSQL full-text search beside a PostgreSQL store, else tantivy
+    /// in the data directory. The state says whether it needs building.
+    pub async fn search(
+        &self,
+        config: &Config,
+    ) -> anyhow::Result<(Arc<dyn SearchIndex>, OpenState)> {
+        match &self.postgres {
+            Some(pg) => {
+                let index = PgSearch::open(pg.pool().clone(), config.search)
+                    .await
+                    .context("cannot open search on PostgreSQL")?;
+                let state = match index.applied_seq() {
+                    Some(seq) => OpenState::Current(seq),
+                    None => OpenState::NeedsRebuild(
+                        "search has not been built on this database yet".into(),
+                    ),
+                };
+                Ok((Arc::new(index), state))
+            }
+            None => {
+                let (index, state) = TantivyIndex::open(&config.search_dir(), config.search)?;
+                Ok((Arc::new(index), state))
+            }
+        }
+    }
+}
+
+pub async fn open_site(config: &Config) -> anyhow::Result<Site> {
     for dir in [
         config.data.clone(),
         config.media_dir(),
@@ -67,9 +107,16 @@ pub async fn open(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
                     broadsheet_store::postgres::url_for_log(url)
                 )
             })?;
-            Ok(Arc::new(store))
+            let store = Arc::new(store);
+            Ok(Site {
+                store: store.clone(),
+                postgres: Some(store),
+            })
         }
-        None => Ok(Arc::new(SqliteStore::open(&config.database_path()).await?)),
+        None => Ok(Site {
+            store: Arc::new(SqliteStore::open(&config.database_path()).await?),
+            postgres: None,
+        }),
     }
 }
 

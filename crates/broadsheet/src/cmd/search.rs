@@ -3,12 +3,11 @@
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
 use broadsheet_core::ArticleStatus;
-use broadsheet_search::{SearchIndex, TantivyIndex};
+use broadsheet_search::TantivyIndex;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cmd;
@@ -26,11 +25,11 @@ pub enum SearchCommand {
 
 pub async fn run(config: Config, command: SearchCommand) -> anyhow::Result<ExitCode> {
     cmd::init_logging("warn");
-    let store = cmd::open(&config).await?;
+    let site = cmd::open_site(&config).await?;
+    let store = site.store.clone();
     match command {
         SearchCommand::Reindex => {
-            let (index, _) = TantivyIndex::open(&config.search_dir(), config.search)?;
-            let index: Arc<dyn SearchIndex> = Arc::new(index);
+            let (index, _) = site.search(&config).await?;
             let bar = std::io::stderr().is_terminal().then(|| {
                 let bar = ProgressBar::new(0);
                 bar.set_style(
@@ -54,16 +53,34 @@ pub async fn run(config: Config, command: SearchCommand) -> anyhow::Result<ExitC
                 bar.finish_and_clear();
             }
             let secs = started.elapsed().as_secs_f64();
-            let indexed = index.versions()?.len();
+            let counted = index.clone();
+            let indexed = tokio::task::spawn_blocking(move || counted.versions())
+                .await
+                .context("the search worker stopped")??
+                .len();
+            let size = match site.postgres {
+                Some(_) => "in PostgreSQL".to_owned(),
+                None => format!(
+                    "index size {:.1} MB",
+                    TantivyIndex::size_on_disk(&config.search_dir()) as f64 / 1e6
+                ),
+            };
             println!(
-                "indexed {indexed} published articles of {n} in {secs:.1} s ({:.0} articles/s); index size {:.1} MB",
+                "indexed {indexed} published articles of {n} in {secs:.1} s ({:.0} articles/s); {size}",
                 n as f64 / secs.max(1e-3),
-                TantivyIndex::size_on_disk(&config.search_dir()) as f64 / 1e6
             );
             Ok(ExitCode::SUCCESS)
         }
         SearchCommand::Check => {
-            let indexed = TantivyIndex::read_versions_in(&config.search_dir())?;
+            let indexed = match site.postgres {
+                Some(_) => {
+                    let (index, _) = site.search(&config).await?;
+                    tokio::task::spawn_blocking(move || index.versions())
+                        .await
+                        .context("the search worker stopped")??
+                }
+                None => TantivyIndex::read_versions_in(&config.search_dir())?,
+            };
             let mut problems = 0usize;
             let mut report = |line: String| {
                 problems += 1;

@@ -9,7 +9,7 @@ use anyhow::Context;
 use broadsheet_render::Theme;
 use std::sync::Arc;
 
-use broadsheet_search::{OpenState, SearchIndex, TantivyIndex};
+use broadsheet_search::OpenState;
 use broadsheet_server::AppState;
 use broadsheet_server::providers::{HttpProvider, QuoteProvider};
 
@@ -40,7 +40,8 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
     cmd::init_logging("info,sqlx=warn");
     // The port first: a second server started by mistake should fail before touching data.
     let listener = broadsheet_server::bind(config.listen).await?;
-    let store = cmd::open(&config).await?;
+    let site = cmd::open_site(&config).await?;
+    let store = site.store.clone();
     let theme = Theme::load(config.theme.as_deref()).context("cannot load the theme")?;
 
     if args.demo {
@@ -62,7 +63,7 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
             format!("http://{a}")
         }
     });
-    let state = start(&config, store, theme, base_url, !args.no_jobs).await?;
+    let state = start(&config, &site, theme, base_url, !args.no_jobs).await?;
     let addr = listener.local_addr().unwrap_or(config.listen);
     tracing::info!(data = %config.data.display(), "serving http://{addr}/");
     tracing::info!(mail = %state.mailer.describe(), "mail");
@@ -105,13 +106,13 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
 /// unset `site.base_url`.
 pub async fn start(
     config: &Config,
-    store: Arc<dyn broadsheet_store::Store>,
+    opened: &cmd::Site,
     theme: Theme,
     fallback_base_url: Option<String>,
     jobs: bool,
 ) -> anyhow::Result<AppState> {
-    let (index, index_state) = TantivyIndex::open(&config.search_dir(), config.search)?;
-    let search: Arc<dyn SearchIndex> = Arc::new(index);
+    let store = opened.store.clone();
+    let (search, index_state) = opened.search(config).await?;
     let mut site = cmd::site_config(config, store.as_ref()).await?;
     if site.base_url.is_none() {
         // Feeds, sitemaps, canonical links and e-mails need absolute URLs: without a
@@ -163,9 +164,9 @@ pub async fn start(
 /// `broadsheet worker`: the background jobs without serving pages, until SIGINT or SIGTERM.
 pub async fn worker(config: Config) -> anyhow::Result<ExitCode> {
     cmd::init_logging("info,sqlx=warn");
-    let store = cmd::open(&config).await?;
+    let site = cmd::open_site(&config).await?;
     let theme = Theme::load(config.theme.as_deref()).context("cannot load the theme")?;
-    let state = start(&config, store, theme, None, true).await?;
+    let state = start(&config, &site, theme, None, true).await?;
     if state.site().base_url.is_none() {
         tracing::warn!(
             "site.base_url is not set: links in e-mails sent by this worker will be relative"

@@ -218,6 +218,15 @@ fn two_nodes_share_one_database_and_run_each_job_once() {
     })
     .expect("the scheduled story is published");
     assert_eq!(http_get(&a.addr, &format!("/article/{due_slug}")).0, 200);
+    // One search index in PostgreSQL: whichever node indexed the story, both find it.
+    for node in [&a, &b] {
+        wait_for(Duration::from_secs(30), || {
+            http_get(&node.addr, "/search?q=budget+noon")
+                .1
+                .contains("Budget published at noon")
+        })
+        .expect("the story is found by search on every node");
+    }
 
     // Its publication makes a digest due on both nodes: kill B once mail is flowing.
     wait_for(Duration::from_secs(60), || received(&sink).len() >= 20)
