@@ -57,8 +57,13 @@ impl Value {
     }
 }
 
-/// Tables in the PostgreSQL schema and their columns, in order.
-async fn pg_tables(pg: &PgStore) -> Result<BTreeMap<String, Vec<(String, Kind)>>> {
+/// Tables in the PostgreSQL schema that SQLite has too, and their columns, in order. Tables
+/// only PostgreSQL has are derived (its search index): the nodes build them, nobody copies
+/// them.
+async fn pg_tables(
+    pg: &PgStore,
+    in_sqlite: &[String],
+) -> Result<BTreeMap<String, Vec<(String, Kind)>>> {
     let rows: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT c.table_name::text, c.column_name::text, c.data_type::text
          FROM information_schema.columns c
@@ -72,6 +77,9 @@ async fn pg_tables(pg: &PgStore) -> Result<BTreeMap<String, Vec<(String, Kind)>>
     .await?;
     let mut out: BTreeMap<String, Vec<(String, Kind)>> = BTreeMap::new();
     for (table, column, ty) in rows {
+        if !in_sqlite.contains(&table) {
+            continue;
+        }
         let kind = match ty.as_str() {
             "bigint" => Kind::BigInt,
             "integer" => Kind::Int,
@@ -154,8 +162,18 @@ fn fold(rows: &[Vec<Value>]) -> (u64, u64) {
 /// Copies every table of `from` into `to`, which must hold no rows yet (a fresh schema),
 /// and checks the copy. Nothing is written unless the whole copy succeeds.
 pub async fn sqlite_to_postgres(from: &SqliteStore, to: &PgStore) -> Result<Vec<TableCopy>> {
-    let tables = pg_tables(to).await?;
-    for table in tables.keys() {
+    let in_sqlite: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .fetch_all(from.reader())
+            .await?;
+    let every: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables
+         WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
+           AND table_name <> '_migrations'",
+    )
+    .fetch_all(to.pool())
+    .await?;
+    for table in &every {
         let n: i64 =
             sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
                 .fetch_one(to.pool())
@@ -167,16 +185,7 @@ pub async fn sqlite_to_postgres(from: &SqliteStore, to: &PgStore) -> Result<Vec<
             )));
         }
     }
-    // Tables PostgreSQL has and SQLite has not are derived (the search index): rebuilt by
-    // the nodes, not copied.
-    let in_sqlite: Vec<String> =
-        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
-            .fetch_all(from.reader())
-            .await?;
-    let tables: BTreeMap<String, Vec<(String, Kind)>> = tables
-        .into_iter()
-        .filter(|(t, _)| in_sqlite.contains(t))
-        .collect();
+    let tables = pg_tables(to, &in_sqlite).await?;
     let mut source: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
     let mut tx = to.begin().await?;
     // Tables refer to each other in a circle (media, users, authors): checked at commit.

@@ -300,7 +300,10 @@ impl EditorForm {
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(", "),
-            importance: a.importance.to_string(),
+            // Imports and the demo rate stories on a wider scale than the newsroom's four
+            // steps: shown (and saved again) as the nearest step, so such a story can be
+            // edited, published and unpublished like any other.
+            importance: a.importance.clamp(0, 3).to_string(),
             pinned: if a.pinned { "on".into() } else { String::new() },
             publish_at: local_input(a.published_at, tz),
             embargo_until: local_input(a.embargo_until, tz),

@@ -861,6 +861,39 @@ async fn a_contributor_drafts_and_an_editor_publishes_through_the_admin_api() {
 }
 
 #[tokio::test]
+async fn a_story_rated_above_the_newsrooms_scale_can_be_unpublished() {
+    use broadsheet_core::Role;
+    let site = Site::demo().await;
+    let editor = admin_key(&site, "desk@example.com", Role::Editor).await;
+    let rated = site
+        .store
+        .articles_after(0, 100)
+        .await
+        .expect("articles")
+        .into_iter()
+        .find(|a| a.importance > 3)
+        .expect("the demo rates some stories above 3");
+    let off = send(
+        &site,
+        "POST",
+        &format!("/api/v1/admin/articles/{}/unpublish", rated.id),
+        &editor,
+        vec![],
+        "application/json",
+    )
+    .await;
+    assert_eq!(off.status, StatusCode::OK, "{}", off.text());
+    assert_eq!(json(&off)["article"]["status"], "unpublished");
+    let stored = site
+        .store
+        .article_by_id(rated.id)
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(stored.importance, 3, "saved as the nearest step");
+}
+
+#[tokio::test]
 async fn admin_api_keys_and_bodies_are_checked_before_anything_is_written() {
     use broadsheet_core::Role;
     let site = Site::demo().await;
