@@ -265,7 +265,7 @@ impl PgSearch {
         let mut sections: Vec<(String, u64)> = sections.into_iter().collect();
         sections.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         let mut years: Vec<(i32, u64)> = years.into_iter().collect();
-        years.sort_by(|a, b| b.0.cmp(&a.0));
+        years.sort_by_key(|y| std::cmp::Reverse(y.0));
         Ok(SearchResults {
             total: total as usize,
             hits,
@@ -382,8 +382,8 @@ fn edits(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {

@@ -4,6 +4,10 @@
 //!
 //! Invariant: a write either lands whole (article row, its authors, its tags and its change-log
 //! entry in one transaction) or not at all.
+#![expect(
+    clippy::duplicate_mod,
+    reason = "src/sql/ is compiled once per backend on purpose: the same queries, two drivers"
+)]
 
 pub mod copy;
 mod error;

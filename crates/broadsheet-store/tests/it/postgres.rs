@@ -281,7 +281,7 @@ async fn a_full_pool_answers_unavailable_instead_of_queueing_forever() {
         store.pool().acquire().await.expect("first"),
         store.pool().acquire().await.expect("second"),
     ];
-    let err = store.counts().await.err().expect("no connection free");
+    let err = store.counts().await.expect_err("no connection free");
     assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
     drop(held);
     assert_eq!(store.counts().await.expect("free again").articles, 0);
