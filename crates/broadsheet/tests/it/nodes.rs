@@ -4,7 +4,6 @@
 //! node B is killed (SIGKILL) part-way, and every subscriber gets exactly one copy.
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
@@ -14,7 +13,7 @@ use broadsheet_store::{Newsletter, Store};
 use chrono::Utc;
 
 use crate::newsletter::{received, sink};
-use crate::support::{bin, http_get, serve, stderr, stdout};
+use crate::support::{bin, http_get, http_post, serve, stderr, stdout};
 
 const SUBSCRIBERS: usize = 150;
 
@@ -53,24 +52,6 @@ pub fn story_input(id: &str, headline: &str) -> ArticleInput {
         ArticleStatus::Published,
         Utc::now() - chrono::Duration::hours(1),
     )
-}
-
-fn http_post(addr: &str, path: &str, bearer: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    write!(
-        s,
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {bearer}\r\n\
-         Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
-    )
-    .expect("write");
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).expect("read");
-    let status = raw
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (status, raw)
 }
 
 /// Waits for `done` up to `limit`, checking every 50 ms; the time it took, or `None`.
@@ -204,6 +185,7 @@ fn two_nodes_share_one_database_and_run_each_job_once() {
         &a.addr,
         &format!("/api/v1/admin/articles/{id}/unpublish"),
         &key,
+        "{}",
     );
     assert_eq!(status, 200, "{raw}");
     let seen = wait_for(Duration::from_secs(30), || {
@@ -333,24 +315,6 @@ impl Proxy {
     }
 }
 
-/// GET with a read timeout: a node that hung would fail the test here rather than stall it.
-fn get_status(addr: &str, path: &str) -> u16 {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(60)))
-        .expect("timeout");
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("write");
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).expect("a response, not a hang");
-    raw.split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0)
-}
-
 #[test]
 fn a_node_answers_503_while_the_database_is_gone_and_recovers_without_a_restart() {
     let Some(url) = testing::url("database outage") else {
@@ -394,35 +358,35 @@ fn a_node_answers_503_while_the_database_is_gone_and_recovers_without_a_restart(
             "--no-jobs",
         ],
     );
-    assert_eq!(get_status(&node.addr, "/readyz"), 200);
+    assert_eq!(http_get(&node.addr, "/readyz").0, 200);
     assert_eq!(
-        get_status(&node.addr, &format!("/article/{}", slugs[0])),
+        http_get(&node.addr, &format!("/article/{}", slugs[0])).0,
         200
     );
 
     proxy.cut();
     assert_eq!(
-        get_status(&node.addr, "/readyz"),
+        http_get(&node.addr, "/readyz").0,
         503,
         "not ready without a database"
     );
     assert_eq!(
-        get_status(&node.addr, "/healthz"),
+        http_get(&node.addr, "/healthz").0,
         200,
         "but the process is up"
     );
     // A page it has not cached needs the database: a clear 503, not a 500 or a hang.
-    let status = get_status(&node.addr, &format!("/article/{}", slugs[1]));
+    let status = http_get(&node.addr, &format!("/article/{}", slugs[1])).0;
     let log: Vec<String> = node.log.try_iter().collect();
     assert_eq!(status, 503, "{}", log.join("\n"));
 
     proxy.restore();
     wait_for(Duration::from_secs(60), || {
-        get_status(&node.addr, "/readyz") == 200
+        http_get(&node.addr, "/readyz").0 == 200
     })
     .expect("ready again once the database is back");
     assert_eq!(
-        get_status(&node.addr, &format!("/article/{}", slugs[2])),
+        http_get(&node.addr, &format!("/article/{}", slugs[2])).0,
         200
     );
     drop(node);

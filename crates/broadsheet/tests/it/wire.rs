@@ -1,10 +1,7 @@
 //! `broadsheet wire import` and `broadsheet wire source`, run as an operator runs them, and a
 //! push to the running server over real HTTP.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-
-use crate::support::{run, serve, shared_data, stderr, stdout};
+use crate::support::{http_post, run, serve, shared_data, stderr, stdout};
 
 const NINJS: &str = r#"{"uri": "urn:cli:1", "version": "1", "type": "text",
   "headline": "Port strike halts copper shipments", "located": "ANTOFAGASTA",
@@ -54,24 +51,6 @@ fn wire_import_reads_files_reports_refusals_by_name_and_is_idempotent() {
     );
 }
 
-fn post(addr: &str, path: &str, token: &str, body: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    write!(
-        s,
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("write");
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).expect("read");
-    let status = raw
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (status, raw)
-}
-
 #[test]
 fn a_push_source_made_on_the_command_line_takes_pushes_with_its_token() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -87,9 +66,9 @@ fn a_push_source_made_on_the_command_line_takes_pushes_with_its_token() {
     assert!(!feed.status.success());
     assert!(stderr(&feed).contains("http"), "{}", stderr(&feed));
     let server = serve(data, &[]);
-    let (status, _) = post(&server.addr, "/api/wire/andes", "not-the-token", NINJS);
+    let (status, _) = http_post(&server.addr, "/api/wire/andes", "not-the-token", NINJS);
     assert_eq!(status, 401);
-    let (status, body) = post(&server.addr, "/api/wire/andes", &token, NINJS);
+    let (status, body) = http_post(&server.addr, "/api/wire/andes", &token, NINJS);
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("\"stored\":1"), "{body}");
     let list = run(&["wire", "source", "list"], data);
