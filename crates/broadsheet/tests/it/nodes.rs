@@ -364,6 +364,33 @@ fn a_node_answers_503_while_the_database_is_gone_and_recovers_without_a_restart(
         200
     );
 
+    // Readers keep coming throughout: four clients asking for the cached page, pages that
+    // need the database and the readiness check, before, during and after the outage.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load: Vec<_> = (0..4)
+        .map(|i| {
+            let (addr, stop) = (node.addr.clone(), stop.clone());
+            let cached = format!("/article/{}", slugs[0]);
+            std::thread::spawn(move || {
+                let mut seen: HashMap<u16, usize> = HashMap::new();
+                let mut n = 0usize;
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    // A story never published needs the database every time: 404 while it
+                    // answers, 503 while it does not.
+                    let path = match n % 3 {
+                        0 => cached.clone(),
+                        1 => "/readyz".to_owned(),
+                        _ => format!("/article/no-such-story-{i}-{n}"),
+                    };
+                    *seen.entry(http_get(&addr, &path).0).or_default() += 1;
+                    n += 1;
+                }
+                seen
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+
     proxy.cut();
     assert_eq!(
         http_get(&node.addr, "/readyz").0,
@@ -388,6 +415,23 @@ fn a_node_answers_503_while_the_database_is_gone_and_recovers_without_a_restart(
     assert_eq!(
         http_get(&node.addr, &format!("/article/{}", slugs[2])).0,
         200
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut seen: HashMap<u16, usize> = HashMap::new();
+    for t in load {
+        for (status, n) in t.join().expect("a load thread") {
+            *seen.entry(status).or_default() += n;
+        }
+    }
+    eprintln!("answers under load through the outage: {seen:?}");
+    assert!(
+        seen.keys().all(|s| [200, 404, 503].contains(s)),
+        "pages, not-found pages or 503s; never a 500 or a dropped request: {seen:?}"
+    );
+    assert!(
+        seen.contains_key(&503) && seen.contains_key(&200),
+        "{seen:?}"
     );
     drop(node);
 }
