@@ -55,7 +55,7 @@ echo "== import the Reuters corpus into SQLite, then move it up to PostgreSQL"
 
 start_node() { # name port extra-args...
   local name=$1 port=$2; shift 2
-  "$bin" --config "$work/broadsheet.toml" serve --listen "127.0.0.1:$port" "$@" 2>"$work/$name.log" &
+  "$bin" --config "$work/broadsheet.toml" serve --listen "127.0.0.1:$port" "$@" >/dev/null 2>"$work/$name.log" &
   pids+=($!)
   for _ in $(seq 200); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && return; sleep 0.1; done
   echo "node $name did not start" >&2; cat "$work/$name.log" >&2; exit 1
@@ -94,8 +94,9 @@ one() { # out url [lua]
 two() { # out-prefix path [lua]: half the connections on each PostgreSQL node, at once
   local out=$1 p=$2 lua=${3:-} half=$((connections / 2))
   wrk -t1 -c"$half" -d"$duration" --latency ${lua:+-s "$lua"} "http://127.0.0.1:${ports[1]}$p" >"$out-a" &
+  local first=$!
   wrk -t1 -c"$half" -d"$duration" --latency ${lua:+-s "$lua"} "http://127.0.0.1:${ports[2]}$p" >"$out-b"
-  wait
+  wait "$first"   # not a bare wait: the nodes are background jobs too
 }
 
 echo "== article page $path, $connections connections, $duration"

@@ -204,9 +204,10 @@ impl PgSearch {
             }
         }
         let limit = req.limit.clamp(1, 100) as i64;
+        // The page is chosen first from ids and scores alone (the sort carries no text);
+        // only its ten or so rows are then read whole and given snippets.
         let mut q = QueryBuilder::<sqlx::Postgres>::new(
-            "SELECT d.id, d.slug, d.headline, d.section_slug, d.section_name, d.published_at,
-                    d.authors, ",
+            "SELECT d.id, d.slug, d.headline, d.section_slug, d.section_name, d.published_at, d.authors, ",
         );
         if words {
             q.push("ts_headline('broadsheet_english', left(d.body, 6000), websearch_to_tsquery('broadsheet_english', ")
@@ -217,15 +218,14 @@ impl PgSearch {
         } else {
             q.push("left(d.body, 240)");
         }
-        q.push(" AS snippet FROM search_docs d WHERE");
-        self.filters(&mut q, req, now);
+        q.push(" AS snippet FROM (SELECT d.id, d.published_at, ");
         if req.sort == Sort::Newest || !words {
-            q.push(" ORDER BY d.published_at DESC, d.id DESC");
+            q.push("0::float8 AS score");
         } else {
             // Relevance (ts_rank_cd with length normalisation), lifted for recent stories
             // as the embedded index does: up to (1 + boost), halving every half-life.
             let half_life = f64::from(self.settings.recency_half_life_days.max(0.1)) * 86_400.0;
-            q.push(" ORDER BY ts_rank_cd(d.doc, websearch_to_tsquery('broadsheet_english', ")
+            q.push("ts_rank_cd(d.doc, websearch_to_tsquery('broadsheet_english', ")
                 .push_bind(req.query.clone())
                 .push("), 1) * (1 + ")
                 .push_bind(f64::from(self.settings.recency_boost))
@@ -233,12 +233,18 @@ impl PgSearch {
                 .push_bind(now.timestamp())
                 .push(" - d.published_at, 0) / ")
                 .push_bind(half_life)
-                .push(")) DESC, d.published_at DESC, d.id DESC");
+                .push(")) AS score");
         }
-        q.push(" LIMIT ")
+        q.push(" FROM search_docs d WHERE");
+        self.filters(&mut q, req, now);
+        q.push(" ORDER BY score DESC, d.published_at DESC, d.id DESC LIMIT ")
             .push_bind(limit)
             .push(" OFFSET ")
             .push_bind(req.offset as i64);
+        q.push(
+            ") page JOIN search_docs d ON d.id = page.id
+             ORDER BY page.score DESC, page.published_at DESC, page.id DESC",
+        );
         let hits = q
             .build()
             .fetch_all(&self.pool)
