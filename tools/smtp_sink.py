@@ -2,7 +2,8 @@
 """A real SMTP server on loopback for Broadsheet's tests and benchmarks (aiosmtpd).
 
 Every accepted message is appended to DIR/received.jsonl as one JSON line
-({"rcpt", "message_id", "subject", "bytes"}) and, with --keep, written to DIR/N.eml.
+({"rcpt", "message_id", "subject", "bytes"}) and, with --keep, written to DIR/N.eml. Every
+message whose data has arrived is first appended to DIR/started.jsonl ({"rcpt"}).
 Recipients steer the answers, so tests can exercise every path of the sender:
 
   temp-*@...   451 on the first attempt for that address, then accepted
@@ -33,6 +34,9 @@ class Handler:
         self.seen_temp = set()
         self.count = 0
         self.log = open(os.path.join(out_dir, "received.jsonl"), "a", buffering=1)
+        # One line per message whose DATA has arrived, before any delay: a test can tell a
+        # message in progress (started, not yet accepted) from one accepted.
+        self.started = open(os.path.join(out_dir, "started.jsonl"), "a", buffering=1)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         local = address.split("@")[0].lower()
@@ -45,6 +49,10 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        for rcpt in envelope.rcpt_tos:
+            self.started.write(json.dumps({"rcpt": rcpt}) + "\n")
+        # A client that goes away before the answer cancels this handler (aiosmtpd), so a
+        # message cut off during the delay is never recorded as accepted.
         if any(r.split("@")[0].lower().startswith("slow-") for r in envelope.rcpt_tos):
             await asyncio.sleep(self.slow)
         if self.delay:

@@ -8,6 +8,7 @@
 mod process;
 mod s3;
 mod storage;
+pub mod testing;
 
 pub use process::{Format, Limits, ProcessError, Processed, Variant, WIDTHS, process, sniff};
 pub use s3::{S3Config, S3Storage};

@@ -283,9 +283,7 @@ pub trait Store:
     /// Waits until another writer may have changed something, or `max` passes: on
     /// PostgreSQL a `NOTIFY` ends the wait at once; elsewhere it is a plain sleep and the
     /// caller polls the change log.
-    async fn wait_for_change(&self, max: std::time::Duration) {
-        tokio::time::sleep(max).await;
-    }
+    async fn wait_for_change(&self, max: std::time::Duration);
 
     /// The change log position now.
     async fn change_head(&self) -> Result<i64>;

@@ -3,82 +3,23 @@
 //! missing file is 404 and a store that is down is 503. Prints SKIPPED without moto; CI
 //! installs it and sets `BROADSHEET_REQUIRE_S3`.
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use broadsheet_core::Role;
-use broadsheet_media::{MediaStorage, S3Config, S3Storage};
+use broadsheet_media::testing::{config, moto};
+use broadsheet_media::{MediaStorage, S3Storage};
 use broadsheet_server::Options;
 use http::StatusCode;
 
 use crate::newsroom::{member, photo_jpeg, upload};
 use crate::support::Site;
 
-struct Moto(Child);
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn moto() -> Option<(Moto, String)> {
-    let installed = Command::new("python3")
-        .args(["-c", "import moto.server"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !installed {
-        if std::env::var_os("BROADSHEET_REQUIRE_S3").is_some() {
-            panic!("BROADSHEET_REQUIRE_S3 is set but moto's server is not installed");
-        }
-        eprintln!("SKIPPED S3 media: moto is not installed (pip install \"moto[server]\")");
-        return None;
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
-    let child = Command::new("python3")
-        .args([
-            "-m",
-            "moto.server",
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("moto");
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "moto did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Some((Moto(child), format!("http://127.0.0.1:{port}")))
-}
-
 #[tokio::test]
 async fn uploads_go_to_the_bucket_and_media_is_served_from_it() {
-    let Some((server, endpoint)) = moto() else {
+    let Some(server) = moto("S3 media") else {
         return;
     };
-    let storage = S3Storage::new(&S3Config {
-        endpoint,
-        bucket: "site-media".into(),
-        region: "us-east-1".into(),
-        access_key: "test-access".into(),
-        secret_key: "test-secret".into(),
-        path_style: true,
-    })
-    .expect("s3");
+    let storage = S3Storage::new(&config(&server.endpoint, "site-media")).expect("s3");
     storage.create_bucket().await.expect("bucket");
     let storage: Arc<dyn MediaStorage> = Arc::new(storage);
     let site = Site::build_with(

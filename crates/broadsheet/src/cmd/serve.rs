@@ -53,17 +53,8 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
         }
     }
 
-    let base_url = listener.local_addr().ok().map(|a| {
-        if a.ip().is_unspecified() {
-            tracing::warn!(
-                "listening on every interface without site.base_url: links in feeds and e-mails will say localhost"
-            );
-            format!("http://localhost:{}", a.port())
-        } else {
-            format!("http://{a}")
-        }
-    });
-    let state = start(&config, &site, theme, base_url, !args.no_jobs).await?;
+    let served_on = listener.local_addr().ok();
+    let state = start(&config, &site, theme, served_on, !args.no_jobs).await?;
     let addr = listener.local_addr().unwrap_or(config.listen);
     tracing::info!(data = %config.data.display(), "serving http://{addr}/");
     tracing::info!(mail = %state.mailer.describe(), "mail");
@@ -102,13 +93,13 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// Builds the node's state over `store`, brings its search index up to date, and starts the
-/// change watcher and (with `jobs`) the background jobs. `fallback_base_url` stands in for an
-/// unset `site.base_url`.
+/// change watcher and (with `jobs`) the background jobs. Without a configured or stored
+/// `site.base_url`, the address served on (`served_on`) stands in for it.
 pub async fn start(
     config: &Config,
     opened: &cmd::Site,
     theme: Theme,
-    fallback_base_url: Option<String>,
+    served_on: Option<SocketAddr>,
     jobs: bool,
 ) -> anyhow::Result<AppState> {
     let store = opened.store.clone();
@@ -118,7 +109,16 @@ pub async fn start(
         // Feeds, sitemaps, canonical links and e-mails need absolute URLs: without a
         // configured base URL they use the address served on (right on this machine; set
         // `site.base_url` behind a proxy).
-        site.base_url = fallback_base_url;
+        site.base_url = served_on.map(|a| {
+            if a.ip().is_unspecified() {
+                tracing::warn!(
+                    "listening on every interface without site.base_url: links in feeds and e-mails will say localhost"
+                );
+                format!("http://localhost:{}", a.port())
+            } else {
+                format!("http://{a}")
+            }
+        });
     }
     let state = AppState::new(
         store,

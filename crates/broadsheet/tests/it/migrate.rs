@@ -114,7 +114,12 @@ fn a_sqlite_site_moves_to_postgres_whole_and_only_into_an_empty_database() {
             );
         }
         // New rows continue after the copied ids.
-        let input = crate::nodes::story_input("after-move", "Written on PostgreSQL");
+        let input = crate::support::story(
+            "after-move",
+            "Written on PostgreSQL",
+            broadsheet_core::ArticleStatus::Published,
+            now,
+        );
         let saved = pg.save_article(&input).await.expect("a new story saves");
         assert!(saved.id > listed.iter().map(|l| l.0).max().unwrap_or(0));
     });

@@ -64,6 +64,14 @@ pub fn sink(delay_ms: u32) -> Option<Sink> {
     Some(Sink { child, port, dir })
 }
 
+/// How many messages the sink has begun to take (accepted or still in its delay).
+pub fn started(sink: &Sink) -> usize {
+    std::fs::read_to_string(sink.dir.path().join("started.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .count()
+}
+
 pub fn received(sink: &Sink) -> Vec<String> {
     std::fs::read_to_string(sink.dir.path().join("received.jsonl"))
         .unwrap_or_default()
@@ -89,25 +97,12 @@ async fn prepare(data: &std::path::Path) {
         })
         .await
         .expect("section");
-    let input = broadsheet_core::ArticleInput {
-        external_id: Some("kill-test".into()),
-        slug: None,
-        headline: "Central bank holds rates".into(),
-        standfirst: "A pause".into(),
-        body_markdown: "Body.".into(),
-        body_html: "<p>Body.</p>".into(),
-        section: Slug::parse("economy").expect("slug"),
-        section_name: "Economy".into(),
-        authors: vec!["Desk".into()],
-        tags: vec![],
-        hero: None,
-        sources: vec![],
-        instruments: vec![],
-        status: ArticleStatus::Published,
-        importance: 2,
-        published_at: Some(Utc::now() - chrono::Duration::minutes(5)),
-        editorial: Default::default(),
-    };
+    let input = crate::support::story(
+        "kill-test",
+        "Central bank holds rates",
+        ArticleStatus::Published,
+        Utc::now() - chrono::Duration::minutes(5),
+    );
     store.save_article(&input).await.expect("story");
     for i in 0..SUBSCRIBERS {
         let email = Email::parse(&format!("reader-{i}@example.com")).expect("email");

@@ -4,55 +4,20 @@
 //! node B is killed (SIGKILL) part-way, and every subscriber gets exactly one copy.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use broadsheet_core::{ArticleInput, ArticleStatus, Email, NewSection, Slug};
+use broadsheet_core::{ArticleStatus, Email, NewSection, Slug};
 use broadsheet_store::postgres::testing::{self, Schema};
 use broadsheet_store::{Newsletter, Store};
 use chrono::Utc;
 
-use crate::newsletter::{received, sink};
-use crate::support::{bin, http_get, http_post, serve, stderr, stdout};
+use crate::newsletter::{received, sink, started};
+use crate::support::{bin, exchange, http_get, http_post, serve, stderr, stdout, story};
 
 const SUBSCRIBERS: usize = 150;
-
-fn story(
-    id: &str,
-    headline: &str,
-    status: ArticleStatus,
-    at: chrono::DateTime<Utc>,
-) -> ArticleInput {
-    ArticleInput {
-        external_id: Some(id.into()),
-        slug: None,
-        headline: headline.into(),
-        standfirst: "Standfirst".into(),
-        body_markdown: "Body.".into(),
-        body_html: "<p>Body.</p>".into(),
-        section: Slug::parse("economy").expect("slug"),
-        section_name: "Economy".into(),
-        authors: vec!["Desk".into()],
-        tags: vec![],
-        hero: None,
-        sources: vec![],
-        instruments: vec![],
-        status,
-        importance: 2,
-        published_at: Some(at),
-        editorial: Default::default(),
-    }
-}
-
-/// A published story, an hour old, for tests elsewhere.
-pub fn story_input(id: &str, headline: &str) -> ArticleInput {
-    story(
-        id,
-        headline,
-        ArticleStatus::Published,
-        Utc::now() - chrono::Duration::hours(1),
-    )
-}
+const PASSWORD: &str = "correct-horse-battery-staple";
 
 /// Waits for `done` up to `limit`, checking every 50 ms; the time it took, or `None`.
 fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) -> Option<Duration> {
@@ -71,7 +36,9 @@ fn two_nodes_share_one_database_and_run_each_job_once() {
     let Some(url) = testing::url("two nodes on PostgreSQL") else {
         return;
     };
-    let Some(sink) = sink(60) else {
+    // A relay per node, so the test knows which node sent what: A's answers in 150 ms, B's
+    // takes a second over each message, which leaves B killed mid-message with time to spare.
+    let (Some(sink_a), Some(sink_b)) = (sink(150), sink(1000)) else {
         return;
     };
     let rt = tokio::runtime::Runtime::new().expect("runtime");
@@ -123,17 +90,20 @@ fn two_nodes_share_one_database_and_run_each_job_once() {
     });
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = dir.path().join("broadsheet.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[mail]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nfrom = \"news@example.com\"\n\
-             timeout_secs = 5\npool_size = 2\n\n\
-             [newsletter]\nsend_time = \"00:00\"\nconcurrency = 2\nlease_secs = 2\nretry_base_secs = 1\n",
-            sink.port
-        ),
-    )
-    .expect("config");
+    let config = |name: &str, port: u16| {
+        let path = dir.path().join(name);
+        std::fs::write(
+            &path,
+            format!(
+                "[mail]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nfrom = \"news@example.com\"\n\
+                 timeout_secs = 5\npool_size = 2\n\n\
+                 [newsletter]\nsend_time = \"00:00\"\nconcurrency = 2\nlease_secs = 2\nretry_base_secs = 1\n"
+            ),
+        )
+        .expect("config");
+        path
+    };
+    let (config_a, config_b) = (config("a.toml", sink_a.port), config("b.toml", sink_b.port));
     let cli = |args: &[&str]| {
         let out = bin()
             .args(args)
@@ -144,7 +114,20 @@ fn two_nodes_share_one_database_and_run_each_job_once() {
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
         stdout(&out)
     };
-    cli(&["user", "add", "--role", "editor", "editor@example.com"]);
+    let mut add = bin()
+        .args(["user", "add", "--role", "editor", "editor@example.com"])
+        .args(["--password-stdin", "--database", &db, "--data"])
+        .arg(dir.path().join("cli"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("user add");
+    add.stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .expect("password");
+    assert!(add.wait().expect("user add").success());
     let key = cli(&[
         "api-key",
         "add",
@@ -155,14 +138,42 @@ fn two_nodes_share_one_database_and_run_each_job_once() {
     .trim()
     .to_owned();
 
-    let extra = [
-        "--database",
-        db.as_str(),
-        "--config",
-        config.to_str().expect("utf-8"),
-    ];
-    let a = serve(&dir.path().join("node-a"), &extra);
-    let mut b = serve(&dir.path().join("node-b"), &extra);
+    let node = |name: &str, config: &std::path::Path| {
+        let config = config.to_str().expect("utf-8");
+        serve(
+            &dir.path().join(name),
+            &["--database", db.as_str(), "--config", config],
+        )
+    };
+    let a = node("node-a", &config_a);
+    let mut b = node("node-b", &config_b);
+
+    // Sessions live in the database: signed in on A, the editor is signed in on B.
+    let form = format!("email=editor%40example.com&password={PASSWORD}");
+    let (status, raw) = exchange(
+        &a.addr,
+        &format!(
+            "POST /admin/sign-in HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+             Content-Length: {}\r\n\r\n{form}",
+            form.len()
+        ),
+    );
+    assert_eq!(status, 303, "{raw}");
+    let cookie = raw
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    let dashboard = |addr: &str, cookie: &str| {
+        exchange(addr, &format!("GET /admin HTTP/1.1\r\nCookie: {cookie}")).0
+    };
+    assert_eq!(dashboard(&b.addr, &cookie), 200, "A's session works on B");
+    assert_eq!(
+        dashboard(&b.addr, "bs_session=forged"),
+        303,
+        "to the sign-in page"
+    );
 
     // B serves (and caches) the old story; A takes it down; B stops serving it.
     let page = format!("/article/{old_slug}");
@@ -210,21 +221,40 @@ fn two_nodes_share_one_database_and_run_each_job_once() {
         .expect("the story is found by search on every node");
     }
 
-    // Its publication makes a digest due on both nodes: kill B once mail is flowing.
-    wait_for(Duration::from_secs(60), || received(&sink).len() >= 20)
-        .expect("the digest starts going out");
+    // Its publication makes a digest due on both nodes. Once B has delivered a message, kill
+    // it (SIGKILL) the moment it begins the next: that message is cut off mid-way, and the rest
+    // of B's claimed rows wait out their lease.
+    let mut seen_started = 0;
+    wait_for(Duration::from_secs(90), || {
+        let now_started = started(&sink_b);
+        let fresh = now_started > seen_started;
+        seen_started = now_started;
+        fresh && !received(&sink_b).is_empty()
+    })
+    .expect("node B takes part in the digest");
     b.child.kill().expect("kill node B");
     b.child.wait().expect("reap node B");
-    let at_kill = received(&sink).len();
-    eprintln!("node B killed after {at_kill} of {SUBSCRIBERS} messages");
-    wait_for(Duration::from_secs(120), || {
-        received(&sink).len() >= SUBSCRIBERS
-    })
-    .expect("node A finishes the digest, taking over B's leased rows");
+    let from_b = received(&sink_b).len();
+    eprintln!(
+        "node B killed after delivering {from_b}, with {} begun",
+        started(&sink_b)
+    );
+    let all = || {
+        let mut r = received(&sink_a);
+        r.extend(received(&sink_b));
+        r
+    };
+    wait_for(Duration::from_secs(120), || all().len() >= SUBSCRIBERS)
+        .expect("node A finishes the digest, taking over B's leased rows");
     // Long enough for any duplicate to show up (leases are 2 s).
     std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(
+        received(&sink_b).len(),
+        from_b,
+        "nothing from B after its death"
+    );
     let mut copies: HashMap<String, usize> = HashMap::new();
-    for rcpt in received(&sink) {
+    for rcpt in all() {
         *copies.entry(rcpt).or_default() += 1;
     }
     assert_eq!(copies.len(), SUBSCRIBERS, "no one skipped");

@@ -82,48 +82,43 @@ pub fn serve(data: &Path, extra: &[&str]) -> Server {
     }
 }
 
-/// A JSON POST with a bearer token; returns (status, the whole response).
-pub fn http_post(addr: &str, path: &str, token: &str, body: &str) -> (u16, String) {
+/// Sends one HTTP/1.1 request (`Connection: close` is added) and returns (status, the whole
+/// response). A server that hangs fails the test after a minute instead of stalling it.
+pub fn exchange(addr: &str, request: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(60)))
         .expect("timeout");
+    let (head, body) = request.split_once("\r\n\r\n").unwrap_or((request, ""));
     write!(
         s,
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
+        "{head}\r\nHost: {addr}\r\nConnection: close\r\n\r\n{body}"
     )
     .expect("write");
     let mut raw = String::new();
     s.read_to_string(&mut raw).expect("a response, not a hang");
-    (status_of(&raw), raw)
-}
-
-fn status_of(raw: &str) -> u16 {
-    raw.split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0)
-}
-
-/// A plain HTTP/1.1 GET; returns (status, body). A server that hangs fails the test after a
-/// minute instead of stalling it.
-pub fn http_get(addr: &str, path: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(60)))
-        .expect("timeout");
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("write");
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).expect("read");
     let status = raw
         .split(' ')
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
+    (status, raw)
+}
+
+/// A JSON POST with a bearer token; returns (status, the whole response).
+pub fn http_post(addr: &str, path: &str, token: &str, body: &str) -> (u16, String) {
+    exchange(
+        addr,
+        &format!(
+            "POST {path} HTTP/1.1\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+}
+
+/// A plain GET; returns (status, body).
+pub fn http_get(addr: &str, path: &str) -> (u16, String) {
+    let (status, raw) = exchange(addr, &format!("GET {path} HTTP/1.1"));
     let body = raw
         .split_once("\r\n\r\n")
         .map(|(_, b)| b.to_owned())
@@ -159,5 +154,33 @@ pub fn shared_data(what: &str) -> Option<std::path::PathBuf> {
             dir.display()
         );
         None
+    }
+}
+
+/// A story in the "economy" section by "Desk", published (or due) at `at`.
+pub fn story(
+    id: &str,
+    headline: &str,
+    status: broadsheet_core::ArticleStatus,
+    at: chrono::DateTime<chrono::Utc>,
+) -> broadsheet_core::ArticleInput {
+    broadsheet_core::ArticleInput {
+        external_id: Some(id.into()),
+        slug: None,
+        headline: headline.into(),
+        standfirst: "Standfirst".into(),
+        body_markdown: "Body.".into(),
+        body_html: "<p>Body.</p>".into(),
+        section: broadsheet_core::Slug::parse("economy").expect("slug"),
+        section_name: "Economy".into(),
+        authors: vec!["Desk".into()],
+        tags: vec![],
+        hero: None,
+        sources: vec![],
+        instruments: vec![],
+        status,
+        importance: 2,
+        published_at: Some(at),
+        editorial: Default::default(),
     }
 }
