@@ -104,16 +104,26 @@ impl SmtpMailer {
         })
     }
 
+    /// A connection ready for mail, or a timeout: the TCP connect, the greeting, EHLO,
+    /// STARTTLS and AUTH together take at most `timeout_secs`, so a relay that accepts a
+    /// connection and then says nothing cannot hold a sender (and its leases) forever.
     async fn connect(&self) -> Result<AsyncSmtpConnection, MailError> {
         let timeout = Duration::from_secs(self.config.timeout_secs.max(1));
+        tokio::time::timeout(timeout, self.handshake())
+            .await
+            .map_err(|_| {
+                MailError::Temporary(format!(
+                    "connecting to {}:{} timed out",
+                    self.host, self.config.port
+                ))
+            })?
+    }
+
+    async fn handshake(&self) -> Result<AsyncSmtpConnection, MailError> {
         let where_ = format!("{}:{}", self.host, self.config.port);
-        let tcp = tokio::time::timeout(
-            timeout,
-            tokio::net::TcpStream::connect((self.host.as_str(), self.config.port)),
-        )
-        .await
-        .map_err(|_| MailError::Temporary(format!("connecting to {where_} timed out")))?
-        .map_err(|e| MailError::Temporary(format!("cannot connect to {where_}: {e}")))?;
+        let tcp = tokio::net::TcpStream::connect((self.host.as_str(), self.config.port))
+            .await
+            .map_err(|e| MailError::Temporary(format!("cannot connect to {where_}: {e}")))?;
         tcp.set_nodelay(true)
             .map_err(|e| MailError::Temporary(e.to_string()))?;
         let hello = ClientId::default();
@@ -190,5 +200,51 @@ impl Mailer for SmtpMailer {
 
     fn describe(&self) -> String {
         self.describe.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A relay that accepts the connection and never greets: the send gives up with a
+    /// temporary failure (to be retried) instead of holding the sender for ever.
+    #[tokio::test]
+    async fn a_relay_that_never_greets_is_a_temporary_failure() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let silent = tokio::spawn(async move {
+            let mut open = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                open.push(socket);
+            }
+        });
+        let mailer = SmtpMailer::new(&SmtpConfig {
+            host: Some("127.0.0.1".into()),
+            port,
+            tls: TlsMode::None,
+            timeout_secs: 1,
+            ..Default::default()
+        })
+        .expect("mailer");
+        let email = Email {
+            to: "reader@example.com".into(),
+            subject: "Hello".into(),
+            text: "Hello".into(),
+            html: None,
+            message_id: None,
+            headers: Vec::new(),
+        };
+        // The outer limit only keeps a regression from hanging the suite.
+        let sent = tokio::time::timeout(Duration::from_secs(60), mailer.send(&email))
+            .await
+            .expect("the send gave up by itself");
+        match sent {
+            Err(MailError::Temporary(why)) => assert!(why.contains("timed out"), "{why}"),
+            other => panic!("expected a temporary failure, got {other:?}"),
+        }
+        silent.abort();
     }
 }

@@ -191,6 +191,17 @@ pub trait Newsletter: Send + Sync {
         now: Timestamp,
         lease_secs: i64,
     ) -> Result<Vec<Delivery>>;
+    /// Extends to `now + lease_secs` the lease on rows a sender still holds: each given as
+    /// (subscriber id, the `attempts` its claim returned), and held while it is still
+    /// `sending` with that count. Returns the subscriber ids renewed. A row left out was
+    /// finished or taken over by another sender after its lease ran out, and must not be sent.
+    async fn renew_deliveries(
+        &self,
+        issue_id: i64,
+        held: &[(i64, i64)],
+        now: Timestamp,
+        lease_secs: i64,
+    ) -> Result<Vec<i64>>;
     async fn mark_sent(&self, issue_id: i64, subscriber_ids: &[i64], now: Timestamp) -> Result<()>;
     /// A temporary failure: try again at `retry_at`, or give up as `failed` after
     /// `max_attempts`.

@@ -38,8 +38,10 @@ pub struct NewsletterOptions {
     pub sign_ups_per_minute: u32,
     /// The shortest time, in seconds, a person takes to fill in the form.
     pub min_fill_secs: i64,
-    /// How long a sender holds a claimed message before another may take it over; longer
-    /// than the SMTP timeout, so a slow send is never taken twice.
+    /// How long a sender holds a claimed message before another may take it over. The sender
+    /// renews it as it goes and begins a message only with half of it in hand; a message may
+    /// take two SMTP timeouts (connecting, then sending), so this should be more than four
+    /// times `[mail] timeout_secs` (`broadsheet` warns at start when it is not).
     pub lease_secs: i64,
 }
 
@@ -60,7 +62,7 @@ impl Default for NewsletterOptions {
             confirm_hours: 48,
             sign_ups_per_minute: 10,
             min_fill_secs: 3,
-            lease_secs: 120,
+            lease_secs: 180,
         }
     }
 }

@@ -1,17 +1,18 @@
-//! Sending an issue through the send journal. Rows are claimed in batches with a lease, each
-//! message is sent and its row marked at once, temporary failures come back after a doubling
-//! delay, permanent ones mark the address bounced. A sender that dies leaves its claimed rows
-//! to be taken again when their lease runs out; everything else it did is recorded.
+//! Sending an issue through the send journal. Rows are claimed in batches with a lease that
+//! the sender renews while it works through the batch; each message is sent and its row
+//! marked at once, temporary failures come back after a doubling delay, permanent ones mark
+//! the address bounced. A sender that dies leaves its claimed rows to be taken again when
+//! their lease runs out; everything else it did is recorded.
 //!
 //! `run_digest` is the one path of the daily job and `broadsheet newsletter send-digest`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use broadsheet_mail::{Email, MailError};
-use broadsheet_store::{Issue, IssueKind, NewIssue, SendCounts, Subscriber};
+use broadsheet_store::{Delivery, Issue, IssueKind, NewIssue, SendCounts, Subscriber};
 use chrono::{DateTime, Utc};
 use governor::{Quota, RateLimiter};
 use serde::Serialize;
@@ -215,15 +216,12 @@ pub async fn send_issue(state: &AppState, issue: &Issue) -> Result<SendCounts, A
     let mut copies: HashMap<Vec<String>, Arc<Copy>> = HashMap::new();
     let log = SentLog::open(state, issue.id).await?;
     let started = std::time::Instant::now();
+    let lease = lease_secs(state);
     loop {
+        let claimed_at = Instant::now();
         let batch = state
             .store
-            .claim_deliveries(
-                issue.id,
-                (concurrency * 16) as u32,
-                Utc::now(),
-                lease_secs(state),
-            )
+            .claim_deliveries(issue.id, (concurrency * 16) as u32, Utc::now(), lease)
             .await?;
         if batch.is_empty() {
             let counts = state.store.send_counts(issue.id).await?;
@@ -244,27 +242,10 @@ pub async fn send_issue(state: &AppState, issue: &Issue) -> Result<SendCounts, A
             tokio::time::sleep(Duration::from_millis(250)).await;
             continue;
         }
+        let mut held = Holding::new(claimed_at, lease);
         let mut tasks = tokio::task::JoinSet::new();
-        for delivery in batch {
-            let mut key = delivery.subscriber.sections.clone();
-            key.sort();
-            let copy = match copies.get(&key) {
-                Some(c) => c.clone(),
-                None => {
-                    let c = Arc::new(compose::render(
-                        state,
-                        &issue.kind,
-                        &issue.subject,
-                        &issue.intro,
-                        issue.id,
-                        issue.created_at,
-                        &content.for_sections(&key),
-                    )?);
-                    copies.insert(key, c.clone());
-                    c
-                }
-            };
-            let email = personalise(state, issue, &copy, &delivery.subscriber);
+        let mut failed = None;
+        for (i, delivery) in batch.iter().enumerate() {
             let permit = semaphore
                 .clone()
                 .acquire_owned()
@@ -273,12 +254,48 @@ pub async fn send_issue(state: &AppState, issue: &Issue) -> Result<SendCounts, A
             if let Some(l) = &limiter {
                 l.until_ready().await;
             }
+            // A message is begun only with half a lease or more still ours, so no other
+            // sender can take its row while it is on the wire.
+            if let Err(e) = held.renew_if_due(state, issue.id, &batch[i..]).await {
+                failed = Some(e);
+                break;
+            }
+            if !held.holds(delivery.subscriber.id) {
+                continue;
+            }
+            let mut key = delivery.subscriber.sections.clone();
+            key.sort();
+            let copy = match copies.get(&key) {
+                Some(c) => c.clone(),
+                None => {
+                    let rendered = compose::render(
+                        state,
+                        &issue.kind,
+                        &issue.subject,
+                        &issue.intro,
+                        issue.id,
+                        issue.created_at,
+                        &content.for_sections(&key),
+                    );
+                    let c = match rendered {
+                        Ok(c) => Arc::new(c),
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                    };
+                    copies.insert(key, c.clone());
+                    c
+                }
+            };
+            let email = personalise(state, issue, &copy, &delivery.subscriber);
             let state = state.clone();
             let issue_id = issue.id;
             let log = log.clone();
+            let attempts = delivery.attempts;
+            let id = delivery.subscriber.id;
             tasks.spawn(async move {
                 let _permit = permit;
-                let id = delivery.subscriber.id;
                 let result = state.mailer.send(&email).await;
                 let recorded = match result {
                     Ok(()) => {
@@ -290,7 +307,7 @@ pub async fn send_issue(state: &AppState, issue: &Issue) -> Result<SendCounts, A
                     Err(MailError::Temporary(why)) => {
                         let opts = &state.newsletter.options;
                         let delay = opts.retry_base_secs.max(1)
-                            * 2i64.pow(delivery.attempts.clamp(1, 12) as u32 - 1);
+                            * 2i64.pow(attempts.clamp(1, 12) as u32 - 1);
                         tracing::warn!(issue = issue_id, subscriber = id, error = %why, retry_in = delay, "temporary failure");
                         state
                             .store
@@ -313,7 +330,78 @@ pub async fn send_issue(state: &AppState, issue: &Issue) -> Result<SendCounts, A
                 }
             });
         }
+        // Messages under way are seen to the end (and recorded) even when the batch stops.
         while tasks.join_next().await.is_some() {}
+        if let Some(e) = failed {
+            return Err(e);
+        }
+    }
+}
+
+/// The rows of a claimed batch this sender still holds, and until when (by its own clock).
+/// The batch is claimed with one lease; before each message, when less than half of it is
+/// left, the rows not yet sent are renewed together, so a slow relay or a low sending rate
+/// never lets a lease run out under rows still waiting their turn. A row another sender took
+/// over meanwhile (this one having stalled past its lease) is dropped, not sent twice.
+struct Holding {
+    /// When the lease certainly still holds: the store counts leases in whole seconds, so a
+    /// lease of n seconds taken at any instant lasts at least n − 1.
+    until: Instant,
+    lease: i64,
+    lost: HashSet<i64>,
+}
+
+impl Holding {
+    fn new(claimed_at: Instant, lease: i64) -> Self {
+        Self {
+            until: claimed_at + Self::span(lease),
+            lease,
+            lost: HashSet::new(),
+        }
+    }
+
+    fn span(lease: i64) -> Duration {
+        Duration::from_secs(lease.saturating_sub(1).max(0).unsigned_abs())
+    }
+
+    fn holds(&self, subscriber_id: i64) -> bool {
+        !self.lost.contains(&subscriber_id)
+    }
+
+    async fn renew_if_due(
+        &mut self,
+        state: &AppState,
+        issue_id: i64,
+        rest: &[Delivery],
+    ) -> Result<(), AppError> {
+        let half = Duration::from_millis(self.lease.unsigned_abs() * 500);
+        if self.until.saturating_duration_since(Instant::now()) >= half {
+            return Ok(());
+        }
+        let ask: Vec<(i64, i64)> = rest
+            .iter()
+            .filter(|d| self.holds(d.subscriber.id))
+            .map(|d| (d.subscriber.id, d.attempts))
+            .collect();
+        let at = Instant::now();
+        let renewed: HashSet<i64> = state
+            .store
+            .renew_deliveries(issue_id, &ask, Utc::now(), self.lease)
+            .await?
+            .into_iter()
+            .collect();
+        self.until = at + Self::span(self.lease);
+        let before = self.lost.len();
+        self.lost
+            .extend(ask.iter().map(|h| h.0).filter(|id| !renewed.contains(id)));
+        if self.lost.len() > before {
+            tracing::warn!(
+                issue = issue_id,
+                rows = self.lost.len() - before,
+                "rows taken over by another sender after this one's lease ran out: left to it"
+            );
+        }
+        Ok(())
     }
 }
 

@@ -25,6 +25,7 @@ async fn site_of(sink: &Sink, demo: bool) -> Site {
     options.newsletter.min_fill_secs = 0;
     options.newsletter.retry_base_secs = 1;
     options.newsletter.lease_secs = 2;
+    options.newsletter.concurrency = 2;
     let site = Site::build_with(None, demo, options).await;
     if !demo {
         for (i, (slug, name)) in [("economy", "Economy"), ("markets", "Markets")]
@@ -398,6 +399,41 @@ async fn temporary_failures_are_retried_and_permanent_ones_bounce() {
         .await
         .expect("list");
     assert_eq!(perm[0].bounces, 1);
+}
+
+/// Two senders on one journal (as two nodes would be) through a relay that takes 300 ms per
+/// message: a batch takes longer than the 2-second lease it was claimed with, so the sender
+/// must renew it as it goes, or the other one takes over rows still waiting and both send them.
+#[tokio::test]
+async fn a_batch_that_outlasts_its_lease_is_renewed_not_sent_twice() {
+    let Some(sink) = Sink::start("newsletter lease renewal", &["--delay-ms", "300"]) else {
+        return;
+    };
+    let site = site_of(&sink, false).await;
+    fresh_story(&site, "l1", "economy", "Rates on hold", 2).await;
+    let mut everyone = Vec::new();
+    for i in 0..24 {
+        let address = format!("reader{i}@example.com");
+        active(&site, &address).await;
+        everyone.push(address);
+    }
+    let now = Utc::now();
+    let (a, b) = tokio::join!(
+        broadsheet_server::newsletter::send::run_digest(&site.state, now, true),
+        broadsheet_server::newsletter::send::run_digest(&site.state, now, true)
+    );
+    let (a, b) = (
+        a.expect("a").expect("a digest"),
+        b.expect("b").expect("a digest"),
+    );
+    assert_eq!(a.issue_id, b.issue_id, "one issue");
+    assert_eq!((a.counts.sent, a.counts.remaining), (24, 0));
+    let got = sink.received();
+    for address in &everyone {
+        let n = got.iter().filter(|r| &r.rcpt == address).count();
+        assert_eq!(n, 1, "{address} got {n} copies");
+    }
+    assert_eq!(got.len(), 24);
 }
 
 #[tokio::test]

@@ -445,6 +445,41 @@ impl Newsletter for Backend {
         Ok(out)
     }
 
+    async fn renew_deliveries(
+        &self,
+        issue_id: i64,
+        held: &[(i64, i64)],
+        now: Timestamp,
+        lease_secs: i64,
+    ) -> Result<Vec<i64>> {
+        if held.is_empty() {
+            return Ok(Vec::new());
+        }
+        let until = now.timestamp() + lease_secs;
+        let mut renewed = Vec::with_capacity(held.len());
+        let mut tx = self.begin().await?;
+        for &(id, attempts) in held {
+            // The claim's `attempts` is the holder's token: a sender that took the row over
+            // after the lease ran out claimed it again, which counted another attempt.
+            let done = sqlx::query(
+                "UPDATE send_journal SET lease_until = $1
+                 WHERE issue_id = $2 AND subscriber_id = $3 AND status = 'sending'
+                   AND attempts = $4",
+            )
+            .bind(until)
+            .bind(issue_id)
+            .bind(id)
+            .bind(attempts)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 1 {
+                renewed.push(id);
+            }
+        }
+        tx.commit().await?;
+        Ok(renewed)
+    }
+
     async fn mark_sent(&self, issue_id: i64, ids: &[i64], now: Timestamp) -> Result<()> {
         if ids.is_empty() {
             return Ok(());

@@ -31,6 +31,7 @@ macro_rules! store_suite {
             webhook_deliveries_are_written_with_the_change_and_leased_to_one_sender,
             wire_items_keep_their_versions_and_a_kill_flags_the_articles_made_from_them,
             a_job_lease_has_one_holder_until_it_runs_out,
+            a_delivery_lease_is_renewed_by_its_holder_only,
         );
         $crate::store_suite!(@newsroom $open;
             accounts_are_unique_by_address_and_get_a_byline,
@@ -1583,5 +1584,109 @@ pub async fn a_job_lease_has_one_holder_until_it_runs_out(store: &dyn Store) {
             .try_lease("digest", "node-b", now, 60)
             .await
             .expect("free")
+    );
+}
+
+pub async fn a_delivery_lease_is_renewed_by_its_holder_only(store: &dyn Store) {
+    use broadsheet_store::{IssueKind, NewIssue};
+    let now = Utc::now();
+    for i in 0..5 {
+        let email =
+            broadsheet_core::Email::parse(&format!("reader{i}@example.com")).expect("email");
+        let signed = store.sign_up(&email, &[], now, 0).await.expect("sign up");
+        store
+            .confirm_subscriber(signed.subscriber.id, now)
+            .await
+            .expect("confirm");
+    }
+    let (issue, _) = store
+        .create_issue(&NewIssue {
+            key: "digest:lease".into(),
+            kind: IssueKind::Digest,
+            subject: "Today".into(),
+            intro: String::new(),
+            content: "{}".into(),
+        })
+        .await
+        .expect("issue");
+    let held = |claimed: &[broadsheet_store::Delivery]| -> Vec<(i64, i64)> {
+        claimed
+            .iter()
+            .map(|d| (d.subscriber.id, d.attempts))
+            .collect()
+    };
+    let ids = |claimed: &[(i64, i64)]| -> Vec<i64> { claimed.iter().map(|h| h.0).collect() };
+
+    let a = held(
+        &store
+            .claim_deliveries(issue.id, 3, now, 60)
+            .await
+            .expect("a claims"),
+    );
+    assert_eq!(a.len(), 3);
+    assert!(a.iter().all(|h| h.1 == 1));
+    assert!(
+        store
+            .renew_deliveries(issue.id, &[], now, 60)
+            .await
+            .expect("nothing")
+            .is_empty()
+    );
+    // Renewed half-way, the rows outlast their first lease.
+    let renewed = store
+        .renew_deliveries(issue.id, &a, now + Duration::seconds(30), 60)
+        .await
+        .expect("a renews");
+    assert_eq!(renewed, ids(&a));
+    let b = held(
+        &store
+            .claim_deliveries(issue.id, 10, now + Duration::seconds(70), 60)
+            .await
+            .expect("b claims"),
+    );
+    assert_eq!(b.len(), 2, "only the two rows nobody held: {b:?}");
+    assert!(b.iter().all(|h| !ids(&a).contains(&h.0)));
+    // A renewal with the wrong token (another claim's attempt count) renews nothing.
+    let forged: Vec<(i64, i64)> = b.iter().map(|&(id, n)| (id, n + 1)).collect();
+    assert!(
+        store
+            .renew_deliveries(issue.id, &forged, now + Duration::seconds(71), 60)
+            .await
+            .expect("forged")
+            .is_empty()
+    );
+    // A row sent is no longer held.
+    store
+        .mark_sent(issue.id, &[a[0].0], now + Duration::seconds(80))
+        .await
+        .expect("sent");
+    let renewed = store
+        .renew_deliveries(issue.id, &a, now + Duration::seconds(85), 60)
+        .await
+        .expect("a renews again");
+    assert_eq!(renewed, ids(&a[1..]));
+    // Once a's lease runs out, another sender takes its rows, and a can no longer renew them.
+    let c = held(
+        &store
+            .claim_deliveries(issue.id, 10, now + Duration::seconds(200), 60)
+            .await
+            .expect("c takes over"),
+    );
+    assert_eq!(c.len(), 4, "a's two unsent rows and b's two: {c:?}");
+    assert!(c.iter().all(|h| h.1 == 2), "{c:?}");
+    assert!(
+        store
+            .renew_deliveries(issue.id, &a, now + Duration::seconds(201), 60)
+            .await
+            .expect("a is too late")
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .renew_deliveries(issue.id, &c, now + Duration::seconds(201), 60)
+            .await
+            .expect("c renews")
+            .len(),
+        4
     );
 }

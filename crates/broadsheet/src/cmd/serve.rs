@@ -150,6 +150,14 @@ pub async fn start(
             .map(|p| HttpProvider::new(p.clone()).map(|p| Arc::new(p) as Arc<dyn QuoteProvider>))
             .collect::<Result<Vec<_>, _>>()
             .map_err(anyhow::Error::msg)?;
+        let mail_timeout = i64::try_from(config.mail.timeout_secs.max(1)).unwrap_or(i64::MAX);
+        if config.mail.host.is_some() && config.newsletter.lease_secs <= 4 * mail_timeout {
+            tracing::warn!(
+                lease_secs = config.newsletter.lease_secs,
+                mail_timeout_secs = mail_timeout,
+                "newsletter.lease_secs should be more than four times mail.timeout_secs: a message that hangs could outlast its lease and be sent again by another node"
+            );
+        }
         broadsheet_server::jobs::spawn_all(&state, providers);
         tracing::info!(
             node = broadsheet_server::jobs::node_id(),

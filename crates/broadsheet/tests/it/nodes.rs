@@ -38,6 +38,7 @@ fn two_nodes_share_one_database_and_run_each_job_once() {
     };
     // A relay per node, so the test knows which node sent what: A's answers in 150 ms, B's
     // takes a second over each message, which leaves B killed mid-message with time to spare.
+    // The 3-second lease leaves each message begun with at least a second and a half in hand.
     let (Some(sink_a), Some(sink_b)) = (sink(150), sink(1000)) else {
         return;
     };
@@ -97,7 +98,7 @@ fn two_nodes_share_one_database_and_run_each_job_once() {
             format!(
                 "[mail]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nfrom = \"news@example.com\"\n\
                  timeout_secs = 5\npool_size = 2\n\n\
-                 [newsletter]\nsend_time = \"00:00\"\nconcurrency = 2\nlease_secs = 2\nretry_base_secs = 1\n"
+                 [newsletter]\nsend_time = \"00:00\"\nconcurrency = 2\nlease_secs = 3\nretry_base_secs = 1\n"
             ),
         )
         .expect("config");
@@ -246,7 +247,7 @@ fn two_nodes_share_one_database_and_run_each_job_once() {
     };
     wait_for(Duration::from_secs(120), || all().len() >= SUBSCRIBERS)
         .expect("node A finishes the digest, taking over B's leased rows");
-    // Long enough for any duplicate to show up (leases are 2 s).
+    // Long enough for any duplicate to show up (leases are 3 s).
     std::thread::sleep(Duration::from_secs(5));
     assert_eq!(
         received(&sink_b).len(),
