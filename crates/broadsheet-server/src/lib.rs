@@ -9,6 +9,7 @@ mod admin;
 mod api;
 pub mod auth;
 mod cache;
+pub mod client;
 mod embeds;
 mod error;
 pub mod jobs;

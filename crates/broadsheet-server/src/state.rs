@@ -234,6 +234,8 @@ pub struct Options {
     pub metrics: crate::metrics::MetricsOptions,
     /// Where media is stored when not in the data directory (S3 for several nodes).
     pub media_store: Option<Arc<dyn broadsheet_media::MediaStorage>>,
+    /// The reverse proxies whose `X-Forwarded-For` names the client.
+    pub proxy: crate::client::ProxyOptions,
 }
 
 /// The newsletter's settings and what they need at run time.
@@ -260,6 +262,8 @@ pub struct Inner {
     pub(crate) media_remote: bool,
     pub mailer: Arc<dyn broadsheet_mail::Mailer>,
     pub(crate) newsroom: NewsroomOptions,
+    /// `[proxy] trusted`: see `client.rs`.
+    pub(crate) trusted_proxies: Vec<ipnet::IpNet>,
     pub(crate) sign_in_limiter: crate::auth::SignInLimiter,
     pub(crate) newsletter: NewsletterState,
     /// A newsletter job is running in this process.
@@ -375,6 +379,7 @@ impl AppState {
                 .clone()
                 .unwrap_or_else(|| Arc::new(broadsheet_media::LocalDir::new(&media_dir))),
             mailer: Arc::new(crate::metrics::CountingMailer(mailer)),
+            trusted_proxies: options.proxy.trusted.clone(),
             sign_in_limiter: crate::auth::SignInLimiter::new(
                 newsroom.sign_in_per_ip_per_minute,
                 newsroom.sign_in_per_account_per_minute,

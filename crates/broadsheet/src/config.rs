@@ -49,6 +49,9 @@ pub struct Config {
     pub metrics: broadsheet_server::metrics::MetricsOptions,
     #[serde(default)]
     pub media: MediaConfig,
+    /// `[proxy] trusted`: reverse proxies whose `X-Forwarded-For` names the client.
+    #[serde(default)]
+    pub proxy: broadsheet_server::client::ProxyOptions,
 }
 
 /// `[media]`: where uploads are stored. Unset: the data directory's `media/` folder.
@@ -109,6 +112,7 @@ impl Default for Config {
             wire: Default::default(),
             metrics: Default::default(),
             media: Default::default(),
+            proxy: Default::default(),
         }
     }
 }
@@ -156,6 +160,7 @@ const ENV_KEYS: &[&str] = &[
     "wire",
     "metrics",
     "media",
+    "proxy",
 ];
 
 pub fn load(file: Option<&Path>, overrides: Overrides) -> anyhow::Result<Config> {
@@ -245,6 +250,18 @@ mod tests {
                 load(Some(Path::new("missing.toml")), Overrides::default()).expect_err("missing")
             );
             assert!(e.contains("missing.toml"), "{e}");
+            jail.create_file("proxy.toml", "[proxy]\ntrusted = [\"10.0.0.0/33\"]\n")?;
+            let e = format!(
+                "{:#}",
+                load(Some(Path::new("proxy.toml")), Overrides::default()).expect_err("proxy")
+            );
+            assert!(e.contains("10.0.0.0/33") && e.contains("proxy"), "{e}");
+            jail.create_file(
+                "proxy.toml",
+                "[proxy]\ntrusted = [\"127.0.0.1\", \"10.0.0.0/24\"]\n",
+            )?;
+            let ok = load(Some(Path::new("proxy.toml")), Overrides::default()).expect("networks");
+            assert_eq!(ok.proxy.trusted.len(), 2);
             Ok(())
         });
     }

@@ -11,7 +11,8 @@ mod markets;
 mod search;
 mod sitemaps;
 
-pub(crate) use search::{Client, check_rate as check_search_rate};
+pub(crate) use crate::client::Client;
+pub(crate) use search::check_rate as check_search_rate;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;

@@ -1,9 +1,7 @@
 //! `/search` (the results page) and `/search/suggest` (JSON for the as-you-type list), both
 //! rate-limited per client address.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::response::{IntoResponse, Response};
 use broadsheet_core::{Section, Slug, section_subtree};
 use broadsheet_search::{Hit, MAX_QUERY_CHARS, SearchRequest, Sort};
@@ -13,6 +11,7 @@ use http::request::Parts;
 use http::{HeaderValue, header};
 use serde::Serialize;
 
+use crate::client::Client;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::views;
@@ -20,31 +19,10 @@ use crate::views;
 const PAGE_SIZE: usize = 10;
 const MAX_PAGE: u32 = 100;
 
-/// The client address that rate limits are kept for. Without connection info (in-process
-/// tests) every request counts as one loopback client.
-pub(crate) struct Client(IpAddr);
-
-impl Client {
-    pub fn ip(&self) -> IpAddr {
-        self.0
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Client {
-    type Rejection = AppError;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0.ip());
-        Ok(Self(ip))
-    }
-}
-
 pub(crate) fn check_rate(state: &AppState, client: &Client) -> Result<(), AppError> {
     state
         .search_limiter
-        .check_key(&client.0)
+        .check_key(&client.ip())
         .map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             AppError::TooManyRequests {

@@ -344,3 +344,59 @@ async fn search_is_rate_limited_per_client_with_retry_after() {
         "pages are not limited"
     );
 }
+
+async fn search(site: &Site, forwarded_for: &str) -> StatusCode {
+    site.get_with("/search?q=bank", &[("x-forwarded-for", forwarded_for)])
+        .await
+        .status
+}
+
+/// Behind a trusted proxy (the in-process peer counts as 127.0.0.1), each reader named by
+/// `X-Forwarded-For` has their own allowance; without `[proxy] trusted`, the header is ignored
+/// and a reader cannot escape the limit by inventing addresses.
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_reader_has_their_own_search_limit() {
+    let limits = Limits {
+        search_per_second: 1,
+        search_burst: 2,
+        ..Default::default()
+    };
+    let options = |trusted: &[&str]| broadsheet_server::Options {
+        limits,
+        proxy: broadsheet_server::client::ProxyOptions {
+            trusted: trusted.iter().map(|s| s.parse().expect("net")).collect(),
+        },
+        ..Default::default()
+    };
+
+    let behind = Site::build_with(None, true, options(&["127.0.0.1/32"])).await;
+    for _ in 0..2 {
+        assert_eq!(search(&behind, "203.0.113.1").await, StatusCode::OK);
+    }
+    assert_eq!(
+        search(&behind, "203.0.113.1").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        search(&behind, "203.0.113.2").await,
+        StatusCode::OK,
+        "another reader behind the same proxy is not limited by the first"
+    );
+    // A forged first entry does not help: the proxy's own entry (the right-most) counts.
+    assert_eq!(
+        search(&behind, "198.51.100.9, 203.0.113.1").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Garbage in the header falls back to the proxy's address, which has its own allowance.
+    assert_eq!(search(&behind, "not an address").await, StatusCode::OK);
+
+    let direct = Site::build_with(None, true, options(&[])).await;
+    for _ in 0..2 {
+        assert_eq!(search(&direct, "203.0.113.1").await, StatusCode::OK);
+    }
+    assert_eq!(
+        search(&direct, "203.0.113.2").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "without trusted proxies the header is ignored"
+    );
+}

@@ -174,6 +174,7 @@ pub fn options(config: &Config) -> anyhow::Result<broadsheet_server::Options> {
         webhooks: config.webhooks,
         wire: config.wire,
         metrics: config.metrics.clone(),
+        proxy: config.proxy.clone(),
         media_store: match &config.media.s3 {
             Some(s3) => Some(Arc::new(
                 broadsheet_media::S3Storage::new(s3).map_err(|e| anyhow::anyhow!("{e}"))?,
