@@ -1587,10 +1587,15 @@ pub async fn a_job_lease_has_one_holder_until_it_runs_out(store: &dyn Store) {
     );
 }
 
-pub async fn a_delivery_lease_is_renewed_by_its_holder_only(store: &dyn Store) {
-    use broadsheet_store::{IssueKind, NewIssue};
+/// `readers` confirmed subscribers and a digest issue for them, keyed `key` (created, or
+/// the one already there).
+pub async fn subscribers_and_issue(
+    store: &dyn Store,
+    readers: usize,
+    key: &str,
+) -> (broadsheet_store::Issue, bool) {
     let now = Utc::now();
-    for i in 0..5 {
+    for i in 0..readers {
         let email =
             broadsheet_core::Email::parse(&format!("reader{i}@example.com")).expect("email");
         let signed = store.sign_up(&email, &[], now, 0).await.expect("sign up");
@@ -1599,16 +1604,21 @@ pub async fn a_delivery_lease_is_renewed_by_its_holder_only(store: &dyn Store) {
             .await
             .expect("confirm");
     }
-    let (issue, _) = store
-        .create_issue(&NewIssue {
-            key: "digest:lease".into(),
-            kind: IssueKind::Digest,
+    store
+        .create_issue(&broadsheet_store::NewIssue {
+            key: key.into(),
+            kind: broadsheet_store::IssueKind::Digest,
             subject: "Today".into(),
             intro: String::new(),
             content: "{}".into(),
         })
         .await
-        .expect("issue");
+        .expect("issue")
+}
+
+pub async fn a_delivery_lease_is_renewed_by_its_holder_only(store: &dyn Store) {
+    let now = Utc::now();
+    let (issue, _) = subscribers_and_issue(store, 5, "digest:lease").await;
     let held = |claimed: &[broadsheet_store::Delivery]| -> Vec<(i64, i64)> {
         claimed
             .iter()

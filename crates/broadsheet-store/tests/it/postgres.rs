@@ -159,23 +159,8 @@ async fn two_senders_claim_disjoint_deliveries_and_a_lapsed_lease_is_taken_over(
         return;
     };
     let now = Utc::now();
-    for i in 0..60 {
-        let email = Email::parse(&format!("reader{i}@example.com")).expect("email");
-        let signed = a.sign_up(&email, &[], now, 0).await.expect("sign up");
-        a.confirm_subscriber(signed.subscriber.id, now)
-            .await
-            .expect("confirm");
-    }
-    let (issue, created) = a
-        .create_issue(&NewIssue {
-            key: "digest:2026-12-04".into(),
-            kind: IssueKind::Digest,
-            subject: "Today".into(),
-            intro: String::new(),
-            content: "{}".into(),
-        })
-        .await
-        .expect("issue");
+    let (issue, created) =
+        crate::conformance::subscribers_and_issue(a.as_ref(), 60, "digest:2026-12-04").await;
     assert!(created);
     let mut seen = BTreeSet::new();
     loop {
