@@ -30,7 +30,13 @@ pub struct PgSearch {
     /// The change-log position this node has applied (a node that starts later reads the
     /// shared one; re-applying a change is harmless).
     applied: Mutex<Option<i64>>,
+    /// Rows written since the last `ANALYZE`: after a rebuild or a large import the planner
+    /// must not go on planning search queries for the empty table it last measured.
+    unanalysed: std::sync::atomic::AtomicUsize,
 }
+
+/// Rows written after which a commit refreshes the tables' statistics.
+const ANALYZE_AFTER: usize = 1000;
 
 impl PgSearch {
     /// Over the store's pool; must be called inside the runtime that will drive it.
@@ -44,6 +50,7 @@ impl PgSearch {
             runtime: tokio::runtime::Handle::current(),
             settings,
             applied: Mutex::new(applied),
+            unanalysed: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
@@ -488,8 +495,20 @@ impl SearchIndex for PgSearch {
     }
 
     fn apply(&self, upserts: &[Article], removals: &[i64], seq: i64) -> Result<()> {
+        use std::sync::atomic::Ordering;
         self.wait(async {
             self.write(upserts, removals).await?;
+            let written = self
+                .unanalysed
+                .fetch_add(upserts.len() + removals.len(), Ordering::Relaxed)
+                + upserts.len()
+                + removals.len();
+            if written >= ANALYZE_AFTER {
+                self.unanalysed.store(0, Ordering::Relaxed);
+                sqlx::query("ANALYZE search_docs, search_words")
+                    .execute(&self.pool)
+                    .await?;
+            }
             sqlx::query(
                 "INSERT INTO search_state (key, value) VALUES ('applied_seq', $1)
                  ON CONFLICT (key) DO UPDATE SET value = GREATEST(search_state.value, excluded.value)",
@@ -504,6 +523,8 @@ impl SearchIndex for PgSearch {
     }
 
     fn stage(&self, upserts: &[Article]) -> Result<()> {
+        self.unanalysed
+            .fetch_add(upserts.len(), std::sync::atomic::Ordering::Relaxed);
         self.wait(self.write(upserts, &[]))
     }
 

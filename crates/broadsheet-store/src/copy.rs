@@ -244,6 +244,13 @@ pub async fn sqlite_to_postgres(from: &SqliteStore, to: &PgStore) -> Result<Vec<
         }
     }
     tx.commit().await?;
+    // Fresh statistics, so the planner's first queries on the copied tables are not planned
+    // as if they were empty.
+    for (table, _) in &tables {
+        sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE {table}")))
+            .execute(to.pool())
+            .await?;
+    }
 
     let mut out = Vec::new();
     for (table, columns) in &tables {
