@@ -465,6 +465,20 @@ fn relevance_prefers_headline_matches_and_sorts_by_date_on_request(b: &dyn Backe
         )
         .expect("search");
     assert_eq!((paged.total, paged.hits[0].id), (3, 4));
+    // A page past the end has no hits but still the count and the facets.
+    let past = idx
+        .search(
+            &SearchRequest {
+                offset: 30,
+                limit: 10,
+                ..q("bank")
+            },
+            Utc::now(),
+        )
+        .expect("search");
+    assert!(past.hits.is_empty());
+    assert_eq!(past.total, 3);
+    assert_eq!(past.sections.iter().map(|(_, n)| n).sum::<u64>(), 3);
 }
 
 fn did_you_mean_offers_a_close_indexed_word(b: &dyn Backend) {
