@@ -246,7 +246,7 @@ pub async fn sqlite_to_postgres(from: &SqliteStore, to: &PgStore) -> Result<Vec<
     tx.commit().await?;
     // Fresh statistics, so the planner's first queries on the copied tables are not planned
     // as if they were empty.
-    for (table, _) in &tables {
+    for table in tables.keys() {
         sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE {table}")))
             .execute(to.pool())
             .await?;

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use broadsheet_core::{ArticleStatus, Email};
+use broadsheet_core::ArticleStatus;
 use broadsheet_store::postgres::testing::{self, Schema};
 use broadsheet_store::{
     IssueKind, NewIssue, Newsletter, Newsroom, PgStore, Store, StoreError, Webhooks,
