@@ -137,7 +137,7 @@ impl PgSearch {
         Ok(())
     }
 
-    /// The filters of a search, after `WHERE`; the words are matched against `q.tsq`.
+    /// The filters every query shares, after `WHERE`.
     fn filters(&self, q: &mut QueryBuilder<sqlx::Postgres>, req: &SearchRequest, now: Timestamp) {
         q.push(" d.published_at <= ").push_bind(now.timestamp());
         if !req.sections.is_empty() {
@@ -158,7 +158,9 @@ impl PgSearch {
             q.push(" AND d.published_at < ").push_bind(u.timestamp());
         }
         if !req.query.trim().is_empty() {
-            q.push(" AND d.doc @@ q.tsq");
+            q.push(" AND d.doc @@ websearch_to_tsquery('broadsheet_english', ")
+                .push_bind(req.query.clone())
+                .push(")");
         }
     }
 
@@ -209,22 +211,30 @@ impl PgSearch {
             }
         }
         let limit = req.limit.clamp(1, 100) as i64;
-        // One statement, one pass over the matches: `m` scores every match once; the facet
-        // counts and the page both come from it. The page is chosen from ids and scores alone
-        // (the sort carries no text); only its ten or so rows are then read whole and given
-        // snippets. With no page (an offset past the end) the one row still carries the facets.
+        // The page is chosen first from ids and scores alone (the sort carries no text);
+        // only its ten or so rows are then read whole and given snippets.
         let mut q = QueryBuilder::<sqlx::Postgres>::new(
-            "WITH q AS (SELECT websearch_to_tsquery('broadsheet_english', ",
+            "SELECT d.id, d.slug, d.headline, d.section_slug, d.section_name, d.published_at, d.authors, ",
         );
-        q.push_bind(req.query.clone())
-            .push(") AS tsq), m AS MATERIALIZED (SELECT d.id, d.published_at, d.section_slug, ");
+        if words {
+            q.push("ts_headline('broadsheet_english', left(d.body, 6000), websearch_to_tsquery('broadsheet_english', ")
+                .push_bind(req.query.clone())
+                .push("), ")
+                .push_bind(HEADLINE_OPTS)
+                .push(")");
+        } else {
+            q.push("left(d.body, 240)");
+        }
+        q.push(" AS snippet FROM (SELECT d.id, d.published_at, ");
         if req.sort == Sort::Newest || !words {
             q.push("0::float8 AS score");
         } else {
             // Relevance (ts_rank_cd with length normalisation), lifted for recent stories
             // as the embedded index does: up to (1 + boost), halving every half-life.
             let half_life = f64::from(self.settings.recency_half_life_days.max(0.1)) * 86_400.0;
-            q.push("ts_rank_cd(d.doc, q.tsq, 1) * (1 + ")
+            q.push("ts_rank_cd(d.doc, websearch_to_tsquery('broadsheet_english', ")
+                .push_bind(req.query.clone())
+                .push("), 1) * (1 + ")
                 .push_bind(f64::from(self.settings.recency_boost))
                 .push(" * power(0.5, GREATEST(")
                 .push_bind(now.timestamp())
@@ -232,54 +242,37 @@ impl PgSearch {
                 .push_bind(half_life)
                 .push(")) AS score");
         }
-        q.push(" FROM search_docs d, q WHERE");
+        q.push(" FROM search_docs d WHERE");
         self.filters(&mut q, req, now);
+        q.push(" ORDER BY score DESC, d.published_at DESC, d.id DESC LIMIT ")
+            .push_bind(limit)
+            .push(" OFFSET ")
+            .push_bind(req.offset as i64);
         q.push(
-            "), f AS (SELECT COALESCE(json_agg(json_build_array(section_slug, year, n)), '[]')::text
-                AS facets FROM (SELECT section_slug,
-                  EXTRACT(YEAR FROM to_timestamp(published_at))::int AS year, COUNT(*) AS n
-                FROM m GROUP BY 1, 2) g),
-             p AS (SELECT id, published_at, score FROM m
-                ORDER BY score DESC, published_at DESC, id DESC LIMIT ",
-        )
-        .push_bind(limit)
-        .push(" OFFSET ")
-        .push_bind(req.offset as i64)
-        .push(
-            ") SELECT f.facets, d.id, d.slug, d.headline, d.section_slug, d.section_name,
-                d.published_at, d.authors, ",
+            ") page JOIN search_docs d ON d.id = page.id
+             ORDER BY page.score DESC, page.published_at DESC, page.id DESC",
         );
-        if words {
-            q.push("ts_headline('broadsheet_english', left(d.body, 6000), q.tsq, ")
-                .push_bind(HEADLINE_OPTS)
-                .push(")");
-        } else {
-            q.push("left(d.body, 240)");
-        }
-        q.push(
-            " AS snippet FROM f CROSS JOIN q LEFT JOIN (p JOIN search_docs d ON d.id = p.id) ON TRUE
-             ORDER BY p.score DESC, p.published_at DESC, p.id DESC",
+        let hits = q
+            .build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(hit)
+            .collect::<Result<Vec<_>>>()?;
+
+        let mut count = QueryBuilder::<sqlx::Postgres>::new(
+            "SELECT d.section_slug, EXTRACT(YEAR FROM to_timestamp(d.published_at))::int AS year,
+                    COUNT(*) AS n FROM search_docs d WHERE",
         );
-        let rows = q.build().fetch_all(&self.pool).await?;
-        let mut hits = Vec::with_capacity(rows.len());
-        let mut facets = "[]".to_owned();
-        for (i, r) in rows.iter().enumerate() {
-            if i == 0 {
-                facets = r.try_get("facets")?;
-            }
-            if r.try_get::<Option<i64>, _>("id")?.is_some() {
-                hits.push(hit(r)?);
-            }
-        }
-        let facets: Vec<(String, i32, i64)> = serde_json::from_str(&facets)
-            .map_err(|e| crate::SearchError::Database(sqlx::Error::Decode(e.into())))?;
+        self.filters(&mut count, req, now);
+        count.push(" GROUP BY 1, 2");
         let mut sections: HashMap<String, u64> = HashMap::new();
         let mut years: HashMap<i32, u64> = HashMap::new();
         let mut total = 0u64;
-        for (section, year, n) in facets {
-            let n = n.max(0) as u64;
-            *sections.entry(section).or_default() += n;
-            *years.entry(year).or_default() += n;
+        for r in count.build().fetch_all(&self.pool).await? {
+            let n = r.try_get::<i64, _>("n")?.max(0) as u64;
+            *sections.entry(r.try_get("section_slug")?).or_default() += n;
+            *years.entry(r.try_get("year")?).or_default() += n;
             total += n;
         }
         let mut sections: Vec<(String, u64)> = sections.into_iter().collect();
