@@ -204,18 +204,26 @@ pub trait Newsletter: Send + Sync {
     ) -> Result<Vec<i64>>;
     async fn mark_sent(&self, issue_id: i64, subscriber_ids: &[i64], now: Timestamp) -> Result<()>;
     /// A temporary failure: try again at `retry_at`, or give up as `failed` after
-    /// `max_attempts`.
+    /// `max_attempts`. Only by the row's holder (`attempts` as its claim returned it): a
+    /// sender that lost the row to another changes nothing.
     async fn mark_retry(
         &self,
         issue_id: i64,
         subscriber_id: i64,
+        attempts: i64,
         retry_at: Timestamp,
         max_attempts: i64,
         error: &str,
     ) -> Result<()>;
     /// A permanent failure: the row is `bounced` and the address counts a bounce (suspended
-    /// at `MAX_BOUNCES`).
-    async fn mark_bounced(&self, issue_id: i64, subscriber_id: i64, error: &str) -> Result<()>;
+    /// at `MAX_BOUNCES`). Only by the row's holder, as `mark_retry`.
+    async fn mark_bounced(
+        &self,
+        issue_id: i64,
+        subscriber_id: i64,
+        attempts: i64,
+        error: &str,
+    ) -> Result<()>;
     async fn send_counts(&self, issue_id: i64) -> Result<SendCounts>;
     /// Marks the issue finished when nothing remains; returns whether it is.
     async fn finish_issue(&self, issue_id: i64, now: Timestamp) -> Result<bool>;

@@ -314,6 +314,7 @@ pub async fn send_issue(state: &AppState, issue: &Issue) -> Result<SendCounts, A
                             .mark_retry(
                                 issue_id,
                                 id,
+                                attempts,
                                 Utc::now() + chrono::Duration::seconds(delay),
                                 opts.max_attempts,
                                 &why,
@@ -322,7 +323,10 @@ pub async fn send_issue(state: &AppState, issue: &Issue) -> Result<SendCounts, A
                     }
                     Err(e) => {
                         tracing::warn!(issue = issue_id, subscriber = id, error = %e, "permanent failure");
-                        state.store.mark_bounced(issue_id, id, &e.to_string()).await
+                        state
+                            .store
+                            .mark_bounced(issue_id, id, attempts, &e.to_string())
+                            .await
                     }
                 };
                 if let Err(e) = recorded {

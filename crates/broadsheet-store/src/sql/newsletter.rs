@@ -504,6 +504,7 @@ impl Newsletter for Backend {
         &self,
         issue_id: i64,
         subscriber_id: i64,
+        attempts: i64,
         retry_at: Timestamp,
         max_attempts: i64,
         error: &str,
@@ -512,29 +513,43 @@ impl Newsletter for Backend {
             "UPDATE send_journal SET
                status = CASE WHEN attempts >= $1 THEN 'failed' ELSE 'pending' END,
                next_at = $2, lease_until = NULL, last_error = $3
-             WHERE issue_id = $4 AND subscriber_id = $5",
+             WHERE issue_id = $4 AND subscriber_id = $5 AND status = 'sending'
+               AND attempts = $6",
         )
         .bind(max_attempts)
         .bind(retry_at.timestamp())
         .bind(error.chars().take(500).collect::<String>())
         .bind(issue_id)
         .bind(subscriber_id)
+        .bind(attempts)
         .execute(&self.write)
         .await?;
         Ok(())
     }
 
-    async fn mark_bounced(&self, issue_id: i64, subscriber_id: i64, error: &str) -> Result<()> {
+    async fn mark_bounced(
+        &self,
+        issue_id: i64,
+        subscriber_id: i64,
+        attempts: i64,
+        error: &str,
+    ) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query(
+        let held = sqlx::query(
             "UPDATE send_journal SET status = 'bounced', lease_until = NULL, last_error = $1
-             WHERE issue_id = $2 AND subscriber_id = $3",
+             WHERE issue_id = $2 AND subscriber_id = $3 AND status = 'sending'
+               AND attempts = $4",
         )
         .bind(error.chars().take(500).collect::<String>())
         .bind(issue_id)
         .bind(subscriber_id)
+        .bind(attempts)
         .execute(&mut *tx)
         .await?;
+        if held.rows_affected() == 0 {
+            // Another sender holds (or finished) the row: its outcome stands.
+            return Ok(());
+        }
         sqlx::query(
             "UPDATE subscribers SET bounces = bounces + 1,
                status = CASE WHEN bounces + 1 >= $1 THEN 'bounced' ELSE status END

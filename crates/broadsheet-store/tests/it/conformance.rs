@@ -1699,4 +1699,35 @@ pub async fn a_delivery_lease_is_renewed_by_its_holder_only(store: &dyn Store) {
             .len(),
         4
     );
+    // a, stale, reports a failure on a row c now holds: c's claim stands, no bounce counted.
+    let (row, _) = a[1];
+    store
+        .mark_retry(issue.id, row, 1, now + Duration::seconds(300), 6, "stale")
+        .await
+        .expect("stale retry");
+    store
+        .mark_bounced(issue.id, row, 1, "stale")
+        .await
+        .expect("stale bounce");
+    assert_eq!(
+        store
+            .renew_deliveries(issue.id, &[(row, 2)], now + Duration::seconds(202), 60)
+            .await
+            .expect("still c's"),
+        vec![row],
+        "the row is still c's, sending"
+    );
+    let subscriber = store.subscriber(row).await.expect("read").expect("there");
+    assert_eq!(subscriber.bounces, 0);
+    // c's own outcome is recorded.
+    store
+        .mark_bounced(issue.id, row, 2, "550 no such user")
+        .await
+        .expect("bounce");
+    let subscriber = store.subscriber(row).await.expect("read").expect("there");
+    assert_eq!(subscriber.bounces, 1);
+    assert_eq!(
+        store.send_counts(issue.id).await.expect("counts").bounced,
+        1
+    );
 }
