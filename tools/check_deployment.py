@@ -213,7 +213,10 @@ class Run:
         su_db = re.sub(r"/[^/]*$", f"/{self.name}", a.postgres)
         psql(su_db, "CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public",
              "CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public")
-        check(True, f"database {self.name} owned by role {self.name}")
+        owner = psql(a.postgres, f"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{self.name}'").strip()
+        extensions = psql(su_db, "SELECT string_agg(extname, ',' ORDER BY extname) FROM pg_extension")
+        check(owner == self.name and "pg_trgm" in extensions and "unaccent" in extensions,
+              f"database {self.name} owned by {owner}, with pg_trgm and unaccent")
 
         step("2. moving an existing site up: the demo on SQLite, then migrate-to")
         sqlite_dir = self.dir / "sqlite-site"
@@ -281,7 +284,7 @@ search_burst = 3
             path.write_text(config_for(port, self.dir / f"node-{i}"))
             configs.append(path)
         self.config = configs[0]
-        check(True, "four node configurations (two web nodes, two workers)")
+        print("   four node configurations written (two web nodes, two workers)")
 
         step("4. two `serve --no-jobs` nodes and two workers")
         env = dict(os.environ, BROADSHEET_LOG="info,sqlx=warn", BROADSHEET_LOG_FORMAT="json")
@@ -345,7 +348,7 @@ search_burst = 3
         for port in node_ports:
             wait_for(f"node {port} to drop {story}",
                      lambda p=port: http("GET", f"http://127.0.0.1:{p}{story}")[0] == 404, 10)
-            check(True, f"node {port} no longer serves it")
+            check(http("GET", f"http://127.0.0.1:{port}{story}")[0] == 404, f"node {port} no longer serves it")
 
         victim = self.procs["web-0"]
         victim.kill()
