@@ -43,6 +43,9 @@ c.executemany(
 c.commit()
 PY
   cat > "$data.toml" <<TOML
+[site]
+base_url = "http://127.0.0.1:8080"
+
 [mail]
 host = "127.0.0.1"
 port = $port

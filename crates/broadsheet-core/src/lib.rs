@@ -6,6 +6,7 @@
 mod article;
 mod cursor;
 mod error;
+pub mod html;
 mod market;
 mod newsroom;
 mod section;

@@ -5,12 +5,7 @@ use std::fmt::Write;
 
 use chrono::NaiveDate;
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use broadsheet_core::html::escape;
 
 fn bounds(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
     let (lo, hi) = values

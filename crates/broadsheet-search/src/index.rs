@@ -683,18 +683,7 @@ fn clear_dir(dir: &Path) -> std::io::Result<()> {
 
 /// Escaped snippet text with highlighted ranges in `<mark>`.
 fn snippet_html(fragment: &str, highlighted: &[std::ops::Range<usize>]) -> String {
-    fn escape(s: &str, out: &mut String) {
-        for c in s.chars() {
-            match c {
-                '&' => out.push_str("&amp;"),
-                '<' => out.push_str("&lt;"),
-                '>' => out.push_str("&gt;"),
-                '"' => out.push_str("&quot;"),
-                '\'' => out.push_str("&#x27;"),
-                _ => out.push(c),
-            }
-        }
-    }
+    use broadsheet_core::html::escape_into as escape;
     let mut out = String::with_capacity(fragment.len() + 32);
     let mut last = 0;
     for r in highlighted {

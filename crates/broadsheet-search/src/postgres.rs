@@ -413,20 +413,8 @@ fn edits(a: &str, b: &str) -> usize {
     d[a.len()][b.len()]
 }
 
-/// Text made safe for HTML; `ts_headline` then only adds its `<mark>` tags.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+// Text made safe for HTML; `ts_headline` then only adds its `<mark>` tags.
+use broadsheet_core::html::escape;
 
 /// A prefix query over headlines: every word, the last one as a prefix.
 fn prefix_query(prefix: &str) -> Option<String> {

@@ -15,7 +15,6 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use http::request::Parts;
 use http::{HeaderMap, HeaderValue, header};
-use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -29,25 +28,7 @@ pub(crate) const SETUP_HOURS: i64 = 24;
 pub(crate) const MIN_PASSWORD: usize = 10;
 const MAX_PASSWORD: usize = 1024;
 
-/// 32 random bytes as 64 hex digits.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).expect("the operating system's random source");
-    hex(&bytes)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
-/// What the database stores for a cookie or link token.
-pub fn token_hash(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
-}
+pub use broadsheet_app::secrets::{random_token, same, token_hash};
 
 /// An argon2id PHC string for `password` (RustCrypto's recommended parameters).
 pub fn hash_password(password: &str) -> Result<String, AppError> {
@@ -93,15 +74,6 @@ pub fn password_problem(password: &str) -> Option<String> {
     } else {
         None
     }
-}
-
-/// Equal-length comparison that does not stop at the first difference.
-pub(crate) fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
 }
 
 /// Sign-in limits: per client address and per account, so neither one client trying many

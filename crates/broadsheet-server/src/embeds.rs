@@ -137,12 +137,7 @@ async fn render(state: &AppState, tag: &Tag) -> Result<Option<String>, AppError>
     Ok(Some(html))
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use broadsheet_core::html::escape;
 
 #[cfg(test)]
 mod tests {

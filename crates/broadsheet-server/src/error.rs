@@ -49,6 +49,69 @@ pub enum AppError {
     Unavailable(String),
 }
 
+impl From<broadsheet_app::Error> for AppError {
+    fn from(e: broadsheet_app::Error) -> Self {
+        match e {
+            broadsheet_app::Error::Store(e) => Self::Store(e),
+            broadsheet_app::Error::Search(e) => Self::Search(e),
+            broadsheet_app::Error::Render(e) => Self::Render(e),
+            broadsheet_app::Error::Worker(e) => Self::Worker(e),
+            broadsheet_app::Error::Config(e) | broadsheet_app::Error::Internal(e) => {
+                Self::Internal(e)
+            }
+        }
+    }
+}
+
+impl AppError {
+    /// The one mapping from errors (the store's included) to statuses, for pages and APIs
+    /// alike.
+    pub(crate) fn status(&self) -> StatusCode {
+        match self {
+            Self::NotFound | Self::Store(StoreError::NotFound { .. }) => StatusCode::NOT_FOUND,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::TooManyRequests { .. } | Self::TooManyAttempts { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            Self::SignIn { get: true, .. } => StatusCode::SEE_OTHER,
+            Self::SignIn { get: false, .. } => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unprocessable(_) | Self::Store(StoreError::Invalid(_)) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            Self::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
+            Self::Unavailable(_) | Self::Store(StoreError::Unavailable(_)) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::Store(_)
+            | Self::Render(_)
+            | Self::Search(_)
+            | Self::Worker(_)
+            | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Seconds a client should wait before trying again, when the answer says so.
+    pub(crate) fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::TooManyRequests { retry_after_secs }
+            | Self::TooManyAttempts { retry_after_secs } => Some((*retry_after_secs).max(1)),
+            Self::Store(StoreError::Unavailable(_)) => Some(5),
+            _ => None,
+        }
+    }
+
+    /// What a machine client is told of a 5xx (the detail goes to the log, not the client).
+    pub(crate) fn public_detail(&self) -> &'static str {
+        if self.status() == StatusCode::SERVICE_UNAVAILABLE {
+            "the site cannot reach its database or a service it needs just now; try again in a moment"
+        } else {
+            "something went wrong on our side"
+        }
+    }
+}
+
 /// Marks a response as an error whose page the middleware should render.
 #[derive(Debug, Clone)]
 pub(crate) struct ErrorInfo {
@@ -124,18 +187,12 @@ impl IntoResponse for AppError {
                 )
             }
         };
+        debug_assert_eq!(status, self.status(), "one mapping for pages and APIs");
         let mut response = status.into_response();
-        if let Self::TooManyRequests { retry_after_secs }
-        | Self::TooManyAttempts { retry_after_secs } = self
-            && let Ok(v) = http::HeaderValue::from_str(&retry_after_secs.max(1).to_string())
-        {
-            response.headers_mut().insert(http::header::RETRY_AFTER, v);
-        }
-        if let Self::Store(StoreError::Unavailable(_)) = self {
-            response.headers_mut().insert(
-                http::header::RETRY_AFTER,
-                http::HeaderValue::from_static("5"),
-            );
+        if let Some(secs) = self.retry_after() {
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
         }
         response.extensions_mut().insert(ErrorInfo { message });
         response

@@ -12,28 +12,24 @@ mod cache;
 pub mod client;
 mod embeds;
 mod error;
-pub mod jobs;
 mod market;
 pub mod metrics;
 pub mod newsletter;
-pub mod providers;
+mod problem;
 mod respond;
 mod routes;
-mod search_sync;
 mod serve;
 mod state;
 mod views;
-pub mod webhooks;
-pub mod wire;
+mod wire;
 
 pub use admin::ROUTES as ADMIN_ROUTES;
 pub use api::{OPENAPI, create_api_key};
+pub use broadsheet_app::SiteConfig;
+pub use broadsheet_app::search_sync::{SyncError, catch_up, rebuild};
 pub use error::AppError;
-pub use search_sync::{SyncError, catch_up, rebuild};
 pub use serve::{bind, serve};
-pub use state::{
-    AppState, FeedOptions, Limits, MarketOptions, NewsroomOptions, Options, SiteConfig,
-};
+pub use state::{AppState, FeedOptions, Limits, MarketOptions, NewsroomOptions, Options};
 
 /// The application router for `state`, with all middleware.
 pub fn router(state: AppState) -> axum::Router {

@@ -1,6 +1,7 @@
 //! Prometheus metrics at `/metrics`: requests by status class, request latency, page-cache
-//! hits and misses, cached pages, jobs (scheduled stories published, webhooks delivered and
-//! failed, wire items stored, wire polls that failed) and mail sent and refused.
+//! hits and misses and cached pages, then the application's (`broadsheet_app::metrics`:
+//! scheduled stories published, webhooks, wire items, mail, and each background job's runs,
+//! failures and time).
 //!
 //! Counters are process-wide atomics (one process serves one site); the text is written by
 //! hand in the exposition format, which is small enough not to need a crate. `/metrics` is off
@@ -11,7 +12,6 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use async_trait::async_trait;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -39,13 +39,6 @@ pub struct Metrics {
     latency_micros: AtomicU64,
     pub cache_hits: AtomicU64,
     pub cache_misses: AtomicU64,
-    pub published: AtomicU64,
-    pub webhooks_delivered: AtomicU64,
-    pub webhooks_failed: AtomicU64,
-    pub wire_items: AtomicU64,
-    pub wire_poll_failures: AtomicU64,
-    pub mail_sent: AtomicU64,
-    pub mail_failed: AtomicU64,
 }
 
 #[expect(
@@ -62,13 +55,6 @@ pub static METRICS: Metrics = Metrics {
     latency_micros: ZERO,
     cache_hits: ZERO,
     cache_misses: ZERO,
-    published: ZERO,
-    webhooks_delivered: ZERO,
-    webhooks_failed: ZERO,
-    wire_items: ZERO,
-    wire_poll_failures: ZERO,
-    mail_sent: ZERO,
-    mail_failed: ZERO,
 };
 
 impl Metrics {
@@ -141,54 +127,13 @@ impl Metrics {
                 "gauge",
                 cached_pages as u64,
             ),
-            (
-                "broadsheet_scheduled_published_total",
-                "Scheduled stories published by this process.",
-                "counter",
-                get(&self.published),
-            ),
-            (
-                "broadsheet_webhooks_delivered_total",
-                "Webhook deliveries answered 2xx.",
-                "counter",
-                get(&self.webhooks_delivered),
-            ),
-            (
-                "broadsheet_webhooks_failed_total",
-                "Webhook deliveries given up after their last attempt.",
-                "counter",
-                get(&self.webhooks_failed),
-            ),
-            (
-                "broadsheet_wire_items_stored_total",
-                "Agency items stored (new stories and versions).",
-                "counter",
-                get(&self.wire_items),
-            ),
-            (
-                "broadsheet_wire_poll_failures_total",
-                "Wire feed polls that failed.",
-                "counter",
-                get(&self.wire_poll_failures),
-            ),
-            (
-                "broadsheet_mail_sent_total",
-                "Messages the mail relay (or the outbox) accepted.",
-                "counter",
-                get(&self.mail_sent),
-            ),
-            (
-                "broadsheet_mail_failed_total",
-                "Messages refused or not sent.",
-                "counter",
-                get(&self.mail_failed),
-            ),
         ] {
             let _ = writeln!(
                 out,
                 "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
             );
         }
+        broadsheet_app::metrics::render(&mut out);
         out
     }
 }
@@ -216,7 +161,7 @@ pub(crate) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
-    if !crate::auth::same(given, expected) {
+    if !broadsheet_app::secrets::same(given, expected) {
         return crate::routes::api_market::problem(
             StatusCode::UNAUTHORIZED,
             "/metrics wants the token set as metrics.token",
@@ -230,27 +175,4 @@ pub(crate) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
-}
-
-/// A mailer that counts what the one it wraps sends and refuses.
-pub(crate) struct CountingMailer(pub std::sync::Arc<dyn broadsheet_mail::Mailer>);
-
-#[async_trait]
-impl broadsheet_mail::Mailer for CountingMailer {
-    async fn send(&self, email: &broadsheet_mail::Email) -> Result<(), broadsheet_mail::MailError> {
-        let r = self.0.send(email).await;
-        Metrics::add(
-            if r.is_ok() {
-                &METRICS.mail_sent
-            } else {
-                &METRICS.mail_failed
-            },
-            1,
-        );
-        r
-    }
-
-    fn describe(&self) -> String {
-        self.0.describe()
-    }
 }

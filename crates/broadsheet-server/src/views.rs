@@ -6,7 +6,9 @@ use http::StatusCode;
 use serde::Serialize;
 
 use crate::error::AppError;
-use crate::state::{AppState, SiteConfig};
+use broadsheet_app::SiteConfig;
+
+use crate::state::AppState;
 
 /// What the base template needs on every page.
 #[derive(Serialize)]

@@ -36,15 +36,15 @@ pub struct Config {
     #[serde(default)]
     pub newsroom: broadsheet_server::NewsroomOptions,
     #[serde(default)]
-    pub newsletter: broadsheet_server::newsletter::NewsletterOptions,
+    pub newsletter: broadsheet_app::newsletter::NewsletterOptions,
     /// The SMTP relay; without a host, mail goes to the data directory's outbox.
     #[serde(default)]
     pub mail: broadsheet_mail::SmtpConfig,
     #[serde(default)]
     pub feeds: broadsheet_server::FeedOptions,
-    pub webhooks: broadsheet_server::webhooks::WebhookOptions,
+    pub webhooks: broadsheet_app::webhooks::WebhookOptions,
     #[serde(default)]
-    pub wire: broadsheet_server::wire::WireOptions,
+    pub wire: broadsheet_app::wire::WireOptions,
     #[serde(default)]
     pub metrics: broadsheet_server::metrics::MetricsOptions,
     #[serde(default)]

@@ -135,20 +135,7 @@ pub fn parse_time(raw: &str) -> Option<Timestamp> {
     None
 }
 
-/// HTML-escapes text for an element's content.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+pub use broadsheet_core::html::escape;
 
 /// Plain text as HTML paragraphs: blank lines separate paragraphs when there are any;
 /// otherwise every line is one.

@@ -878,7 +878,9 @@ pub(crate) async fn apply_edit(
                 .map_err(|e| AppError::Internal(e.to_string()))?;
             if !form.alert.is_empty()
                 && input.status == ArticleStatus::Published
-                && crate::newsletter::send::start_alert(state, saved.id).await?
+                && broadsheet_app::newsletter::send::start_alert(state, saved.id)
+                    .await
+                    .map_err(AppError::from)?
             {
                 tracing::info!(article = saved.id, "breaking-news alert started");
             }

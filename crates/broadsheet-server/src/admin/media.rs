@@ -259,7 +259,7 @@ pub(crate) async fn store_upload(
     };
 
     let now = chrono::Utc::now();
-    let id = &crate::auth::random_token()[..10];
+    let id = &broadsheet_app::secrets::random_token()[..10];
     let dir = format!("uploads/{}", now.format("%Y/%m"));
     let stem = stem(file_name);
     let mut written: Vec<String> = Vec::new();

@@ -30,7 +30,9 @@ use serde::Serialize;
 
 use crate::auth::Session;
 use crate::error::AppError;
-use crate::state::{AppState, SiteConfig};
+use broadsheet_app::SiteConfig;
+
+use crate::state::AppState;
 
 /// Largest form body (an article with a long body); uploads have their own limit.
 const FORM_LIMIT: usize = 4 * 1024 * 1024;

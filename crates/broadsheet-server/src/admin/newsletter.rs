@@ -14,9 +14,9 @@ use serde::{Deserialize, Serialize};
 use super::{Page, local_label, see_other};
 use crate::auth::Editor;
 use crate::error::AppError;
-use crate::newsletter::compose;
-use crate::newsletter::send::personalise;
 use crate::state::AppState;
+use broadsheet_app::newsletter::compose;
+use broadsheet_app::newsletter::send::personalise;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]

@@ -26,7 +26,7 @@ fn saved(d: &Done) -> Option<String> {
     (!d.saved.is_empty()).then(|| "Saved.".to_owned())
 }
 
-fn sync_error(e: crate::search_sync::SyncError) -> AppError {
+fn sync_error(e: broadsheet_app::Error) -> AppError {
     AppError::Internal(e.to_string())
 }
 

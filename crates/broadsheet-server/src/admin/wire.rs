@@ -19,7 +19,7 @@ use super::{Page, local_label, see_other};
 use crate::auth::{Editor, Session, random_token, token_hash};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::wire::{Fetch, draft_body, fetch};
+use broadsheet_app::wire::{Fetch, draft_body, fetch};
 
 const PAGE_SIZE: u32 = 50;
 
@@ -593,7 +593,7 @@ async fn render_sources(
                 String::new()
             },
             last_ok: local_label(s.last_ok_at, tz),
-            folder: crate::wire::drop_folder(state, &s.name)
+            folder: broadsheet_app::wire::drop_folder(state, &s.name)
                 .display()
                 .to_string(),
             push_url: format!("{origin}/api/wire/{}", s.name),
@@ -681,7 +681,7 @@ pub(crate) async fn save_source(
         Ok(s) => {
             tracing::info!(source = %s.name, kind = s.kind.as_str(), user = session.user.id, "wire source saved");
             if kind == WireKind::Folder {
-                let dir = crate::wire::drop_folder(&state, &s.name);
+                let dir = broadsheet_app::wire::drop_folder(&state, &s.name);
                 if let Err(e) = tokio::fs::create_dir_all(&dir).await {
                     tracing::warn!(folder = %dir.display(), error = %e, "cannot make a drop folder");
                 }

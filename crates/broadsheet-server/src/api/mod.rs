@@ -127,27 +127,7 @@ fn default_detail(status: StatusCode) -> String {
     }
 }
 
-/// An RFC 9457 problem document; `param` names the query parameter at fault.
-pub(crate) fn problem(status: StatusCode, detail: &str, param: Option<(&str, &str)>) -> Response {
-    let mut body = serde_json::json!({
-        "type": "about:blank",
-        "title": status.canonical_reason().unwrap_or("Error"),
-        "status": status.as_u16(),
-        "detail": detail,
-    });
-    if let Some((name, reason)) = param {
-        body["invalid_params"] = serde_json::json!([{ "name": name, "reason": reason }]);
-    }
-    let mut response = (status, body.to_string()).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
+pub(crate) use crate::problem::problem_with as problem;
 
 /// What an API request can fail with, each answered as problem+json.
 #[derive(Debug)]
@@ -241,12 +221,25 @@ impl IntoResponse for ApiError {
                 r
             }
             Self::Internal(e) => {
-                tracing::error!(error = %e, "content API");
-                problem(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "something went wrong on our side",
-                    None,
-                )
+                // The same status as a page would get (503 with Retry-After for a database
+                // that cannot be reached, 409 for a conflict, …); the detail only for a
+                // mistake the caller can fix.
+                let (status, retry_after) = (e.status(), e.retry_after());
+                let mut r = if status.is_server_error() {
+                    if status == StatusCode::SERVICE_UNAVAILABLE {
+                        tracing::warn!(error = %e, "API: unavailable");
+                    } else {
+                        tracing::error!(error = %e, "API request failed");
+                    }
+                    problem(status, e.public_detail(), None)
+                } else {
+                    problem(status, &e.to_string(), None)
+                };
+                if let Some(secs) = retry_after {
+                    r.headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+                }
+                r
             }
         }
     }

@@ -11,13 +11,13 @@ use chrono::Utc;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::{Deserialize, Serialize};
 
-use super::compose::DigestContent;
-use super::links::{LinkError, Purpose, sign, verify};
 use crate::admin::html_response;
 use crate::error::AppError;
 use crate::routes::Client;
 use crate::state::AppState;
 use crate::views;
+use broadsheet_app::newsletter::compose::DigestContent;
+use broadsheet_app::newsletter::links::{LinkError, Purpose, preferences_url, sign, verify};
 
 #[derive(Serialize)]
 struct SubscribePage {
@@ -95,12 +95,7 @@ pub(crate) async fn subscribe(
     Form(f): Form<SubscribeForm>,
 ) -> Result<Response, AppError> {
     let ft = form_time(&state);
-    if state
-        .newsletter
-        .signup_limiter
-        .check_key(&client.ip())
-        .is_err()
-    {
+    if state.signup_limiter.check_key(&client.ip()).is_err() {
         let mut p = SubscribePage::new("form", ft);
         p.error = Some(
             "Too many sign-ups from here in a short time. Please try again in a minute.".into(),
@@ -268,14 +263,6 @@ pub(crate) async fn confirm(
         now.timestamp() + 400 * 86_400,
     );
     page(&state, StatusCode::OK, p).await
-}
-
-pub(crate) fn preferences_url(state: &AppState, id: i64) -> String {
-    let far = Utc::now().timestamp() + 400 * 86_400;
-    state.site().url(&format!(
-        "/newsletter/preferences/{}",
-        sign(&state.newsletter.secret, Purpose::Preferences, id, far)
-    ))
 }
 
 async fn preferences_page(

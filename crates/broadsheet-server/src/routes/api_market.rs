@@ -16,25 +16,7 @@ use crate::state::AppState;
 /// Pushes larger than this are refused with 413.
 pub(crate) const MAX_PUSH_BYTES: usize = 1024 * 1024;
 
-pub(crate) fn problem(status: StatusCode, detail: &str) -> Response {
-    let body = serde_json::json!({
-        "type": "about:blank",
-        "title": status.canonical_reason().unwrap_or("Error"),
-        "status": status.as_u16(),
-        "detail": detail,
-    });
-    let mut response = (status, body.to_string()).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
-    if status == StatusCode::UNAUTHORIZED {
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    }
-    response
-}
+pub(crate) use crate::problem::problem;
 
 /// Compares without stopping at the first difference, so timing does not reveal the token.
 fn same(a: &[u8], b: &[u8]) -> bool {

@@ -445,7 +445,7 @@ fn provider(
     url: String,
     format: &str,
     symbols: &[(&str, &str)],
-) -> broadsheet_server::providers::HttpProvider {
+) -> broadsheet_app::providers::HttpProvider {
     let toml = format!(
         "name = \"{name}\"\nurl = \"{url}\"\nformat = \"{format}\"\ntimeout_secs = 1\n[symbols]\n{}\n[json]\npointer = \"/data\"\ndate = \"d\"\nclose = \"last\"\n",
         symbols
@@ -454,14 +454,13 @@ fn provider(
             .collect::<Vec<_>>()
             .join("\n")
     );
-    let config: broadsheet_server::providers::ProviderConfig =
-        toml::from_str(&toml).expect("config");
-    broadsheet_server::providers::HttpProvider::new(config).expect("provider")
+    let config: broadsheet_app::providers::ProviderConfig = toml::from_str(&toml).expect("config");
+    broadsheet_app::providers::HttpProvider::new(config).expect("provider")
 }
 
 #[tokio::test]
 async fn providers_poll_a_local_source_and_survive_its_failures() {
-    use broadsheet_server::providers::poll_once;
+    use broadsheet_app::providers::poll_once;
     let site = Site::demo().await;
     let base = price_source().await;
 
@@ -494,7 +493,7 @@ async fn providers_poll_a_local_source_and_survive_its_failures() {
     );
     assert_eq!(
         poll_once(&site.state, &json).await,
-        broadsheet_server::providers::PollReport {
+        broadsheet_app::providers::PollReport {
             saved: 1,
             errors: vec![]
         }
@@ -532,7 +531,7 @@ async fn providers_poll_a_local_source_and_survive_its_failures() {
         "the last good value stays"
     );
     assert!(
-        broadsheet_server::providers::HttpProvider::new(
+        broadsheet_app::providers::HttpProvider::new(
             toml::from_str("name = \"x\"\nurl = \"file:///etc/passwd\"\n[symbols]\nA = \"a\"\n")
                 .expect("config")
         )

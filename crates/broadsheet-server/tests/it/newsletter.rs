@@ -252,7 +252,7 @@ async fn the_digest_goes_once_to_each_subscriber_with_unsubscribe_headers() {
         .await
         .expect("prefs");
 
-    let report = broadsheet_server::newsletter::send::run_digest(&site.state, Utc::now(), true)
+    let report = broadsheet_app::newsletter::send::run_digest(&site.state, Utc::now(), true)
         .await
         .expect("send")
         .expect("a digest");
@@ -268,7 +268,7 @@ async fn the_digest_goes_once_to_each_subscriber_with_unsubscribe_headers() {
     );
     // A second run sends nothing more.
     assert!(
-        broadsheet_server::newsletter::send::run_digest(&site.state, Utc::now(), true)
+        broadsheet_app::newsletter::send::run_digest(&site.state, Utc::now(), true)
             .await
             .expect("again")
             .is_none()
@@ -371,7 +371,7 @@ async fn temporary_failures_are_retried_and_permanent_ones_bounce() {
     for who in ["ok-1", "ok-2", "temp-1", "temp-2", "perm-1"] {
         active(&site, &format!("{who}@example.com")).await;
     }
-    let report = broadsheet_server::newsletter::send::run_digest(&site.state, Utc::now(), true)
+    let report = broadsheet_app::newsletter::send::run_digest(&site.state, Utc::now(), true)
         .await
         .expect("send")
         .expect("a digest");
@@ -419,8 +419,8 @@ async fn a_batch_that_outlasts_its_lease_is_renewed_not_sent_twice() {
     }
     let now = Utc::now();
     let (a, b) = tokio::join!(
-        broadsheet_server::newsletter::send::run_digest(&site.state, now, true),
-        broadsheet_server::newsletter::send::run_digest(&site.state, now, true)
+        broadsheet_app::newsletter::send::run_digest(&site.state, now, true),
+        broadsheet_app::newsletter::send::run_digest(&site.state, now, true)
     );
     let (a, b) = (
         a.expect("a").expect("a digest"),
@@ -515,7 +515,7 @@ async fn a_breaking_story_goes_once_to_those_who_want_alerts() {
         .expect("read")
         .expect("story")
         .id;
-    use broadsheet_server::newsletter::send::start_alert;
+    use broadsheet_app::newsletter::send::start_alert;
     assert!(start_alert(&site.state, id).await.expect("alert"));
     assert!(
         !start_alert(&site.state, id).await.expect("again"),

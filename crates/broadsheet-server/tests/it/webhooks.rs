@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
+use broadsheet_app::webhooks::{WebhookOptions, deliver_due};
 use broadsheet_core::Role;
 use broadsheet_server::Options;
-use broadsheet_server::webhooks::{WebhookOptions, deliver_due};
 use broadsheet_store::{HookStatus, NewWebhook, WebhookDelivery};
 use http::{HeaderMap, StatusCode};
 use serde_json::Value;

@@ -8,10 +8,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::body::Body;
+use broadsheet_app::wire::{WireOptions, ingest, poll_due, poll_due_at, scan_folders};
 use broadsheet_core::Role;
 use broadsheet_server::Options;
 use broadsheet_server::auth::token_hash;
-use broadsheet_server::wire::{WireOptions, ingest, poll_due, poll_due_at, scan_folders};
 use broadsheet_store::{NewWireSource, WireFilter, WireKind, WireSource};
 use http::{HeaderMap, Request, StatusCode};
 
@@ -654,7 +654,7 @@ async fn the_desk_filters_compares_and_uses_an_item_with_its_picture_credit() {
 async fn drop_folders_read_files_and_set_aside_bad_ones_with_the_reason() {
     let site = site_with(quick()).await;
     let src = source(&site, "dropped", WireKind::Folder, "", false).await;
-    let dir = broadsheet_server::wire::drop_folder(&site.state, &src.name);
+    let dir = broadsheet_app::wire::drop_folder(&site.state, &src.name);
     std::fs::create_dir_all(&dir).expect("dir");
     std::fs::write(
         dir.join("a.json"),

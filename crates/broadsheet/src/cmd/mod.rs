@@ -15,8 +15,8 @@ pub mod wire;
 use std::sync::Arc;
 
 use anyhow::Context;
+use broadsheet_app::{App, Parts, SiteConfig};
 use broadsheet_search::{OpenState, PgSearch, SearchIndex, TantivyIndex};
-use broadsheet_server::SiteConfig;
 use broadsheet_store::{PgSettings, PgStore, SqliteStore, Store};
 use tracing_subscriber::EnvFilter;
 
@@ -160,6 +160,38 @@ pub fn mailer(config: &Config) -> anyhow::Result<Option<Arc<dyn broadsheet_mail:
     let smtp = broadsheet_mail::SmtpMailer::new(&config.mail)
         .map_err(|e| anyhow::anyhow!("cannot set up the SMTP relay: {e}"))?;
     Ok(Some(Arc::new(smtp)))
+}
+
+/// The application over `store` for a command: `search` is the index this process keeps
+/// current (`None` leaves it to the server, which follows the change log).
+pub async fn app(
+    config: &Config,
+    store: Arc<dyn Store>,
+    search: Option<Arc<dyn SearchIndex>>,
+) -> anyhow::Result<App> {
+    let theme =
+        broadsheet_render::Theme::load(config.theme.as_deref()).context("cannot load the theme")?;
+    let site = site_config(config, store.as_ref()).await?;
+    app_with(config, store, search, theme, site).await
+}
+
+/// `app` with the theme and site settings already made.
+pub async fn app_with(
+    config: &Config,
+    store: Arc<dyn Store>,
+    search: Option<Arc<dyn SearchIndex>>,
+    theme: broadsheet_render::Theme,
+    site: SiteConfig,
+) -> anyhow::Result<App> {
+    Ok(App::new(Parts {
+        store,
+        search,
+        theme,
+        site,
+        media_dir: config.media_dir(),
+        options: options(config)?.app(),
+    })
+    .await?)
 }
 
 /// The server's options from the configuration.

@@ -1,14 +1,11 @@
-//! `broadsheet newsletter send-digest [--now]`: the same path as the server's daily job. Safe to
-//! run beside a running server and to run again after a crash: the send journal makes every
-//! (issue, subscriber) go out once and a second run resumes the first.
+//! `broadsheet newsletter send-digest [--now]`: the same path as the server's daily job
+//! (`broadsheet_app::newsletter::send::run_digest`), over the application alone. Safe to run
+//! beside a running server and to run again after a crash: the send journal makes every
+//! (issue, subscriber) go out once and a second run resumes the first. Mail carries links
+//! that must work outside the site, so the command refuses to run without the site's public
+//! address (`[site] base_url`, or the one stored in the settings).
 
 use std::process::ExitCode;
-use std::sync::Arc;
-
-use anyhow::Context;
-use broadsheet_render::Theme;
-use broadsheet_search::{SearchIndex, SearchSettings, TantivyIndex};
-use broadsheet_server::AppState;
 
 use crate::cmd;
 use crate::config::Config;
@@ -30,25 +27,11 @@ pub async fn run(config: Config, command: NewsletterCommand) -> anyhow::Result<E
     cmd::init_logging("info,sqlx=warn");
     let NewsletterCommand::SendDigest(args) = command;
     let store = cmd::open(&config).await?;
-    let theme = Theme::load(config.theme.as_deref()).context("cannot load the theme")?;
     // Sending reads the database only; the server keeps the search index.
-    let search: Arc<dyn SearchIndex> =
-        Arc::new(TantivyIndex::in_memory(SearchSettings::default())?);
-    let site = cmd::site_config(&config, store.as_ref()).await?;
-    let state = AppState::new(
-        store,
-        search,
-        theme,
-        site,
-        config.media_dir(),
-        cmd::options(&config)?,
-    )
-    .await?;
-    tracing::info!(mail = %state.mailer.describe(), "mail");
-    match broadsheet_server::newsletter::send::run_digest(&state, chrono::Utc::now(), args.now)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-    {
+    let app = cmd::app(&config, store, None).await?;
+    app.mail_base()?;
+    tracing::info!(mail = %app.mailer.describe(), "mail");
+    match broadsheet_app::newsletter::send::run_digest(&app, app.now(), args.now).await? {
         Some(report) => {
             let c = report.counts;
             println!(

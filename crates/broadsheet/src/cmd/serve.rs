@@ -6,12 +6,14 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
+use broadsheet_app::App;
+use broadsheet_app::jobs::{self, ChangeWatcher, Runner};
+use broadsheet_app::providers::{HttpProvider, QuoteProvider};
 use broadsheet_render::Theme;
 use std::sync::Arc;
 
 use broadsheet_search::OpenState;
 use broadsheet_server::AppState;
-use broadsheet_server::providers::{HttpProvider, QuoteProvider};
 
 use crate::cmd;
 use crate::config::Config;
@@ -54,7 +56,9 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
     }
 
     let served_on = listener.local_addr().ok();
-    let state = start(&config, &site, theme, served_on, !args.no_jobs).await?;
+    let node = start(&config, &site, theme, served_on, !args.no_jobs).await?;
+    let search = node.search.clone();
+    let state = AppState::over(node.app.clone(), search, cmd::options(&config)?);
     let addr = listener.local_addr().unwrap_or(config.listen);
     tracing::info!(data = %config.data.display(), "serving http://{addr}/");
     tracing::info!(mail = %state.mailer.describe(), "mail");
@@ -74,9 +78,10 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     let signal = async move {
         wait_for_signal().await;
-        tracing::info!("shutting down: finishing requests in flight");
+        tracing::info!("shutting down: finishing requests in flight and running jobs");
         let _ = stopping_tx.send(());
     };
+    let runner = node.runner;
     let server = broadsheet_server::serve(listener, broadsheet_server::router(state), signal);
     tokio::select! {
         result = server => result.context("the server stopped with an error")?,
@@ -88,20 +93,30 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
             }
         } => tracing::warn!("requests still open after {GRACE:?}; stopping anyway"),
     }
+    // A job that is running finishes its step; none starts again.
+    runner.shutdown(GRACE).await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
 
-/// Builds the node's state over `store`, brings its search index up to date, and starts the
-/// change watcher and (with `jobs`) the background jobs. Without a configured or stored
-/// `site.base_url`, the address served on (`served_on`) stands in for it.
+/// A node's application and its background jobs.
+pub struct Node {
+    pub app: App,
+    /// The index this node's pages query.
+    pub search: Arc<dyn broadsheet_search::SearchIndex>,
+    pub runner: Runner,
+}
+
+/// Builds the node's application over `store`, brings its search index up to date, and
+/// starts the change watcher and (with `jobs`) the background jobs. Without a configured or
+/// stored `site.base_url`, the address served on (`served_on`) stands in for it.
 pub async fn start(
     config: &Config,
     opened: &cmd::Site,
     theme: Theme,
     served_on: Option<SocketAddr>,
     jobs: bool,
-) -> anyhow::Result<AppState> {
+) -> anyhow::Result<Node> {
     let store = opened.store.clone();
     let (search, index_state) = opened.search(config).await?;
     let mut site = cmd::site_config(config, store.as_ref()).await?;
@@ -120,28 +135,20 @@ pub async fn start(
             }
         });
     }
-    let state = AppState::new(
-        store,
-        search,
-        theme,
-        site,
-        config.media_dir(),
-        cmd::options(config)?,
-    )
-    .await?;
+    let app = cmd::app_with(config, store, Some(search.clone()), theme, site).await?;
     match index_state {
         OpenState::NeedsRebuild(why) => {
             tracing::info!(reason = %why, "building the search index from the database");
-            state.spawn_search_rebuild();
+            app.spawn_search_rebuild();
         }
         OpenState::Current(_) => {
-            state
-                .sync_changes()
+            app.sync_changes()
                 .await
                 .context("cannot bring the search index up to date")?;
         }
     }
-    state.spawn_change_watcher(Duration::from_millis(500));
+    let mut runner = Runner::new(app.clone());
+    runner.spawn(Arc::new(ChangeWatcher(Duration::from_millis(500))));
     if jobs {
         let providers = config
             .market
@@ -158,30 +165,34 @@ pub async fn start(
                 "newsletter.lease_secs should be more than four times mail.timeout_secs: a message that hangs could outlast its lease and be sent again by another node"
             );
         }
-        broadsheet_server::jobs::spawn_all(&state, providers);
-        tracing::info!(
-            node = broadsheet_server::jobs::node_id(),
-            "running background jobs"
-        );
+        runner.spawn_all(jobs::standard(providers));
+        tracing::info!(node = jobs::node_id(), "running background jobs");
     } else {
         tracing::info!("background jobs left to workers (--no-jobs)");
     }
-    Ok(state)
+    Ok(Node {
+        app,
+        search,
+        runner,
+    })
 }
 
 /// `broadsheet worker`: the background jobs without serving pages, until SIGINT or SIGTERM.
+/// It builds no HTTP state: the jobs are the application's.
 pub async fn worker(config: Config) -> anyhow::Result<ExitCode> {
     cmd::init_logging("info,sqlx=warn");
     let site = cmd::open_site(&config).await?;
     let theme = Theme::load(config.theme.as_deref()).context("cannot load the theme")?;
-    let state = start(&config, &site, theme, None, true).await?;
-    if state.site().base_url.is_none() {
+    let node = start(&config, &site, theme, None, true).await?;
+    if node.app.site().base_url.is_none() {
         tracing::warn!(
             "site.base_url is not set: links in e-mails sent by this worker will be relative"
         );
     }
-    tracing::info!(mail = %state.mailer.describe(), "worker running");
+    tracing::info!(mail = %node.app.mailer.describe(), "worker running");
     wait_for_signal().await;
+    tracing::info!("worker stopping: running jobs finish their step");
+    node.runner.shutdown(GRACE).await;
     tracing::info!("worker stopped");
     Ok(ExitCode::SUCCESS)
 }

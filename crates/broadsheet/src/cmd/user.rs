@@ -99,7 +99,7 @@ pub async fn run(config: Config, command: UserCommand) -> anyhow::Result<ExitCod
 /// 20 characters from an alphabet without look-alikes (about 115 bits).
 fn generate_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let token = broadsheet_server::auth::random_token();
+    let token = broadsheet_app::secrets::random_token();
     token
         .as_bytes()
         .chunks(2)

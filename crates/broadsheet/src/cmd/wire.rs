@@ -1,16 +1,13 @@
 //! `broadsheet wire import FILE...` and `broadsheet wire source add|list`: agency copy from
 //! files, and the sources the server polls, takes pushes from, or watches a folder for.
-//! Imports take the same path as every other way in (`broadsheet_server::wire::ingest`).
+//! Imports take the same path as every other way in (`broadsheet_app::wire::ingest`), over
+//! the application alone: a running server's index and caches follow the change log.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context;
-use broadsheet_render::Theme;
-use broadsheet_search::{SearchIndex, SearchSettings, TantivyIndex};
-use broadsheet_server::AppState;
-use broadsheet_server::wire::{IngestError, ingest, poll_due_at};
+use broadsheet_app::wire::{IngestError, ingest, poll_due_at};
 use broadsheet_store::{NewWireSource, WireKind};
 use bytes::Bytes;
 
@@ -103,13 +100,13 @@ pub async fn run(config: Config, command: WireCommand) -> anyhow::Result<ExitCod
                 _ => WireKind::File,
             };
             let token = (kind == WireKind::Push)
-                .then(|| format!("wire_{}", broadsheet_server::auth::random_token()));
+                .then(|| format!("wire_{}", broadsheet_app::secrets::random_token()));
             let source = store
                 .upsert_wire_source(&NewWireSource {
                     name,
                     kind,
                     url: feed.unwrap_or_default(),
-                    token_hash: token.as_deref().map(broadsheet_server::auth::token_hash),
+                    token_hash: token.as_deref().map(broadsheet_app::secrets::token_hash),
                     allow_private,
                     poll_secs: every,
                     section: section.unwrap_or_default(),
@@ -134,9 +131,9 @@ pub async fn run(config: Config, command: WireCommand) -> anyhow::Result<ExitCod
             Ok(ExitCode::SUCCESS)
         }
         WireCommand::Poll => {
-            let state = state_for(&config, store).await?;
+            let app = cmd::app(&config, store, None).await?;
             let started = std::time::Instant::now();
-            let polled = poll_due_at(&state, chrono::Utc::now()).await?;
+            let polled = poll_due_at(&app, app.now()).await?;
             let secs = started.elapsed().as_secs_f64();
             let mut failed = false;
             for p in &polled {
@@ -179,16 +176,16 @@ pub async fn run(config: Config, command: WireCommand) -> anyhow::Result<ExitCod
                     .await
                     .map_err(|e| anyhow::anyhow!("--source: {e}"))?,
             };
-            let state = state_for(&config, store).await?;
+            let app = cmd::app(&config, store, None).await?;
             let started = std::time::Instant::now();
             let (mut stored, mut unchanged, mut refused) = (0usize, 0usize, 0usize);
             for file in &files {
                 let name = file.display().to_string();
                 let bytes = match std::fs::metadata(file) {
-                    Ok(m) if m.len() > state.wire_options().max_bytes as u64 => {
+                    Ok(m) if m.len() > app.wire_options.max_bytes as u64 => {
                         eprintln!(
                             "{name}: refused: the file is over {} bytes",
-                            state.wire_options().max_bytes
+                            app.wire_options.max_bytes
                         );
                         refused += 1;
                         continue;
@@ -200,7 +197,7 @@ pub async fn run(config: Config, command: WireCommand) -> anyhow::Result<ExitCod
                         continue;
                     }
                 };
-                match ingest(&state, &source, Bytes::from(bytes), &name).await {
+                match ingest(&app, &source, Bytes::from(bytes), &name).await {
                     Ok(report) => {
                         stored += report.stored;
                         unchanged += report.unchanged;
@@ -241,25 +238,4 @@ pub async fn run(config: Config, command: WireCommand) -> anyhow::Result<ExitCod
             })
         }
     }
-}
-
-/// A server state for the wire commands: they write the database; a running server's index
-/// and caches follow the change log.
-async fn state_for(
-    config: &Config,
-    store: Arc<dyn broadsheet_store::Store>,
-) -> anyhow::Result<AppState> {
-    let theme = Theme::load(config.theme.as_deref()).context("cannot load the theme")?;
-    let search: Arc<dyn SearchIndex> =
-        Arc::new(TantivyIndex::in_memory(SearchSettings::default())?);
-    let site = cmd::site_config(config, store.as_ref()).await?;
-    Ok(AppState::new(
-        store,
-        search,
-        theme,
-        site,
-        config.media_dir(),
-        cmd::options(config)?,
-    )
-    .await?)
 }

@@ -1,6 +1,7 @@
 //! Tests of the `broadsheet` binary as an operator meets it: its commands, its errors, the
 //! import, and (when ../shared/data is present) the real corpora.
 
+mod architecture;
 mod backup;
 mod cli;
 mod corpus;

@@ -131,7 +131,7 @@ fn a_send_killed_part_way_resumes_and_everyone_gets_exactly_one_copy() {
     std::fs::write(
         &config,
         format!(
-            "[mail]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nfrom = \"news@example.com\"\ntimeout_secs = 5\npool_size = 2\n\n\
+            "[site]\nbase_url = \"https://news.example.com\"\n\n[mail]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nfrom = \"news@example.com\"\ntimeout_secs = 5\npool_size = 2\n\n\
              [newsletter]\nconcurrency = 2\nlease_secs = 2\nretry_base_secs = 1\n",
             sink.port
         ),
@@ -189,4 +189,32 @@ fn a_send_killed_part_way_resumes_and_everyone_gets_exactly_one_copy() {
         stdout(&third)
     );
     assert_eq!(received(&sink).len(), SUBSCRIBERS);
+}
+
+#[test]
+fn send_digest_without_a_public_address_is_refused_and_says_how_to_set_it() {
+    // No relay is needed: the command refuses before composing anything. Mail with relative
+    // links (the digest's stories, List-Unsubscribe) would not work in any mail client.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("site");
+    tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(prepare(&data));
+    let out = bin()
+        .args(["newsletter", "send-digest", "--now", "--data"])
+        .arg(&data)
+        .env_remove("BROADSHEET_SITE__BASE_URL")
+        .output()
+        .expect("run");
+    assert!(!out.status.success(), "sent without a public address");
+    let err = stderr(&out);
+    assert!(err.contains("base_url"), "{err}");
+    assert!(
+        !data.join("outbox").exists()
+            || std::fs::read_dir(data.join("outbox"))
+                .expect("outbox")
+                .next()
+                .is_none(),
+        "mail was written anyway"
+    );
 }

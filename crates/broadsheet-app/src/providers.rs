@@ -5,7 +5,6 @@
 //! last good values, marked with their date once they are old.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -13,7 +12,7 @@ use broadsheet_core::{Bar, Symbol};
 use broadsheet_ingest::market::{CsvMapping, JsonMapping, parse_csv, parse_json};
 use serde::{Deserialize, Serialize};
 
-use crate::state::AppState;
+use crate::context::App;
 
 /// Answers larger than this are refused: no price file needs more.
 const MAX_BODY: usize = 8 * 1024 * 1024;
@@ -188,7 +187,7 @@ pub struct PollReport {
 }
 
 /// Fetches once and stores what passed the rules, with the provider's name as source.
-pub async fn poll_once(state: &AppState, provider: &dyn QuoteProvider) -> PollReport {
+pub async fn poll_once(app: &App, provider: &dyn QuoteProvider) -> PollReport {
     let fetched = provider.fetch().await;
     let mut report = PollReport {
         errors: fetched
@@ -198,9 +197,9 @@ pub async fn poll_once(state: &AppState, provider: &dyn QuoteProvider) -> PollRe
             .collect(),
         ..Default::default()
     };
-    let today = chrono::Utc::now().date_naive();
+    let today = app.now().date_naive();
     for (symbol, bars) in fetched.bars {
-        let instrument = match state.store.instrument_by_symbol(&symbol).await {
+        let instrument = match app.store.instrument_by_symbol(&symbol).await {
             Ok(Some(i)) => i,
             Ok(None) => {
                 report.errors.push(format!(
@@ -222,7 +221,7 @@ pub async fn poll_once(state: &AppState, provider: &dyn QuoteProvider) -> PollRe
                 bad.len()
             ));
         }
-        match state
+        match app
             .store
             .save_bars(instrument.id, &good, provider.name())
             .await
@@ -232,52 +231,9 @@ pub async fn poll_once(state: &AppState, provider: &dyn QuoteProvider) -> PollRe
         }
     }
     if report.saved > 0
-        && let Err(e) = state.sync_changes().await
+        && let Err(e) = app.sync_changes().await
     {
         report.errors.push(e.to_string());
     }
     report
-}
-
-/// Polls each provider on its interval; after failures waits up to 16 intervals (doubling).
-pub fn spawn(state: &AppState, providers: Vec<Arc<dyn QuoteProvider>>) {
-    for provider in providers {
-        let state = state.clone();
-        tokio::spawn(async move {
-            let mut failures = 0u32;
-            let job = format!("market:{}", provider.name());
-            loop {
-                // One node polls a provider at a time: the lease outlasts a poll and its
-                // wait, and the holder renews it each round; if the holder dies, another
-                // node takes over when it runs out.
-                let lease = (provider.interval() * 2u32.pow(failures)).as_secs() as i64 + 60;
-                match state
-                    .store
-                    .try_lease(&job, crate::jobs::node_id(), chrono::Utc::now(), lease)
-                    .await
-                {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        tokio::time::sleep(provider.interval()).await;
-                        continue;
-                    }
-                    Err(e) => {
-                        tracing::warn!(provider = provider.name(), error = %e, "cannot take the market lease");
-                        tokio::time::sleep(provider.interval()).await;
-                        continue;
-                    }
-                }
-                let report = poll_once(&state, provider.as_ref()).await;
-                for e in &report.errors {
-                    tracing::warn!(provider = provider.name(), error = %e, "market provider");
-                }
-                failures = if report.saved == 0 && !report.errors.is_empty() {
-                    (failures + 1).min(4)
-                } else {
-                    0
-                };
-                tokio::time::sleep(provider.interval() * 2u32.pow(failures)).await;
-            }
-        });
-    }
 }

@@ -19,8 +19,8 @@ use serde::Serialize;
 
 use super::compose::{self, Copy, DigestContent, PREFS_LINK, UNSUBSCRIBE_LINK};
 use super::links::{Purpose, sign};
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::context::App;
+use crate::error::Error;
 
 /// What a send did.
 #[derive(Debug, Clone, Serialize)]
@@ -32,26 +32,21 @@ pub struct SendReport {
     pub counts: SendCounts,
 }
 
-/// How long a claimed row is ours before another sender may take it.
-pub(crate) fn lease_secs(state: &AppState) -> i64 {
-    state.newsletter.lease_secs.max(2)
-}
-
 /// Sends today's digest if it is due (or at once with `force`), resuming it if it was begun.
 /// `None` when nothing was due or there were no stories to send.
 pub async fn run_digest(
-    state: &AppState,
+    app: &App,
     now: DateTime<Utc>,
     force: bool,
-) -> Result<Option<SendReport>, AppError> {
-    let site = state.site();
+) -> Result<Option<SendReport>, Error> {
+    let site = app.site();
     let local = now.with_timezone(&site.tz());
     let key = format!("digest:{}", local.format("%Y-%m-%d"));
-    if let Some(issue) = state.store.issue_by_key(&key).await? {
+    if let Some(issue) = app.store.issue_by_key(&key).await? {
         if issue.finished {
             return Ok(None);
         }
-        let counts = send_issue(state, &issue).await?;
+        let counts = send_issue(app, &issue).await?;
         return Ok(Some(SendReport {
             issue_id: issue.id,
             key,
@@ -61,20 +56,20 @@ pub async fn run_digest(
     }
     if !force {
         let due =
-            chrono::NaiveTime::parse_from_str(state.newsletter.options.send_time.trim(), "%H:%M")
+            chrono::NaiveTime::parse_from_str(app.newsletter.options.send_time.trim(), "%H:%M")
                 .is_ok_and(|at| local.time() >= at);
         if !due {
             return Ok(None);
         }
     }
-    let content = compose::choose(state, now).await?;
+    let content = compose::choose(app, now).await?;
     let Some(lead) = &content.lead else {
         tracing::info!("no stories in the last 24 hours: no digest today");
         return Ok(None);
     };
     let date_key = format!("newsletter.intro.{}", local.format("%Y-%m-%d"));
-    let intro = state.store.setting(&date_key).await?.unwrap_or_default();
-    let (issue, created) = state
+    let intro = app.store.setting(&date_key).await?.unwrap_or_default();
+    let (issue, created) = app
         .store
         .create_issue(&NewIssue {
             key: key.clone(),
@@ -85,7 +80,7 @@ pub async fn run_digest(
         })
         .await?;
     tracing::info!(issue = issue.id, %key, "digest composed");
-    let counts = send_issue(state, &issue).await?;
+    let counts = send_issue(app, &issue).await?;
     Ok(Some(SendReport {
         issue_id: issue.id,
         key,
@@ -97,15 +92,15 @@ pub async fn run_digest(
 /// Sends a breaking-news alert for a public article to those who want alerts, in the
 /// background. One alert per article, however often it is asked for; `false` when there was
 /// one already or the article is not public.
-pub async fn start_alert(state: &AppState, article_id: i64) -> Result<bool, AppError> {
+pub async fn start_alert(app: &App, article_id: i64) -> Result<bool, Error> {
     let key = format!("alert:{article_id}");
-    if state.store.issue_by_key(&key).await?.is_some() {
+    if app.store.issue_by_key(&key).await?.is_some() {
         return Ok(false);
     }
-    let Some(a) = state.store.article_by_id(article_id).await? else {
+    let Some(a) = app.store.article_by_id(article_id).await? else {
         return Ok(false);
     };
-    if !a.is_public(Utc::now()) {
+    if !a.is_public(app.now()) {
         return Ok(false);
     }
     let content = DigestContent {
@@ -113,12 +108,12 @@ pub async fn start_alert(state: &AppState, article_id: i64) -> Result<bool, AppE
             id: a.id,
             headline: a.headline.clone(),
             standfirst: a.standfirst.clone(),
-            url: state.site().url(&format!("/article/{}", a.slug)),
+            url: app.site().url(&format!("/article/{}", a.slug)),
             section: a.section.name.clone(),
         }),
         ..Default::default()
     };
-    let (issue, created) = state
+    let (issue, created) = app
         .store
         .create_issue(&NewIssue {
             key,
@@ -129,9 +124,9 @@ pub async fn start_alert(state: &AppState, article_id: i64) -> Result<bool, AppE
         })
         .await?;
     if created {
-        let state = state.clone();
+        let app = app.clone();
         tokio::spawn(async move {
-            if let Err(e) = send_issue(&state, &issue).await {
+            if let Err(e) = send_issue(&app, &issue).await {
                 tracing::error!(issue = issue.id, error = %e, "cannot send the alert");
             }
         });
@@ -140,43 +135,26 @@ pub async fn start_alert(state: &AppState, article_id: i64) -> Result<bool, AppE
 }
 
 /// Finishes every issue that was begun and not finished (after a restart).
-pub async fn resume_unfinished(state: &AppState) -> Result<usize, AppError> {
+pub async fn resume_unfinished(app: &App) -> Result<usize, Error> {
     let mut n = 0;
-    for issue in state.store.issues(None, 20).await? {
+    for issue in app.store.issues(None, 20).await? {
         if !issue.finished {
-            send_issue(state, &issue).await?;
+            send_issue(app, &issue).await?;
             n += 1;
         }
     }
     Ok(n)
 }
 
-/// The host part of Message-IDs and mailto addresses.
-fn mail_host(state: &AppState) -> String {
-    state
-        .site()
-        .base_url
-        .as_deref()
-        .and_then(|u| u.split("://").nth(1))
-        .map(|h| h.split(['/', ':']).next().unwrap_or("localhost").to_owned())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".into())
-}
-
 /// One subscriber's e-mail from a rendered copy.
-pub(crate) fn personalise(
-    state: &AppState,
-    issue: &Issue,
-    copy: &Copy,
-    subscriber: &Subscriber,
-) -> Email {
-    let site = state.site();
-    let far = Utc::now().timestamp() + 400 * 86_400;
-    let secret = &state.newsletter.secret;
-    let prefs = super::routes::preferences_url(state, subscriber.id);
+pub fn personalise(app: &App, issue: &Issue, copy: &Copy, subscriber: &Subscriber) -> Email {
+    let site = app.site();
+    let far = app.now().timestamp() + 400 * 86_400;
+    let secret = &app.newsletter.secret;
+    let prefs = super::links::preferences_url(app, subscriber.id);
     let unsub_token = sign(secret, Purpose::Unsubscribe, subscriber.id, far);
     let unsub = site.url(&format!("/newsletter/unsubscribe/{unsub_token}"));
-    let host = mail_host(state);
+    let host = crate::context::mail_host(&site);
     let fill = |s: &str| {
         s.replace(PREFS_LINK, &prefs)
             .replace(UNSUBSCRIBE_LINK, &unsub)
@@ -205,28 +183,28 @@ pub(crate) fn personalise(
 }
 
 /// Sends every row of the issue's journal that is still to do, and waits for retries.
-pub async fn send_issue(state: &AppState, issue: &Issue) -> Result<SendCounts, AppError> {
+pub async fn send_issue(app: &App, issue: &Issue) -> Result<SendCounts, Error> {
     let content: DigestContent = serde_json::from_str(&issue.content).unwrap_or_default();
-    let opts = &state.newsletter.options;
+    let opts = &app.newsletter.options;
     let concurrency = opts.concurrency.max(1);
     let limiter = NonZeroU32::new(opts.messages_per_second)
         .map(|n| Arc::new(RateLimiter::direct(Quota::per_second(n))));
     let semaphore = Arc::new(tokio::sync::Semaphore::new(concurrency));
     // One rendering per distinct choice of sections.
     let mut copies: HashMap<Vec<String>, Arc<Copy>> = HashMap::new();
-    let log = SentLog::open(state, issue.id).await?;
+    let log = SentLog::open(app, issue.id).await?;
     let started = std::time::Instant::now();
-    let lease = lease_secs(state);
+    let lease = app.newsletter.lease_secs();
     loop {
         let claimed_at = Instant::now();
-        let batch = state
+        let batch = app
             .store
-            .claim_deliveries(issue.id, (concurrency * 16) as u32, Utc::now(), lease)
+            .claim_deliveries(issue.id, (concurrency * 16) as u32, app.now(), lease)
             .await?;
         if batch.is_empty() {
-            let counts = state.store.send_counts(issue.id).await?;
+            let counts = app.store.send_counts(issue.id).await?;
             if counts.remaining == 0 {
-                state.store.finish_issue(issue.id, Utc::now()).await?;
+                app.store.finish_issue(issue.id, app.now()).await?;
                 log.remove();
                 tracing::info!(
                     issue = issue.id,
@@ -250,13 +228,13 @@ pub async fn send_issue(state: &AppState, issue: &Issue) -> Result<SendCounts, A
                 .clone()
                 .acquire_owned()
                 .await
-                .map_err(|e| AppError::Internal(e.to_string()))?;
+                .map_err(|e| Error::Internal(e.to_string()))?;
             if let Some(l) = &limiter {
                 l.until_ready().await;
             }
             // A message is begun only with half a lease or more still ours, so no other
             // sender can take its row while it is on the wire.
-            if let Err(e) = held.renew_if_due(state, issue.id, &batch[i..]).await {
+            if let Err(e) = held.renew_if_due(app, issue.id, &batch[i..]).await {
                 failed = Some(e);
                 break;
             }
@@ -269,7 +247,7 @@ pub async fn send_issue(state: &AppState, issue: &Issue) -> Result<SendCounts, A
                 Some(c) => c.clone(),
                 None => {
                     let rendered = compose::render(
-                        state,
+                        app,
                         &issue.kind,
                         &issue.subject,
                         &issue.intro,
@@ -288,34 +266,34 @@ pub async fn send_issue(state: &AppState, issue: &Issue) -> Result<SendCounts, A
                     c
                 }
             };
-            let email = personalise(state, issue, &copy, &delivery.subscriber);
-            let state = state.clone();
+            let email = personalise(app, issue, &copy, &delivery.subscriber);
+            let app = app.clone();
             let issue_id = issue.id;
             let log = log.clone();
             let attempts = delivery.attempts;
             let id = delivery.subscriber.id;
             tasks.spawn(async move {
                 let _permit = permit;
-                let result = state.mailer.send(&email).await;
+                let result = app.mailer.send(&email).await;
                 let recorded = match result {
                     Ok(()) => {
                         // First the local log (one small append, microseconds after the
                         // server's 250), then the database.
                         log.record(id);
-                        state.store.mark_sent(issue_id, &[id], Utc::now()).await
+                        app.store.mark_sent(issue_id, &[id], app.now()).await
                     }
                     Err(MailError::Temporary(why)) => {
-                        let opts = &state.newsletter.options;
+                        let opts = &app.newsletter.options;
                         let delay = opts.retry_base_secs.max(1)
                             * 2i64.pow(attempts.clamp(1, 12) as u32 - 1);
                         tracing::warn!(issue = issue_id, subscriber = id, error = %why, retry_in = delay, "temporary failure");
-                        state
+                        app
                             .store
                             .mark_retry(
                                 issue_id,
                                 id,
                                 attempts,
-                                Utc::now() + chrono::Duration::seconds(delay),
+                                app.now() + chrono::Duration::seconds(delay),
                                 opts.max_attempts,
                                 &why,
                             )
@@ -323,7 +301,7 @@ pub async fn send_issue(state: &AppState, issue: &Issue) -> Result<SendCounts, A
                     }
                     Err(e) => {
                         tracing::warn!(issue = issue_id, subscriber = id, error = %e, "permanent failure");
-                        state
+                        app
                             .store
                             .mark_bounced(issue_id, id, attempts, &e.to_string())
                             .await
@@ -374,10 +352,10 @@ impl Holding {
 
     async fn renew_if_due(
         &mut self,
-        state: &AppState,
+        app: &App,
         issue_id: i64,
         rest: &[Delivery],
-    ) -> Result<(), AppError> {
+    ) -> Result<(), Error> {
         let half = Duration::from_millis(self.lease.unsigned_abs() * 500);
         if self.until.saturating_duration_since(Instant::now()) >= half {
             return Ok(());
@@ -388,9 +366,9 @@ impl Holding {
             .map(|d| (d.subscriber.id, d.attempts))
             .collect();
         let at = Instant::now();
-        let renewed: HashSet<i64> = state
+        let renewed: HashSet<i64> = app
             .store
-            .renew_deliveries(issue_id, &ask, Utc::now(), self.lease)
+            .renew_deliveries(issue_id, &ask, app.now(), self.lease)
             .await?
             .into_iter()
             .collect();
@@ -420,11 +398,11 @@ struct SentLog {
 }
 
 impl SentLog {
-    async fn open(state: &AppState, issue_id: i64) -> Result<Self, AppError> {
-        let dir = state
+    async fn open(app: &App, issue_id: i64) -> Result<Self, Error> {
+        let dir = app
             .media_dir
             .parent()
-            .map_or_else(|| state.media_dir.join("journal"), |d| d.join("journal"));
+            .map_or_else(|| app.media_dir.join("journal"), |d| d.join("journal"));
         let path = dir.join(format!("issue-{issue_id}.log"));
         if let Ok(text) = std::fs::read_to_string(&path) {
             let ids: Vec<i64> = text.lines().filter_map(|l| l.trim().parse().ok()).collect();
@@ -434,7 +412,7 @@ impl SentLog {
                     recovered = ids.len(),
                     "deliveries recovered from the sent log"
                 );
-                state.store.mark_sent(issue_id, &ids, Utc::now()).await?;
+                app.store.mark_sent(issue_id, &ids, app.now()).await?;
             }
         }
         let file = std::fs::create_dir_all(&dir)
@@ -444,7 +422,7 @@ impl SentLog {
                     .append(true)
                     .open(&path)
             })
-            .map_err(|e| AppError::Internal(format!("cannot open {}: {e}", path.display())))?;
+            .map_err(|e| Error::Internal(format!("cannot open {}: {e}", path.display())))?;
         Ok(Self {
             path,
             file: Arc::new(std::sync::Mutex::new(Some(file))),

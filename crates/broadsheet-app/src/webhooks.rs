@@ -8,12 +8,11 @@
 use std::time::Duration;
 
 use broadsheet_store::{HookOutcome, WebhookDelivery};
-use chrono::Utc;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::state::AppState;
+use crate::context::App;
 
 /// Webhook settings (`[webhooks]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,7 +37,7 @@ impl Default for WebhookOptions {
 }
 
 /// Deliveries sent per round.
-const BATCH: u32 = 20;
+pub(crate) const BATCH: u32 = 20;
 const MAX_BACKOFF_SECS: i64 = 6 * 3600;
 
 pub(crate) fn client(options: &WebhookOptions) -> reqwest::Client {
@@ -75,10 +74,10 @@ fn backoff(options: &WebhookOptions, attempts: i64) -> i64 {
 }
 
 /// The body as sent: the stored event with the site's address added.
-fn body(state: &AppState, d: &WebhookDelivery) -> String {
+fn body(app: &App, d: &WebhookDelivery) -> String {
     match serde_json::from_str::<serde_json::Value>(&d.payload) {
         Ok(mut v) => {
-            let site = state.site();
+            let site = app.site();
             v["site"] = serde_json::json!(site.origin());
             if let Some(path) = v
                 .pointer("/data/article/path")
@@ -93,11 +92,11 @@ fn body(state: &AppState, d: &WebhookDelivery) -> String {
     }
 }
 
-async fn attempt(state: &AppState, d: &WebhookDelivery) -> HookOutcome {
-    let options = &state.webhook_options;
-    let body = body(state, d);
-    let now = Utc::now();
-    let sent = state
+async fn attempt(app: &App, d: &WebhookDelivery) -> HookOutcome {
+    let options = &app.webhook_options;
+    let body = body(app, d);
+    let now = app.now();
+    let sent = app
         .webhook_client
         .post(&d.url)
         .header("content-type", "application/json")
@@ -140,33 +139,33 @@ async fn attempt(state: &AppState, d: &WebhookDelivery) -> HookOutcome {
 
 /// Sends what is due, all of one round at once, and records each outcome. Returns how many
 /// attempts were made.
-pub async fn deliver_due(state: &AppState) -> Result<usize, broadsheet_store::StoreError> {
-    let lease = i64::try_from(state.webhook_options.timeout_secs).unwrap_or(60) + 60;
-    let due = state
+pub async fn deliver_due(app: &App) -> Result<usize, broadsheet_store::StoreError> {
+    let lease = i64::try_from(app.webhook_options.timeout_secs).unwrap_or(60) + 60;
+    let due = app
         .store
-        .claim_webhook_deliveries(Utc::now(), lease, BATCH)
+        .claim_webhook_deliveries(app.now(), lease, BATCH)
         .await?;
     let n = due.len();
     let mut tasks = tokio::task::JoinSet::new();
     for d in due {
-        let state = state.clone();
+        let app = app.clone();
         tasks.spawn(async move {
-            let outcome = attempt(&state, &d).await;
+            let outcome = attempt(&app, &d).await;
             match &outcome {
                 HookOutcome::Delivered { .. } => {
-                    crate::metrics::Metrics::add(&crate::metrics::METRICS.webhooks_delivered, 1);
+                    crate::metrics::add(&crate::metrics::METRICS.webhooks_delivered, 1);
                 }
                 HookOutcome::Retry { error, .. } => {
                     tracing::info!(delivery = d.id, event = %d.event, error = %error, "webhook will be retried");
                 }
                 HookOutcome::Failed { error, .. } => {
-                    crate::metrics::Metrics::add(&crate::metrics::METRICS.webhooks_failed, 1);
+                    crate::metrics::add(&crate::metrics::METRICS.webhooks_failed, 1);
                     tracing::warn!(delivery = d.id, event = %d.event, error = %error, "webhook failed for good");
                 }
             }
-            if let Err(e) = state
+            if let Err(e) = app
                 .store
-                .finish_webhook_delivery(d.id, &outcome, Utc::now())
+                .finish_webhook_delivery(d.id, &outcome, app.now())
                 .await
             {
                 tracing::warn!(delivery = d.id, error = %e, "cannot record a webhook delivery");
@@ -175,26 +174,6 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, broadsheet_store::St
     }
     while tasks.join_next().await.is_some() {}
     Ok(n)
-}
-
-impl AppState {
-    /// Sends due webhook deliveries every `every`, on a task of its own.
-    pub fn spawn_webhook_sender(&self, every: Duration) -> tokio::task::JoinHandle<()> {
-        let state = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                match deliver_due(&state).await {
-                    // A full batch: more may be due at once.
-                    Ok(n) if n == BATCH as usize => tick.reset_immediately(),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "cannot send webhooks"),
-                }
-            }
-        })
-    }
 }
 
 #[cfg(test)]

@@ -3,18 +3,11 @@
 
 use std::sync::Arc;
 
-use broadsheet_search::{SearchError, SearchIndex};
-use broadsheet_store::{Store, StoreError};
+use broadsheet_search::SearchIndex;
+use broadsheet_store::Store;
 
-#[derive(Debug, thiserror::Error)]
-pub enum SyncError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Search(#[from] SearchError),
-    #[error("the search worker stopped: {0}")]
-    Worker(String),
-}
+/// What keeping the index current can fail with: the store, the index, or its worker.
+pub type SyncError = crate::Error;
 
 const BATCH: u32 = 1000;
 /// A rebuild commits (becomes searchable) every this many articles: often enough that a large

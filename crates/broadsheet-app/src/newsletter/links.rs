@@ -5,16 +5,17 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::auth::same;
+use crate::context::App;
+use crate::secrets::same;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum LinkError {
+pub enum LinkError {
     Invalid,
     Expired,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Purpose {
+pub enum Purpose {
     Confirm,
     Preferences,
     Unsubscribe,
@@ -39,17 +40,12 @@ fn mac(secret: &[u8], purpose: Purpose, id: i64, expires: i64) -> String {
     bytes[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub(crate) fn sign(secret: &[u8], purpose: Purpose, id: i64, expires: i64) -> String {
+pub fn sign(secret: &[u8], purpose: Purpose, id: i64, expires: i64) -> String {
     format!("{id}.{expires}.{}", mac(secret, purpose, id, expires))
 }
 
 /// The id a token was signed for, if the signature holds and `now` is before its expiry.
-pub(crate) fn verify(
-    secret: &[u8],
-    purpose: Purpose,
-    token: &str,
-    now: i64,
-) -> Result<i64, LinkError> {
+pub fn verify(secret: &[u8], purpose: Purpose, token: &str, now: i64) -> Result<i64, LinkError> {
     let mut parts = token.splitn(3, '.');
     let (Some(id), Some(expires), Some(sig)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(LinkError::Invalid);
@@ -64,6 +60,15 @@ pub(crate) fn verify(
         return Err(LinkError::Expired);
     }
     Ok(id)
+}
+
+/// The preferences page of subscriber `id`, valid for 400 days.
+pub fn preferences_url(app: &App, id: i64) -> String {
+    let far = app.now().timestamp() + 400 * 86_400;
+    app.site().url(&format!(
+        "/newsletter/preferences/{}",
+        sign(&app.newsletter.secret, Purpose::Preferences, id, far)
+    ))
 }
 
 #[cfg(test)]

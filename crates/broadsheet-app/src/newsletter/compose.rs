@@ -9,18 +9,18 @@ use broadsheet_core::{ArticleSummary, build_menu, section_subtree};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::context::App;
+use crate::error::Error;
 
 /// Placeholders replaced per recipient in a rendered copy.
-pub(crate) const PREFS_LINK: &str = "%%PREFERENCES_URL%%";
-pub(crate) const UNSUBSCRIBE_LINK: &str = "%%UNSUBSCRIBE_URL%%";
+pub const PREFS_LINK: &str = "%%PREFERENCES_URL%%";
+pub const UNSUBSCRIBE_LINK: &str = "%%UNSUBSCRIBE_URL%%";
 
 const TOP: usize = 5;
 const PER_SECTION: usize = 3;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Item {
+pub struct Item {
     pub id: i64,
     pub headline: String,
     pub standfirst: String,
@@ -29,14 +29,14 @@ pub(crate) struct Item {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Block {
+pub struct Block {
     pub slug: String,
     pub name: String,
     pub items: Vec<Item>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct DigestContent {
+pub struct DigestContent {
     pub lead: Option<Item>,
     pub top: Vec<Item>,
     pub sections: Vec<Block>,
@@ -61,24 +61,21 @@ impl DigestContent {
     }
 }
 
-pub(crate) fn item(state: &AppState, a: &ArticleSummary) -> Item {
+pub fn item(app: &App, a: &ArticleSummary) -> Item {
     Item {
         id: a.id,
         headline: a.headline.clone(),
         standfirst: a.standfirst.clone(),
-        url: state.site().url(&format!("/article/{}", a.slug)),
+        url: app.site().url(&format!("/article/{}", a.slug)),
         section: a.section.name.clone(),
     }
 }
 
 /// The most important stories of the 24 hours before `now`: the editors' pinned stories and
 /// importance first, then the newest; the lead, the top stories, then each menu section's best.
-pub(crate) async fn choose(
-    state: &AppState,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<DigestContent, AppError> {
+pub async fn choose(app: &App, now: chrono::DateTime<chrono::Utc>) -> Result<DigestContent, Error> {
     let since = now - Duration::hours(24);
-    let ranked: Vec<ArticleSummary> = state
+    let ranked: Vec<ArticleSummary> = app
         .store
         .top_stories(now, 500, 500)
         .await?
@@ -92,7 +89,7 @@ pub(crate) async fn choose(
     let rest: Vec<ArticleSummary> = ranked.collect();
     let top: Vec<&ArticleSummary> = rest.iter().take(TOP).collect();
     let mut used: HashSet<i64> = top.iter().map(|a| a.id).chain([lead.id]).collect();
-    let all_sections = state.store.sections().await?;
+    let all_sections = app.store.sections().await?;
     let mut blocks = Vec::new();
     for entry in build_menu(&all_sections) {
         let Some(section) = all_sections.iter().find(|s| s.slug == entry.slug) else {
@@ -103,7 +100,7 @@ pub(crate) async fn choose(
             .iter()
             .filter(|a| ids.contains(&a.section.id) && !used.contains(&a.id))
             .take(PER_SECTION)
-            .map(|a| item(state, a))
+            .map(|a| item(app, a))
             .collect();
         used.extend(items.iter().map(|i| i.id));
         if !items.is_empty() {
@@ -115,8 +112,8 @@ pub(crate) async fn choose(
         }
     }
     Ok(DigestContent {
-        lead: Some(item(state, &lead)),
-        top: top.into_iter().map(|a| item(state, a)).collect(),
+        lead: Some(item(app, &lead)),
+        top: top.into_iter().map(|a| item(app, a)).collect(),
         sections: blocks,
     })
 }
@@ -125,7 +122,7 @@ pub(crate) async fn choose(
 struct EmailContext<'a> {
     /// `digest` or `alert`.
     kind: &'a str,
-    site: &'a crate::state::SiteConfig,
+    site: &'a crate::site::SiteConfig,
     subject: &'a str,
     intro: &'a str,
     date: String,
@@ -137,23 +134,23 @@ struct EmailContext<'a> {
 
 /// A rendered copy before personalisation: HTML (from MJML) and plain text.
 #[derive(Debug, Clone)]
-pub(crate) struct Copy {
+pub struct Copy {
     pub html: String,
     pub text: String,
 }
 
 /// Renders the digest e-mail for `content` with the theme's `email/digest.mjml` (through
 /// mrml) and `email/digest.txt`.
-pub(crate) fn render(
-    state: &AppState,
+pub fn render(
+    app: &App,
     kind: &str,
     subject: &str,
     intro: &str,
     issue_id: i64,
     created: chrono::DateTime<chrono::Utc>,
     content: &DigestContent,
-) -> Result<Copy, AppError> {
-    let site = state.site();
+) -> Result<Copy, Error> {
+    let site = app.site();
     let ctx = EmailContext {
         kind,
         site: &site,
@@ -168,10 +165,10 @@ pub(crate) fn render(
         unsubscribe_url: UNSUBSCRIBE_LINK,
         web_url: site.url(&format!("/newsletter/{issue_id}")),
     };
-    let mjml = state.theme.render("email/digest.mjml", &ctx)?;
-    let text = state.theme.render("email/digest.txt", &ctx)?;
+    let mjml = app.theme.render("email/digest.mjml", &ctx)?;
+    let text = app.theme.render("email/digest.txt", &ctx)?;
     let parsed = mrml::parse(&mjml)
-        .map_err(|e| AppError::Internal(format!("the digest template is not valid MJML: {e}")))?;
+        .map_err(|e| Error::Internal(format!("the digest template is not valid MJML: {e}")))?;
     let options = mrml::prelude::render::RenderOptions {
         // No web fonts: the e-mail uses the reader's own, like the site.
         fonts: Default::default(),
@@ -180,6 +177,6 @@ pub(crate) fn render(
     let html = parsed
         .element
         .render(&options)
-        .map_err(|e| AppError::Internal(format!("cannot render the digest: {e}")))?;
+        .map_err(|e| Error::Internal(format!("cannot render the digest: {e}")))?;
     Ok(Copy { html, text })
 }
