@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod newsletter;
 pub mod providers;
+pub mod publishing;
 pub mod search_sync;
 pub mod secrets;
 mod site;

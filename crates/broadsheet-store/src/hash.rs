@@ -142,7 +142,8 @@ mod tests {
     #[test]
     fn every_content_field_changes_the_hash_and_save_metadata_does_not() {
         let base = input_hash(&input());
-        let edits: Vec<(&str, Box<dyn Fn(&mut ArticleInput)>)> = vec![
+        type Edit = Box<dyn Fn(&mut ArticleInput)>;
+        let edits: Vec<(&str, Edit)> = vec![
             ("headline", Box::new(|a| a.headline.push('!'))),
             ("body", Box::new(|a| a.body_markdown.push('!'))),
             (

@@ -5,12 +5,13 @@
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
+use broadsheet_app::publishing::{self, Action, Draft, EditError};
 use broadsheet_core::{
-    Article, ArticleAccess, ArticleInput, ArticleStatus, Credit, Editorial, HeroInput, LibraryItem,
-    NoteKind, Section, Slug, Symbol, may_delete, may_edit, may_publish, may_transition,
+    Article, ArticleAccess, ArticleStatus, Credit, HeroInput, LibraryItem, Section, may_delete,
+    may_edit, may_publish,
 };
 use broadsheet_render::render_markdown;
-use broadsheet_store::{AdminFilter, AdminRow, StoreError};
+use broadsheet_store::{AdminFilter, AdminRow, Saved};
 use chrono::Utc;
 use http::{HeaderValue, StatusCode, header};
 use serde::{Deserialize, Serialize};
@@ -29,15 +30,7 @@ struct Row {
     when: String,
 }
 
-pub(crate) fn status_label(s: ArticleStatus) -> &'static str {
-    match s {
-        ArticleStatus::Draft => "Draft",
-        ArticleStatus::InReview => "In review",
-        ArticleStatus::Scheduled => "Scheduled",
-        ArticleStatus::Published => "Published",
-        ArticleStatus::Unpublished => "Unpublished",
-    }
-}
+pub(crate) use broadsheet_app::publishing::status_label;
 
 fn rows(state: &AppState, rows: Vec<AdminRow>) -> Vec<Row> {
     let tz = state.site().tz();
@@ -328,166 +321,93 @@ fn list_of(raw: &str) -> Vec<String> {
         .collect()
 }
 
-/// What the action buttons ask for; `None` is a preview.
-fn target_status(
-    action: &str,
-    current: Option<ArticleStatus>,
-) -> Result<Option<ArticleStatus>, AppError> {
-    Ok(Some(match action {
-        "" | "save" => current.unwrap_or(ArticleStatus::Draft),
-        "submit" => ArticleStatus::InReview,
-        "schedule" => ArticleStatus::Scheduled,
-        "publish" => ArticleStatus::Published,
-        "unpublish" => ArticleStatus::Unpublished,
-        "draft" => ArticleStatus::Draft,
-        "preview" => return Ok(None),
-        other => return Err(AppError::BadRequest(format!("unknown action {other:?}"))),
-    }))
-}
-
-/// Turns the posted form into the article to save, or the message to show above the form.
-fn to_input(
-    form: &EditorForm,
-    existing: Option<&Article>,
-    status: ArticleStatus,
-    session: &Session,
-    sections: &[Section],
-    tz: chrono_tz::Tz,
-) -> Result<ArticleInput, String> {
-    let headline = form.headline.trim().to_owned();
-    if headline.is_empty() {
-        return Err("Please write a headline.".into());
-    }
-    if form.body.trim().is_empty() {
-        return Err("Please write the story: the body is empty.".into());
-    }
-    let slug = match form.slug.trim() {
-        "" => None,
-        s => Some(Slug::parse(s).map_err(|_| {
-            format!("The slug {s:?} may only use lower-case letters, digits and single hyphens.")
-        })?),
-    };
-    let section = sections
-        .iter()
-        .find(|s| s.slug.as_str() == form.section)
-        .ok_or_else(|| "Please choose a section.".to_owned())?;
-    let mut authors = list_of(&form.authors);
-    if authors.is_empty() {
-        authors.push(session.user.name.clone());
-    }
-    let instruments = list_of(&form.instruments)
-        .iter()
-        .map(|s| Symbol::parse(s).map_err(|e| format!("Market instrument {s:?}: {}.", e.reason)))
-        .collect::<Result<Vec<_>, _>>()?;
-    let importance = match form.importance.trim() {
-        "" => 0,
-        s => s
-            .parse::<i32>()
-            .ok()
-            .filter(|i| (0..=3).contains(i))
-            .ok_or_else(|| "Importance is a number from 0 to 3.".to_owned())?,
-    };
-    let hero = match form.hero_media_id.trim() {
-        "" => None,
-        id => {
-            let media_id = id
-                .parse::<i64>()
-                .map_err(|_| "Choose the hero photo from the media library.".to_owned())?;
-            if form.hero_alt.trim().is_empty() {
-                return Err(
-                    "Describe the hero photo for readers who cannot see it (alt text).".into(),
-                );
-            }
-            let part = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-            Some(HeroInput {
-                media_id,
-                alt: form.hero_alt.trim().to_owned(),
-                caption: form.hero_caption.trim().to_owned(),
+impl EditorForm {
+    /// The form's strings parsed into a draft, or the message to show above the form. The
+    /// rules that hold for every desk (a headline, a section that exists, alt text, …) are
+    /// `broadsheet_app::publishing`'s.
+    fn to_draft(&self, action: Action, tz: chrono_tz::Tz) -> Result<Draft, String> {
+        let slug = match self.slug.trim() {
+            "" => None,
+            s => Some(publishing::parse_slug(s)?),
+        };
+        let instruments = list_of(&self.instruments)
+            .iter()
+            .map(|s| publishing::parse_instrument(s))
+            .collect::<Result<Vec<_>, _>>()?;
+        let importance = match self.importance.trim() {
+            "" => 0,
+            s => publishing::check_importance(s.parse::<i32>().unwrap_or(-1))?,
+        };
+        let hero = match self.hero_media_id.trim() {
+            "" => None,
+            id => Some(HeroInput {
+                media_id: id
+                    .parse::<i64>()
+                    .map_err(|_| "Choose the hero photo from the media library.".to_owned())?,
+                alt: self.hero_alt.clone(),
+                caption: self.hero_caption.clone(),
                 credit: Credit {
-                    photographer: part(&form.credit_photographer),
-                    agency: part(&form.credit_agency),
-                    via: part(&form.credit_via),
+                    photographer: Some(self.credit_photographer.clone()),
+                    agency: Some(self.credit_agency.clone()),
+                    via: Some(self.credit_via.clone()),
                 },
-            })
-        }
-    };
-    let publish_at = parse_local(&form.publish_at, tz, "Publish at")?;
-    let embargo_until = parse_local(&form.embargo_until, tz, "Embargo until")?;
-    let now = Utc::now();
-    let status = match status {
-        ArticleStatus::Scheduled => match publish_at.or(embargo_until) {
-            None => return Err("Choose the time to publish at, then schedule.".into()),
-            Some(t) if t <= now => {
-                return Err(
-                    "That time has passed: use “Publish now”, or pick a later time.".into(),
-                );
-            }
-            Some(_) => ArticleStatus::Scheduled,
-        },
-        // "Publish" with a time still to come is scheduling.
-        ArticleStatus::Published if publish_at.is_some_and(|t| t > now) => ArticleStatus::Scheduled,
-        other => other,
-    };
-    let note = match (form.note_kind.as_str(), form.note_text.trim()) {
-        ("", _) | (_, "") => None,
-        (kind, text) => Some((
-            kind.parse::<NoteKind>().map_err(|e| e.reason)?,
-            text.to_owned(),
-        )),
-    };
-    let base_version = match form.base_version.trim() {
-        "" => None,
-        v => Some(
-            v.parse::<i64>()
-                .map_err(|_| "The form is damaged: reload the article.".to_owned())?,
-        ),
-    };
-    Ok(ArticleInput {
-        external_id: existing.and_then(|a| a.external_id.clone()),
-        slug,
-        headline,
-        standfirst: form.standfirst.trim().to_owned(),
-        body_html: render_markdown(&form.body),
-        body_markdown: form.body.clone(),
-        section: section.slug.clone(),
-        section_name: section.name.clone(),
-        authors,
-        tags: list_of(&form.tags),
-        hero,
-        sources: list_of(&form.sources),
-        instruments,
-        status,
-        importance,
-        published_at: match status {
-            ArticleStatus::Draft | ArticleStatus::InReview => {
-                publish_at.or(existing.and_then(|a| a.published_at))
-            }
-            _ => publish_at.or(existing.and_then(|a| a.published_at)),
-        },
-        editorial: Editorial {
-            id: existing.map(|a| a.id),
-            base_version: existing.and(base_version),
+            }),
+        };
+        let publish_at = parse_local(&self.publish_at, tz, "Publish at")?;
+        let embargo_until = parse_local(&self.embargo_until, tz, "Embargo until")?;
+        let note = publishing::parse_note(&self.note_kind, &self.note_text)?;
+        let base_version = match self.base_version.trim() {
+            "" => None,
+            v => Some(
+                v.parse::<i64>()
+                    .map_err(|_| "The form is damaged: reload the article.".to_owned())?,
+            ),
+        };
+        Ok(Draft {
+            action,
+            headline: self.headline.clone(),
+            standfirst: self.standfirst.clone(),
+            slug,
+            body_markdown: self.body.clone(),
+            section: self.section.clone(),
+            authors: list_of(&self.authors),
+            tags: list_of(&self.tags),
+            sources: list_of(&self.sources),
+            instruments,
+            importance,
+            pinned: !self.pinned.is_empty(),
+            publish_at,
             embargo_until,
-            pinned: !form.pinned.is_empty(),
-            seo_title: form.seo_title.trim().to_owned(),
-            seo_description: form.seo_description.trim().to_owned(),
+            hero,
+            seo_title: self.seo_title.clone(),
+            seo_description: self.seo_description.clone(),
             note,
-            actor: Some(session.user.id),
-        },
-    })
+            base_version,
+            alert: !self.alert.is_empty(),
+        })
+    }
 }
 
-/// Whether the article is the user's own: they created it or are on its byline.
+/// An edit from the editor's form: the newsroom's rules for the user and action first (a
+/// refusal is the answer, whatever else is wrong), then the form parsed, then the one
+/// publishing path every desk shares.
+pub(crate) async fn edit_from_form(
+    state: &AppState,
+    session: &Session,
+    article: Option<&Article>,
+    form: &EditorForm,
+) -> Result<(Saved, ArticleStatus), EditError> {
+    let action = Action::parse(&form.action)?;
+    publishing::authorize(&session.user, article, action)?;
+    let draft = form
+        .to_draft(action, state.site().tz())
+        .map_err(EditError::Invalid)?;
+    publishing::apply_edit(state, &session.user, article, draft).await
+}
+
+/// Whether the article is the session's user's own (`broadsheet_app::publishing::access`).
 pub(crate) fn access(article: &Article, session: &Session) -> ArticleAccess {
-    let own = article.created_by == Some(session.user.id)
-        || session
-            .user
-            .author_id
-            .is_some_and(|id| article.authors.iter().any(|a| a.id == id));
-    ArticleAccess {
-        own,
-        status: article.status,
-    }
+    publishing::access(article, &session.user)
 }
 
 #[derive(Serialize)]
@@ -563,8 +483,8 @@ async fn editor(
                     .iter()
                     .map(|n| NoteView {
                         kind: match n.kind {
-                            NoteKind::Correction => "Correction",
-                            NoteKind::Update => "Update",
+                            broadsheet_core::NoteKind::Correction => "Correction",
+                            broadsheet_core::NoteKind::Update => "Update",
                         },
                         text: n.text.clone(),
                         at: local_label(Some(n.at), tz),
@@ -629,15 +549,7 @@ async fn load(state: &AppState, id: &str) -> Result<Article, AppError> {
 }
 
 fn cannot_edit(article: &Article) -> AppError {
-    AppError::Forbidden(cannot_edit_message(article))
-}
-
-fn cannot_edit_message(article: &Article) -> String {
-    format!(
-        "You cannot edit this article ({}). Contributors edit their own drafts; authors their \
-         own articles; editors any article.",
-        status_label(article.status).to_lowercase()
-    )
+    AppError::Forbidden(publishing::cannot_edit_message(article))
 }
 
 pub(crate) async fn edit(
@@ -708,7 +620,6 @@ async fn submit(
     form: EditorForm,
 ) -> Result<Response, AppError> {
     session.check_csrf(&form.csrf)?;
-    let current = article.as_ref().map(|a| a.status);
     let title = article
         .as_ref()
         .map_or_else(|| "New article".to_owned(), |a| a.headline.clone());
@@ -736,7 +647,7 @@ async fn submit(
         }
     };
 
-    if target_status(&form.action, current)?.is_none() {
+    if form.action == "preview" {
         if let Some(a) = &article
             && !may_edit(session.user.role, access(a, &session))
         {
@@ -756,7 +667,10 @@ async fn submit(
         )
         .await;
     }
-    match apply_edit(&state, &session, article.as_ref(), &form).await {
+    if let Err(EditError::Invalid(why)) = Action::parse(&form.action) {
+        return Err(AppError::BadRequest(why));
+    }
+    match edit_from_form(&state, &session, article.as_ref(), &form).await {
         Ok((saved, status)) => {
             let action = if form.action.is_empty() {
                 "save"
@@ -773,11 +687,11 @@ async fn submit(
                 saved.id
             )))
         }
-        Err(EditFailure::Forbidden(message)) => Err(AppError::Forbidden(message)),
-        Err(EditFailure::Invalid(message)) => {
+        Err(EditError::Forbidden(message)) => Err(AppError::Forbidden(message)),
+        Err(EditError::Invalid(message)) => {
             again(StatusCode::UNPROCESSABLE_ENTITY, message, form, None).await
         }
-        Err(EditFailure::Conflict { why, latest }) => {
+        Err(EditError::Conflict { why, latest }) => {
             let message = format!(
                 "Not saved: {why}. Your text is still in this form. Open the latest version in \
                  another tab (or compare revisions), copy your changes across, then save from \
@@ -785,116 +699,7 @@ async fn submit(
             );
             again(StatusCode::CONFLICT, message, form, latest).await
         }
-        Err(EditFailure::Internal(e)) => Err(e),
-    }
-}
-
-/// Why an edit was not saved.
-#[derive(Debug)]
-pub(crate) enum EditFailure {
-    /// The user's role may not do this (403); the message says why.
-    Forbidden(String),
-    /// Something in the form is wrong (422); the message says what.
-    Invalid(String),
-    /// Based on a stale version (409), with the latest version's number.
-    Conflict {
-        why: String,
-        latest: Option<i64>,
-    },
-    Internal(AppError),
-}
-
-impl From<AppError> for EditFailure {
-    fn from(e: AppError) -> Self {
-        Self::Internal(e)
-    }
-}
-
-impl From<StoreError> for EditFailure {
-    fn from(e: StoreError) -> Self {
-        Self::Internal(e.into())
-    }
-}
-
-/// An article as the editor shows it, for callers that change one field (the Admin API's
-/// publish and unpublish).
-pub(crate) fn form_of(article: &Article, tz: chrono_tz::Tz, action: &str) -> EditorForm {
-    EditorForm {
-        action: action.to_owned(),
-        ..EditorForm::from_article(article, tz)
-    }
-}
-
-/// Checks the role's rights, turns the form into an article and saves it, then brings the
-/// caches up to date and starts a breaking-news alert if one was asked for. The one path
-/// every edit takes, from the editor's form and from the Admin API alike.
-pub(crate) async fn apply_edit(
-    state: &AppState,
-    session: &Session,
-    article: Option<&Article>,
-    form: &EditorForm,
-) -> Result<(broadsheet_store::Saved, ArticleStatus), EditFailure> {
-    let current = article.map(|a| a.status);
-    let access = article
-        .map(|a| access(a, session))
-        .unwrap_or(ArticleAccess {
-            own: true,
-            status: ArticleStatus::Draft,
-        });
-    if let Some(a) = article
-        && !may_edit(session.user.role, access)
-    {
-        return Err(EditFailure::Forbidden(cannot_edit_message(a)));
-    }
-    let target = match target_status(&form.action, current) {
-        Ok(Some(t)) => t,
-        Ok(None) => return Err(EditFailure::Invalid("a preview is not saved".into())),
-        Err(AppError::BadRequest(m)) => return Err(EditFailure::Invalid(m)),
-        Err(e) => return Err(e.into()),
-    };
-    if Some(target) != current && !may_transition(session.user.role, access, target) {
-        return Err(EditFailure::Forbidden(format!(
-            "Your role ({}) cannot move this article to “{}”. Submit it for review instead.",
-            session.user.role.label(),
-            status_label(target).to_lowercase()
-        )));
-    }
-    let sections = state.store.sections().await?;
-    let tz = state.site().tz();
-    let input =
-        to_input(form, article, target, session, &sections, tz).map_err(EditFailure::Invalid)?;
-    // "Publish" that turned into scheduling (a future time) needs the same right.
-    if Some(input.status) != current && !may_transition(session.user.role, access, input.status) {
-        return Err(EditFailure::Forbidden(format!(
-            "Your role ({}) cannot schedule or publish this article.",
-            session.user.role.label()
-        )));
-    }
-    match state.store.save_article(&input).await {
-        Ok(saved) => {
-            state
-                .sync_changes()
-                .await
-                .map_err(|e| AppError::Internal(e.to_string()))?;
-            if !form.alert.is_empty()
-                && input.status == ArticleStatus::Published
-                && broadsheet_app::newsletter::send::start_alert(state, saved.id)
-                    .await
-                    .map_err(AppError::from)?
-            {
-                tracing::info!(article = saved.id, "breaking-news alert started");
-            }
-            Ok((saved, input.status))
-        }
-        Err(StoreError::Conflict(why)) => {
-            let latest = match article {
-                Some(a) => state.store.article_by_id(a.id).await?.map(|a| a.version),
-                None => None,
-            };
-            Err(EditFailure::Conflict { why, latest })
-        }
-        Err(StoreError::Invalid(e)) => Err(EditFailure::Invalid(format!("Not saved: {e}."))),
-        Err(e) => Err(e.into()),
+        Err(EditError::Failed(e)) => Err(e.into()),
     }
 }
 
@@ -1089,62 +894,9 @@ pub(crate) async fn restore(
     let bad = || AppError::BadRequest("the revision number is not valid".into());
     let version: i64 = form.version.parse().map_err(|_| bad())?;
     let base: i64 = form.base_version.parse().map_err(|_| bad())?;
-    let rev = state
-        .store
-        .revision(article.id, version)
+    publishing::restore_revision(&state, &session.user, &article, version, base)
         .await?
         .ok_or(AppError::NotFound)?;
-    let s = rev.snapshot;
-    let part = |v: &str| Some(v.to_owned()).filter(|v| !v.is_empty());
-    let section = Slug::parse(&s.section).map_err(|e| AppError::Internal(e.to_string()))?;
-    let sections = state.store.sections().await?;
-    let section_name = sections
-        .iter()
-        .find(|x| x.slug == section)
-        .map(|x| x.name.clone())
-        .unwrap_or_else(|| article.section.name.clone());
-    let input = ArticleInput {
-        external_id: article.external_id.clone(),
-        slug: Slug::parse(&s.slug).ok(),
-        headline: s.headline,
-        standfirst: s.standfirst,
-        body_html: render_markdown(&s.body_markdown),
-        body_markdown: s.body_markdown,
-        section,
-        section_name,
-        authors: s.authors,
-        tags: s.tags,
-        hero: s.hero_media_id.map(|media_id| HeroInput {
-            media_id,
-            alt: s.hero_alt,
-            caption: s.hero_caption,
-            credit: Credit {
-                photographer: part(&s.credit_photographer),
-                agency: part(&s.credit_agency),
-                via: part(&s.credit_via),
-            },
-        }),
-        sources: s.sources,
-        instruments: article.instruments.clone(),
-        status: article.status,
-        importance: s.importance,
-        published_at: article.published_at,
-        editorial: Editorial {
-            id: Some(article.id),
-            base_version: Some(base),
-            embargo_until: article.embargo_until,
-            pinned: article.pinned,
-            seo_title: s.seo_title,
-            seo_description: s.seo_description,
-            note: None,
-            actor: Some(session.user.id),
-        },
-    };
-    state.store.save_article(&input).await?;
-    state
-        .sync_changes()
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(see_other(&format!(
         "/admin/articles/{}?saved=restore",
         article.id

@@ -1,6 +1,6 @@
 //! The wire desk at `/admin/wire`: incoming agency items newest first with filters, one item
 //! with its chain of versions and a comparison between any two, "Use" (a draft made from the
-//! item through the editor's own `apply_edit`, its picture fetched into the media library with
+//! item through the one publishing path (`broadsheet_app::publishing::apply_edit`), its picture fetched into the media library with
 //! its credit), the kill flags, and the sources (`/admin/wire/sources`: add feeds, push and
 //! folder sources, pause, resume, and the problems each had).
 
@@ -13,13 +13,15 @@ use chrono::Utc;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use super::articles::{DiffLine, EditFailure, EditorForm, apply_edit, diff_lines};
+use super::articles::{DiffLine, diff_lines};
 use super::media::UploadFields;
 use super::{Page, local_label, see_other};
 use crate::auth::{Editor, Session, random_token, token_hash};
 use crate::error::AppError;
 use crate::state::AppState;
+use broadsheet_app::publishing::{self, Action, Draft, EditError};
 use broadsheet_app::wire::{Fetch, draft_body, fetch};
+use broadsheet_core::HeroInput;
 
 const PAGE_SIZE: u32 = 50;
 
@@ -91,7 +93,7 @@ pub(crate) async fn flag_rows(state: &AppState) -> Result<Vec<FlagRow>, AppError
         .map(|f| FlagRow {
             article_id: f.article_id,
             headline: f.headline,
-            status: super::articles::status_label(f.status).to_owned(),
+            status: broadsheet_app::publishing::status_label(f.status).to_owned(),
             item_id: f.item_id,
             source: f.source,
             when: local_label(Some(f.flagged_at), tz),
@@ -402,15 +404,15 @@ async fn fetch_picture(
 
 /// The people in an agency byline ("Paul Byrne and Almudena Calatrava"), as the editor's
 /// comma-separated authors; titles and agency names past the fourth name are left to the desk.
-fn byline_authors(byline: &str) -> String {
+fn byline_authors(byline: &str) -> Vec<String> {
     byline
         .replace(" and ", ", ")
         .split(',')
         .map(str::trim)
         .filter(|n| !n.is_empty() && n.chars().count() <= 80)
         .take(4)
-        .collect::<Vec<_>>()
-        .join(", ")
+        .map(str::to_owned)
+        .collect()
 }
 
 /// `POST /admin/wire/{id}/use`: a draft from the item, linked back to it.
@@ -448,36 +450,38 @@ pub(crate) async fn use_item(
     if let Some(link) = &item.link {
         sources_list.push(link.clone());
     }
-    let tz = state.site().tz();
-    let form = EditorForm {
-        csrf: form.csrf,
+    let draft = Draft {
+        action: Action::Save,
         headline: item.headline.chars().take(300).collect(),
-        body: draft_body(item),
+        standfirst: String::new(),
+        slug: None,
+        body_markdown: draft_body(item),
         section,
         authors: byline_authors(&item.byline),
+        tags: Vec::new(),
         sources: sources_list
             .iter()
-            .map(|s| s.replace(',', " "))
-            .collect::<Vec<_>>()
-            .join(", "),
-        importance: "0".into(),
-        embargo_until: super::local_input(item.embargo.filter(|e| *e > Utc::now()), tz),
-        hero_media_id: hero.map(|h| h.to_string()).unwrap_or_default(),
-        hero_alt: picture.map(|p| p.caption.clone()).unwrap_or_default(),
-        hero_caption: picture.map(|p| p.caption.clone()).unwrap_or_default(),
-        credit_photographer: picture
-            .and_then(|p| p.credit.photographer.clone())
-            .unwrap_or_default(),
-        credit_agency: picture
-            .and_then(|p| p.credit.agency.clone())
-            .unwrap_or_default(),
-        credit_via: picture
-            .and_then(|p| p.credit.via.clone())
-            .unwrap_or_default(),
-        action: "save".into(),
-        ..EditorForm::default()
+            .map(|s| s.replace(',', " ").trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        instruments: Vec::new(),
+        importance: 0,
+        pinned: false,
+        publish_at: None,
+        embargo_until: item.embargo.filter(|e| *e > Utc::now()),
+        hero: hero.map(|media_id| HeroInput {
+            media_id,
+            alt: picture.map(|p| p.caption.clone()).unwrap_or_default(),
+            caption: picture.map(|p| p.caption.clone()).unwrap_or_default(),
+            credit: picture.map(|p| (&p.credit).into()).unwrap_or_default(),
+        }),
+        seo_title: String::new(),
+        seo_description: String::new(),
+        note: None,
+        base_version: None,
+        alert: false,
     };
-    match apply_edit(&state, &session, None, &form).await {
+    match publishing::apply_edit(&state, &session.user, None, draft).await {
         Ok((saved, _)) => {
             state
                 .store
@@ -491,12 +495,12 @@ pub(crate) async fn use_item(
             );
             Ok(see_other(&format!("/admin/articles/{}?saved=1", saved.id)))
         }
-        Err(EditFailure::Invalid(m)) => Err(AppError::BadRequest(format!(
+        Err(EditError::Invalid(m)) => Err(AppError::BadRequest(format!(
             "A draft could not be made from this item: {m}"
         ))),
-        Err(EditFailure::Forbidden(m)) => Err(AppError::Forbidden(m)),
-        Err(EditFailure::Conflict { why, .. }) => Err(AppError::BadRequest(why)),
-        Err(EditFailure::Internal(e)) => Err(e),
+        Err(EditError::Forbidden(m)) => Err(AppError::Forbidden(m)),
+        Err(EditError::Conflict { why, .. }) => Err(AppError::BadRequest(why)),
+        Err(EditError::Failed(e)) => Err(e.into()),
     }
 }
 

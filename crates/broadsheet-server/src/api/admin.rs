@@ -2,7 +2,7 @@
 //! upload photos with a per-user admin key (`broadsheet api-key add NAME --user EMAIL`).
 //!
 //! A key acts as its user, with exactly the rights the admin pages give that user's role:
-//! every write goes through `admin::articles::apply_edit` and `admin::media::store_upload`,
+//! every write goes through `broadsheet_app::publishing::apply_edit` and `admin::media::store_upload`,
 //! the same functions the editor's forms use. Keys come only in the Authorization header
 //! (never in a URL, where logs would keep them), and bearer keys need no CSRF token.
 
@@ -19,11 +19,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::ApiError;
-use crate::admin::articles::{EditFailure, EditorForm, apply_edit, form_of};
 use crate::admin::media::{UploadFailure, UploadFields, store_upload};
 use crate::auth::{Session, token_hash};
+use crate::error::AppError;
 use crate::routes::Client;
 use crate::state::AppState;
+use broadsheet_app::publishing::{self, Action, Draft, EditError};
+use broadsheet_core::{Credit, HeroInput};
 
 /// JSON bodies larger than this are refused with 413.
 pub(crate) const MAX_JSON_BYTES: usize = 1024 * 1024;
@@ -128,25 +130,27 @@ pub(crate) struct ArticleBody {
     base_version: Option<i64>,
 }
 
-fn list(field: &'static str, items: &[String]) -> Result<String, ApiError> {
+/// Lists are arrays; an item with a comma is refused, as the editor's comma-separated fields
+/// could not keep it.
+fn list(field: &'static str, items: &[String]) -> Result<(), ApiError> {
     if let Some(bad) = items.iter().find(|i| i.contains(',')) {
         return Err(ApiError::invalid(
             field,
             format!("{bad:?}: an item may not contain a comma"),
         ));
     }
-    Ok(items.join(", "))
+    Ok(())
 }
 
 impl ArticleBody {
-    fn into_form(self, tz: chrono_tz::Tz) -> Result<EditorForm, ApiError> {
-        let local = |t: Option<DateTime<FixedOffset>>| {
-            t.map(|t| t.with_timezone(&tz).format("%Y-%m-%dT%H:%M:%S").to_string())
-                .unwrap_or_default()
-        };
+    /// The request as a draft for the one publishing path; a mistake is a 422 with the
+    /// newsroom's message, as the editor shows it.
+    fn into_draft(self, default_action: Action) -> Result<Draft, ApiError> {
         let action = match self.action.as_deref() {
-            None => String::new(),
-            Some(a @ ("draft" | "submit" | "schedule" | "publish" | "unpublish")) => a.to_owned(),
+            None => default_action,
+            Some(a @ ("draft" | "submit" | "schedule" | "publish" | "unpublish")) => {
+                Action::parse(a).map_err(edit_error)?
+            }
             Some(other) => {
                 return Err(ApiError::invalid(
                     "action",
@@ -154,44 +158,72 @@ impl ArticleBody {
                 ));
             }
         };
-        let hero = self.hero.unwrap_or_default();
-        let has_hero = hero.media_id != 0;
-        let (note_kind, note_text) = self.note.map(|n| (n.kind, n.text)).unwrap_or_default();
-        Ok(EditorForm {
-            base_version: self.base_version.map(|v| v.to_string()).unwrap_or_default(),
+        for (field, items) in [
+            ("authors", &self.authors),
+            ("tags", &self.tags),
+            ("sources", &self.sources),
+            ("instruments", &self.instruments),
+        ] {
+            list(field, items)?;
+        }
+        let invalid = ApiError::Unprocessable;
+        let slug = match self.slug.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(s) => Some(publishing::parse_slug(s).map_err(invalid)?),
+        };
+        let instruments = self
+            .instruments
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .map(publishing::parse_instrument)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(invalid)?;
+        let importance = match self.importance {
+            None => 0,
+            Some(i) => publishing::check_importance(i).map_err(invalid)?,
+        };
+        let note = match self.note {
+            None => None,
+            Some(n) => publishing::parse_note(&n.kind, &n.text).map_err(invalid)?,
+        };
+        let trimmed = |items: Vec<String>| -> Vec<String> {
+            items
+                .into_iter()
+                .map(|i| i.trim().to_owned())
+                .filter(|i| !i.is_empty())
+                .collect()
+        };
+        Ok(Draft {
+            action,
             headline: self.headline,
             standfirst: self.standfirst,
-            slug: self.slug.unwrap_or_default(),
-            body: self.body,
+            slug,
+            body_markdown: self.body,
             section: self.section,
-            authors: list("authors", &self.authors)?,
-            tags: list("tags", &self.tags)?,
-            sources: list("sources", &self.sources)?,
-            instruments: list("instruments", &self.instruments)?,
-            importance: self.importance.map(|i| i.to_string()).unwrap_or_default(),
-            pinned: if self.pinned {
-                "on".into()
-            } else {
-                String::new()
-            },
-            publish_at: local(self.publish_at),
-            embargo_until: local(self.embargo_until),
-            hero_media_id: if has_hero {
-                hero.media_id.to_string()
-            } else {
-                String::new()
-            },
-            hero_alt: hero.alt,
-            hero_caption: hero.caption,
-            credit_photographer: hero.photographer,
-            credit_agency: hero.agency,
-            credit_via: hero.via,
+            authors: trimmed(self.authors),
+            tags: trimmed(self.tags),
+            sources: trimmed(self.sources),
+            instruments,
+            importance,
+            pinned: self.pinned,
+            publish_at: self.publish_at.map(|t| t.with_timezone(&chrono::Utc)),
+            embargo_until: self.embargo_until.map(|t| t.with_timezone(&chrono::Utc)),
+            hero: self.hero.filter(|h| h.media_id != 0).map(|h| HeroInput {
+                media_id: h.media_id,
+                alt: h.alt,
+                caption: h.caption,
+                credit: Credit {
+                    photographer: Some(h.photographer),
+                    agency: Some(h.agency),
+                    via: Some(h.via),
+                },
+            }),
             seo_title: self.seo_title,
             seo_description: self.seo_description,
-            note_kind,
-            note_text,
-            action,
-            ..Default::default()
+            note,
+            base_version: self.base_version,
+            alert: false,
         })
     }
 }
@@ -215,12 +247,12 @@ fn article_body(
     serde_json::from_slice(&bytes).map_err(|e| ApiError::invalid("body", e.to_string()))
 }
 
-fn edit_error(e: EditFailure) -> ApiError {
+fn edit_error(e: EditError) -> ApiError {
     match e {
-        EditFailure::Forbidden(m) => ApiError::Forbidden(m),
-        EditFailure::Invalid(m) => ApiError::Unprocessable(m),
-        EditFailure::Conflict { why, latest } => ApiError::Conflict { why, latest },
-        EditFailure::Internal(e) => e.into(),
+        EditError::Forbidden(m) => ApiError::Forbidden(m),
+        EditError::Invalid(m) => ApiError::Unprocessable(m),
+        EditError::Conflict { why, latest } => ApiError::Conflict { why, latest },
+        EditError::Failed(e) => AppError::from(e).into(),
     }
 }
 
@@ -278,11 +310,8 @@ pub(crate) async fn create(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = article_body(&headers, body)?;
-    let mut form = body.into_form(state.site().tz())?;
-    if form.action.is_empty() {
-        form.action = "draft".into();
-    }
-    let (done, _) = apply_edit(&state, &session, None, &form)
+    let draft = body.into_draft(Action::Draft)?;
+    let (done, _) = publishing::apply_edit(&state, &session.user, None, draft)
         .await
         .map_err(edit_error)?;
     let a = saved(&state, done.id).await?;
@@ -306,8 +335,8 @@ pub(crate) async fn update(
 ) -> Result<Response, ApiError> {
     let body = article_body(&headers, body)?;
     let article = load(&state, &id).await?;
-    let form = body.into_form(state.site().tz())?;
-    let (done, _) = apply_edit(&state, &session, Some(&article), &form)
+    let draft = body.into_draft(Action::Save)?;
+    let (done, _) = publishing::apply_edit(&state, &session.user, Some(&article), draft)
         .await
         .map_err(edit_error)?;
     let a = saved(&state, done.id).await?;
@@ -328,7 +357,7 @@ async fn transition(
     session: Session,
     id: String,
     body: Bytes,
-    action: &str,
+    action: Action,
 ) -> Result<Response, ApiError> {
     let t: TransitionBody = if body.iter().all(u8::is_ascii_whitespace) {
         TransitionBody::default()
@@ -336,11 +365,11 @@ async fn transition(
         serde_json::from_slice(&body).map_err(|e| ApiError::invalid("body", e.to_string()))?
     };
     let article = load(&state, &id).await?;
-    let mut form = form_of(&article, state.site().tz(), action);
+    let mut draft = Draft::of(&article, action);
     if let Some(v) = t.base_version {
-        form.base_version = v.to_string();
+        draft.base_version = Some(v);
     }
-    let (done, _) = apply_edit(&state, &session, Some(&article), &form)
+    let (done, _) = publishing::apply_edit(&state, &session.user, Some(&article), draft)
         .await
         .map_err(edit_error)?;
     let a = saved(&state, done.id).await?;
@@ -368,7 +397,7 @@ pub(crate) async fn publish(
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    transition(state, session, id, small_body(body)?, "publish").await
+    transition(state, session, id, small_body(body)?, Action::Publish).await
 }
 
 /// `POST /api/v1/admin/articles/{id}/unpublish`: takes a story off the site.
@@ -378,7 +407,7 @@ pub(crate) async fn unpublish(
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    transition(state, session, id, small_body(body)?, "unpublish").await
+    transition(state, session, id, small_body(body)?, Action::Unpublish).await
 }
 
 /// `GET /api/v1/admin/articles/{id}`: any status, for those who may edit it.
@@ -477,10 +506,7 @@ mod tests {
 
     #[test]
     fn list_items_with_commas_are_refused_by_name() {
-        assert_eq!(
-            list("tags", &["a".into(), "b".into()]).ok().as_deref(),
-            Some("a, b")
-        );
+        assert!(list("tags", &["a".into(), "b".into()]).is_ok());
         assert!(matches!(
             list("authors", &["Smith, John".into()]),
             Err(ApiError::Invalid {
@@ -497,7 +523,7 @@ mod tests {
             ..Default::default()
         };
         assert!(matches!(
-            body.into_form(chrono_tz::UTC),
+            body.into_draft(Action::Draft),
             Err(ApiError::Invalid {
                 param: "action",
                 ..
@@ -506,12 +532,16 @@ mod tests {
     }
 
     #[test]
-    fn times_become_the_newsroom_s_local_time() {
+    fn times_keep_their_instant_whatever_the_offset_sent() {
+        // No round trip through the newsroom's local time: the instant is kept to the second.
         let body = ArticleBody {
-            publish_at: DateTime::parse_from_rfc3339("2026-06-01T09:30:00Z").ok(),
+            publish_at: DateTime::parse_from_rfc3339("2026-06-01T10:30:07+01:00").ok(),
             ..Default::default()
         };
-        let form = body.into_form(chrono_tz::Europe::London).expect("form");
-        assert_eq!(form.publish_at, "2026-06-01T10:30:00");
+        let draft = body.into_draft(Action::Draft).expect("draft");
+        assert_eq!(
+            draft.publish_at.map(|t| t.to_rfc3339()),
+            Some("2026-06-01T09:30:07+00:00".to_owned())
+        );
     }
 }
