@@ -20,10 +20,8 @@ use chrono::{DateTime, Utc};
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
-use crate::newsletter::NewsletterOptions;
+use crate::options::{NewsletterOptions, WebhookOptions, WireOptions};
 use crate::site::{SITE_SETTINGS, SiteConfig};
-use crate::webhooks::WebhookOptions;
-use crate::wire::WireOptions;
 
 /// What an `App` is built from.
 pub struct Parts {
@@ -155,7 +153,7 @@ impl App {
                 .clock
                 .clone()
                 .unwrap_or_else(|| Arc::new(SystemClock)),
-            webhook_client: crate::webhooks::client(&options.webhooks),
+            webhook_client: options.webhooks.client(),
             webhook_options: options.webhooks,
             wire_options: options.wire,
             site: RwLock::new(Arc::new(site.clone())),

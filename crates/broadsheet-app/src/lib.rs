@@ -7,14 +7,17 @@
 //! what it speaks (a status code, an exit code). The server and the `broadsheet` binary call
 //! the same functions, so a digest sent by the command is the digest the server sends.
 
+pub mod accounts;
 pub mod clock;
 mod context;
 mod error;
 pub mod jobs;
 pub mod metrics;
 pub mod newsletter;
+mod options;
 pub mod providers;
 pub mod publishing;
+pub mod search;
 pub mod search_sync;
 pub mod secrets;
 mod site;

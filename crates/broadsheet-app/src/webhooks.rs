@@ -5,51 +5,16 @@
 //! with exponential backoff and marked failed after the last attempt. The sender runs on its
 //! own task beside the scheduler: a slow or dead receiver never holds up publishing.
 
-use std::time::Duration;
-
 use broadsheet_store::{HookOutcome, WebhookDelivery};
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::context::App;
-
-/// Webhook settings (`[webhooks]`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct WebhookOptions {
-    /// How long a receiver has to answer.
-    pub timeout_secs: u64,
-    /// Attempts before a delivery is marked failed.
-    pub max_attempts: i64,
-    /// The wait before the first retry; each later one doubles it (at most six hours).
-    pub retry_base_secs: i64,
-}
-
-impl Default for WebhookOptions {
-    fn default() -> Self {
-        Self {
-            timeout_secs: 10,
-            max_attempts: 8,
-            retry_base_secs: 30,
-        }
-    }
-}
+pub use crate::options::WebhookOptions;
 
 /// Deliveries sent per round.
 pub(crate) const BATCH: u32 = 20;
 const MAX_BACKOFF_SECS: i64 = 6 * 3600;
-
-pub(crate) fn client(options: &WebhookOptions) -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(options.timeout_secs.max(1)))
-        .connect_timeout(Duration::from_secs(options.timeout_secs.clamp(1, 10)))
-        // A receiver answers for itself; following it elsewhere would send the payload on.
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("Broadsheet-Webhooks/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .unwrap_or_default()
-}
 
 /// `t=1700000000,v1=<hex HMAC-SHA256(secret, "1700000000.<body>")>`
 pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {

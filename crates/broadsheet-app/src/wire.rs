@@ -16,37 +16,13 @@ use broadsheet_core::{ArticleInput, ArticleStatus, Slug, WireItem};
 use broadsheet_ingest::wire::{self, Rejected};
 use broadsheet_store::{PollOutcome, StoreError, WireSaveKind, WireSource};
 use chrono::Utc;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use bytes::Bytes;
 use reqwest::{StatusCode, header};
 
 use crate::context::App;
-
-/// Wire settings (`[wire]`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct WireOptions {
-    /// How long one fetch (a feed, a picture) may take, body included.
-    pub fetch_timeout_secs: u64,
-    /// Largest document fetched or pushed.
-    pub max_bytes: usize,
-    /// Most items taken from one document.
-    pub max_items: usize,
-    /// Consecutive failures after which a feed is paused until an editor resumes it.
-    pub pause_after: i64,
-}
-
-impl Default for WireOptions {
-    fn default() -> Self {
-        Self {
-            fetch_timeout_secs: 30,
-            max_bytes: wire::MAX_DOCUMENT_BYTES,
-            max_items: 10_000,
-            pause_after: 5,
-        }
-    }
-}
+pub use crate::options::WireOptions;
 
 /// Refused items of one document written to the desk's problem log; the rest are counted.
 const MAX_LOGGED_PER_DOCUMENT: usize = 20;

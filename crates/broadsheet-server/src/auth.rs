@@ -5,14 +5,9 @@
 //! Cookies carry a random 256-bit value; the database keeps only its SHA-256, so neither a copy
 //! of the database nor a log line can be replayed as a session.
 
-use std::net::IpAddr;
-use std::num::NonZeroU32;
-
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use axum::extract::FromRequestParts;
 use broadsheet_core::{Permission, User};
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use http::request::Parts;
 use http::{HeaderMap, HeaderValue, header};
 
@@ -23,8 +18,6 @@ use crate::state::AppState;
 pub(crate) const SESSION_DAYS: i64 = 14;
 /// How long a password reset link works.
 pub(crate) const RESET_MINUTES: i64 = 60;
-/// How long the first-admin setup link printed by `serve` works.
-pub(crate) const SETUP_HOURS: i64 = 24;
 pub(crate) const MIN_PASSWORD: usize = 10;
 const MAX_PASSWORD: usize = 1024;
 
@@ -73,41 +66,6 @@ pub fn password_problem(password: &str) -> Option<String> {
         ))
     } else {
         None
-    }
-}
-
-/// Sign-in limits: per client address and per account, so neither one client trying many
-/// accounts nor many clients trying one account get far.
-pub(crate) struct SignInLimiter {
-    by_ip: DefaultKeyedRateLimiter<IpAddr>,
-    by_account: DefaultKeyedRateLimiter<String>,
-}
-
-impl SignInLimiter {
-    pub fn new(per_ip_per_minute: u32, per_account_per_minute: u32) -> Self {
-        let quota = |n: u32| {
-            let n = NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
-            Quota::per_minute(n).allow_burst(n)
-        };
-        Self {
-            by_ip: RateLimiter::keyed(quota(per_ip_per_minute)),
-            by_account: RateLimiter::keyed(quota(per_account_per_minute)),
-        }
-    }
-
-    /// Counts one attempt; `Err` with the seconds to wait when over either limit.
-    pub fn check(&self, ip: IpAddr, account: &str) -> Result<(), AppError> {
-        let wait = |not_until: governor::NotUntil<_>| AppError::TooManyAttempts {
-            retry_after_secs: not_until
-                .wait_time_from(DefaultClock::default().now())
-                .as_secs()
-                + 1,
-        };
-        self.by_ip.check_key(&ip).map_err(wait)?;
-        self.by_account
-            .check_key(&account.to_lowercase())
-            .map_err(wait)?;
-        Ok(())
     }
 }
 
@@ -307,24 +265,5 @@ mod tests {
                 .expect("ascii")
                 .contains("Secure")
         );
-    }
-
-    #[test]
-    fn sign_in_attempts_are_limited_per_account_and_per_address() {
-        let limiter = SignInLimiter::new(100, 3);
-        let ip: IpAddr = "127.0.0.1".parse().expect("ip");
-        for _ in 0..3 {
-            limiter.check(ip, "ana@example.com").expect("allowed");
-        }
-        assert!(
-            limiter.check(ip, "ANA@example.com").is_err(),
-            "same account"
-        );
-        limiter.check(ip, "ben@example.com").expect("other account");
-
-        let limiter = SignInLimiter::new(2, 100);
-        limiter.check(ip, "a@x.com").expect("1");
-        limiter.check(ip, "b@x.com").expect("2");
-        assert!(limiter.check(ip, "c@x.com").is_err(), "same address");
     }
 }

@@ -9,48 +9,11 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use http::request::Parts;
 use ipnet::IpNet;
-use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 use crate::state::AppState;
 
-/// `[proxy]`: the reverse proxies in front of this node.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ProxyOptions {
-    /// Addresses or networks (`127.0.0.1`, `10.0.0.0/24`) of proxies whose
-    /// `X-Forwarded-For` names the client. Empty (the default): the header is ignored.
-    #[serde(with = "nets")]
-    pub trusted: Vec<IpNet>,
-}
-
-/// Networks written as a bare address (one host) or in CIDR notation.
-mod nets {
-    use std::net::IpAddr;
-
-    use ipnet::IpNet;
-    use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
-
-    pub fn serialize<S: Serializer>(nets: &[IpNet], s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(nets.iter().map(ToString::to_string))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpNet>, D::Error> {
-        Vec::<String>::deserialize(d)?
-            .iter()
-            .map(|s| {
-                let s = s.trim();
-                s.parse::<IpNet>()
-                    .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
-                    .map_err(|_| {
-                        D::Error::custom(format!(
-                            "{s:?} is not an IP address or network (like 10.0.0.0/24)"
-                        ))
-                    })
-            })
-            .collect()
-    }
-}
+pub use crate::state::ProxyOptions;
 
 /// The client address that rate limits are kept for. Without connection info (in-process
 /// tests) the peer counts as loopback.

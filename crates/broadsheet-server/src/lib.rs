@@ -12,6 +12,7 @@ mod cache;
 pub mod client;
 mod embeds;
 mod error;
+mod limits;
 mod market;
 pub mod metrics;
 pub mod newsletter;

@@ -12,13 +12,11 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use http::StatusCode;
 use serde::{Deserialize, Serialize};
-
-use crate::state::AppState;
 
 /// `[metrics]` settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,35 +142,4 @@ pub(crate) async fn track(req: Request, next: Next) -> Response {
     let response = next.run(req).await;
     METRICS.observe(response.status(), started.elapsed().as_secs_f64());
     response
-}
-
-/// `GET /metrics`.
-pub(crate) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let Some(expected) = state
-        .metrics_options
-        .token
-        .as_deref()
-        .filter(|t| !t.is_empty())
-    else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    if !broadsheet_app::secrets::same(given, expected) {
-        return crate::routes::api_market::problem(
-            StatusCode::UNAUTHORIZED,
-            "/metrics wants the token set as metrics.token",
-        );
-    }
-    let mut r = METRICS.render(state.cached_pages()).into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-    );
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
 }

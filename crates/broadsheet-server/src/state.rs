@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use broadsheet_search::SearchIndex;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use ipnet::IpNet;
 
 use axum::response::Response;
 use broadsheet_render::Theme;
@@ -141,6 +142,44 @@ impl NewsroomOptions {
     }
 }
 
+/// `[proxy]`: the reverse proxies in front of this node.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProxyOptions {
+    /// Addresses or networks (`127.0.0.1`, `10.0.0.0/24`) of proxies whose
+    /// `X-Forwarded-For` names the client. Empty (the default): the header is ignored.
+    #[serde(with = "nets")]
+    pub trusted: Vec<IpNet>,
+}
+
+/// Networks written as a bare address (one host) or in CIDR notation.
+mod nets {
+    use std::net::IpAddr;
+
+    use ipnet::IpNet;
+    use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
+
+    pub fn serialize<S: Serializer>(nets: &[IpNet], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(nets.iter().map(ToString::to_string))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpNet>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|s| {
+                let s = s.trim();
+                s.parse::<IpNet>()
+                    .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+                    .map_err(|_| {
+                        D::Error::custom(format!(
+                            "{s:?} is not an IP address or network (like 10.0.0.0/24)"
+                        ))
+                    })
+            })
+            .collect()
+    }
+}
+
 /// Everything `AppState` is configured with beyond its parts.
 #[derive(Clone, Default)]
 pub struct Options {
@@ -157,7 +196,7 @@ pub struct Options {
     /// Where media is stored when not in the data directory (S3 for several nodes).
     pub media_store: Option<Arc<dyn broadsheet_media::MediaStorage>>,
     /// The reverse proxies whose `X-Forwarded-For` names the client.
-    pub proxy: crate::client::ProxyOptions,
+    pub proxy: ProxyOptions,
 }
 
 impl Options {
@@ -184,7 +223,7 @@ pub struct Inner {
     pub(crate) newsroom: NewsroomOptions,
     /// `[proxy] trusted`: see `client.rs`.
     pub(crate) trusted_proxies: Vec<ipnet::IpNet>,
-    pub(crate) sign_in_limiter: crate::auth::SignInLimiter,
+    pub(crate) sign_in_limiter: crate::limits::SignInLimiter,
     pub(crate) signup_limiter: DefaultKeyedRateLimiter<IpAddr>,
     pub(crate) cache: Arc<PageCache>,
     /// Theme assets by file name, with their compressed forms made once.
@@ -298,7 +337,7 @@ impl AppState {
         Self(Arc::new(Inner {
             signup_limiter: RateLimiter::keyed(Quota::per_minute(signups).allow_burst(signups)),
             trusted_proxies: options.proxy.trusted.clone(),
-            sign_in_limiter: crate::auth::SignInLimiter::new(
+            sign_in_limiter: crate::limits::SignInLimiter::new(
                 newsroom.sign_in_per_ip_per_minute,
                 newsroom.sign_in_per_account_per_minute,
             ),
@@ -316,22 +355,16 @@ impl AppState {
         }))
     }
 
-    /// On a site without accounts, a one-time link (valid for a day) that creates the first
-    /// administrator; `None` once anyone has an account.
-    pub async fn setup_link(&self) -> Result<Option<String>, StoreError> {
-        if self.store.user_count().await? > 0 {
-            return Ok(None);
-        }
-        let token = broadsheet_app::secrets::random_token();
-        self.store
-            .create_token(
-                broadsheet_store::TokenKind::Setup,
-                &broadsheet_app::secrets::token_hash(&token),
-                None,
-                chrono::Utc::now() + chrono::Duration::hours(crate::auth::SETUP_HOURS),
-            )
-            .await?;
-        Ok(Some(format!("/admin/setup/{token}")))
+    /// Counts one search by the client at `ip` against its allowance (pages, suggestions and
+    /// the Content API's search share it).
+    pub(crate) fn check_search_rate(&self, ip: IpAddr) -> Result<(), AppError> {
+        use governor::clock::{Clock, DefaultClock};
+        self.search_limiter.check_key(&ip).map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            AppError::TooManyRequests {
+                retry_after_secs: wait.as_secs() + 1,
+            }
+        })
     }
 
     /// The instruments shown in the market strip, with their latest quotes.

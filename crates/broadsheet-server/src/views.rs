@@ -115,7 +115,7 @@ pub(crate) async fn chrome(
             pitch: options.pitch.clone(),
             delay: options.modal_delay_secs,
             scroll: options.modal_scroll_percent,
-            t: crate::newsletter::routes::form_time(state),
+            t: broadsheet_app::newsletter::links::form_time(state),
         },
         market,
         // Always absolute, from the configured origin; the error page has no canonical URL.

@@ -10,7 +10,7 @@ use broadsheet_app::wire::{IngestError, ingest};
 use http::{HeaderMap, StatusCode, header};
 
 use crate::error::AppError;
-use crate::routes::api_market::problem;
+use crate::problem::problem;
 use crate::state::AppState;
 
 /// `POST /api/wire/{source}`: an agency pushes ninjs or NewsML-G2 (or any format the parsers

@@ -62,6 +62,13 @@ pub fn verify(secret: &[u8], purpose: Purpose, token: &str, now: i64) -> Result<
     Ok(id)
 }
 
+/// The sign-up form's time stamp, signed: a sign-up sent sooner after the page was made than
+/// a person can fill in the form is refused as a bot's.
+pub fn form_time(app: &App) -> String {
+    let now = app.now().timestamp();
+    sign(&app.newsletter.secret, Purpose::FormTime, now, now + 86_400)
+}
+
 /// The preferences page of subscriber `id`, valid for 400 days.
 pub fn preferences_url(app: &App, id: i64) -> String {
     let far = app.now().timestamp() + 400 * 86_400;

@@ -16,6 +16,7 @@ use chrono::Utc;
 use http::{HeaderValue, StatusCode, header};
 use serde::{Deserialize, Serialize};
 
+use super::diff::{DiffLine, diff_lines};
 use super::{Page, local_input, local_label, parse_local, see_other};
 use crate::auth::Session;
 use crate::error::AppError;
@@ -772,28 +773,6 @@ struct RevisionRow {
     at: String,
     status: String,
     headline: String,
-}
-
-#[derive(Serialize)]
-pub(crate) struct DiffLine {
-    /// `add`, `remove` or `same`.
-    kind: &'static str,
-    text: String,
-}
-
-/// A line-by-line comparison of two texts, as the revision and wire pages show it.
-pub(crate) fn diff_lines(old: &str, new: &str) -> Vec<DiffLine> {
-    similar::TextDiff::from_lines(old, new)
-        .iter_all_changes()
-        .map(|c| DiffLine {
-            kind: match c.tag() {
-                similar::ChangeTag::Insert => "add",
-                similar::ChangeTag::Delete => "remove",
-                similar::ChangeTag::Equal => "same",
-            },
-            text: c.value().trim_end_matches('\n').to_owned(),
-        })
-        .collect()
 }
 
 #[derive(Serialize)]

@@ -11,6 +11,7 @@
 mod account;
 mod api_keys;
 pub(crate) mod articles;
+mod diff;
 pub(crate) mod media;
 mod newsletter;
 mod site;

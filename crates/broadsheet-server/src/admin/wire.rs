@@ -13,7 +13,7 @@ use chrono::Utc;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use super::articles::{DiffLine, diff_lines};
+use super::diff::{DiffLine, diff_lines};
 use super::media::UploadFields;
 use super::{Page, local_label, see_other};
 use crate::auth::{Editor, Session, random_token, token_hash};

@@ -17,8 +17,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::{ApiError, ContentKey, cache_key};
+use crate::client::Client;
 use crate::error::AppError;
-use crate::routes::Client;
 use crate::state::{AppState, Rendered};
 
 const JSON: &str = "application/json";
@@ -556,32 +556,24 @@ pub(crate) async fn search(
         Some(_) => return Err(ApiError::invalid("sort", "must be relevance or newest")),
     };
     let section = p.slug("section")?;
-    crate::routes::check_search_rate(&state, &client)?;
-    let mut sections = Vec::new();
-    if let Some(slug) = &section {
-        let all = state.store.sections().await?;
-        let s = all
-            .iter()
-            .find(|s| &s.slug == slug)
-            .ok_or_else(|| ApiError::invalid("section", "no such section"))?;
-        sections = section_subtree(&all, s.id);
-    }
-    let request = broadsheet_search::SearchRequest {
-        query: q,
-        sections,
-        author: None,
-        tag: None,
-        from: None,
-        until: None,
-        sort,
+    state.check_search_rate(client.ip())?;
+    let query = broadsheet_app::search::Query {
+        text: q,
+        section,
+        newest: sort == broadsheet_search::Sort::Newest,
         offset,
         limit: limit as usize,
+        ..Default::default()
     };
-    let index = state.search.clone();
-    let results = tokio::task::spawn_blocking(move || index.search(&request, Utc::now()))
+    let resolved = broadsheet_app::search::resolve(&state, &query)
         .await
-        .map_err(|e| ApiError::Internal(AppError::Worker(e.to_string())))?
-        .map_err(|e| ApiError::Internal(AppError::Worker(e.to_string())))?;
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    if resolved.unknown.contains(&"section") {
+        return Err(ApiError::invalid("section", "no such section"));
+    }
+    let results = broadsheet_app::search::run(&state, &state.search, resolved.request)
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
     let site = state.site().syndication();
     let body = json!({
         "total": results.total,

@@ -23,8 +23,8 @@ use http::request::Parts;
 use http::{HeaderValue, StatusCode, header};
 
 use crate::auth::{random_token, token_hash};
+use crate::client::Client;
 use crate::error::AppError;
-use crate::routes::Client;
 use crate::state::AppState;
 
 /// The OpenAPI 3.1 description of this API, served at `/api/v1/openapi.json`.

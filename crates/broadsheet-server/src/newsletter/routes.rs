@@ -12,8 +12,8 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::{Deserialize, Serialize};
 
 use crate::admin::html_response;
+use crate::client::Client;
 use crate::error::AppError;
-use crate::routes::Client;
 use crate::state::AppState;
 use crate::views;
 use broadsheet_app::newsletter::compose::DigestContent;
@@ -53,15 +53,6 @@ impl SubscribePage {
 }
 
 /// The signed time a form was rendered, for the minimum fill time.
-pub(crate) fn form_time(state: &AppState) -> String {
-    let now = Utc::now().timestamp();
-    sign(
-        &state.newsletter.secret,
-        Purpose::FormTime,
-        now,
-        now + 86_400,
-    )
-}
 
 async fn page(
     state: &AppState,
@@ -75,7 +66,7 @@ async fn page(
 }
 
 pub(crate) async fn form(State(state): State<AppState>) -> Result<Response, AppError> {
-    let ft = form_time(&state);
+    let ft = broadsheet_app::newsletter::links::form_time(&state);
     page(&state, StatusCode::OK, SubscribePage::new("form", ft)).await
 }
 
@@ -94,7 +85,7 @@ pub(crate) async fn subscribe(
     client: Client,
     Form(f): Form<SubscribeForm>,
 ) -> Result<Response, AppError> {
-    let ft = form_time(&state);
+    let ft = broadsheet_app::newsletter::links::form_time(&state);
     if state.signup_limiter.check_key(&client.ip()).is_err() {
         let mut p = SubscribePage::new("form", ft);
         p.error = Some(
@@ -254,7 +245,7 @@ pub(crate) async fn confirm(
     }
     let mut p = SubscribePage::new(
         if first_time { "confirmed" } else { "already" },
-        form_time(&state),
+        broadsheet_app::newsletter::links::form_time(&state),
     );
     p.token = sign(
         &state.newsletter.secret,
@@ -280,7 +271,10 @@ async fn preferences_page(
             (slug, m.name, on)
         })
         .collect();
-    let mut p = SubscribePage::new("preferences", form_time(state));
+    let mut p = SubscribePage::new(
+        "preferences",
+        broadsheet_app::newsletter::links::form_time(state),
+    );
     p.sections = sections;
     p.token = token;
     p.subscriber_email = s.email.to_string();
@@ -327,7 +321,10 @@ pub(crate) async fn save_preferences(
     match action.as_str() {
         "unsubscribe" => {
             state.store.unsubscribe(id).await?;
-            let mut p = SubscribePage::new("unsubscribed", form_time(&state));
+            let mut p = SubscribePage::new(
+                "unsubscribed",
+                broadsheet_app::newsletter::links::form_time(&state),
+            );
             p.token = token;
             page(&state, StatusCode::OK, p).await
         }
@@ -336,7 +333,10 @@ pub(crate) async fn save_preferences(
             page(
                 &state,
                 StatusCode::OK,
-                SubscribePage::new("deleted", form_time(&state)),
+                SubscribePage::new(
+                    "deleted",
+                    broadsheet_app::newsletter::links::form_time(&state),
+                ),
             )
             .await
         }
@@ -381,7 +381,10 @@ pub(crate) async fn unsubscribe_page(
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
     link_id(&state, Purpose::Unsubscribe, &token, "unsubscribe")?;
-    let mut p = SubscribePage::new("unsubscribe", form_time(&state));
+    let mut p = SubscribePage::new(
+        "unsubscribe",
+        broadsheet_app::newsletter::links::form_time(&state),
+    );
     p.token = token;
     page(&state, StatusCode::OK, p).await
 }
@@ -412,7 +415,10 @@ pub(crate) async fn unsubscribe(
     page(
         &state,
         StatusCode::OK,
-        SubscribePage::new("unsubscribed", form_time(&state)),
+        SubscribePage::new(
+            "unsubscribed",
+            broadsheet_app::newsletter::links::form_time(&state),
+        ),
     )
     .await
 }

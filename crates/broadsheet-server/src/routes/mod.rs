@@ -3,16 +3,17 @@
 pub(crate) mod api_market;
 mod article;
 mod assets;
+mod error_pages;
 mod extract;
 mod feeds;
 mod home;
 mod listing;
 mod markets;
+mod metrics;
 mod search;
 mod sitemaps;
 
 pub(crate) use crate::client::Client;
-pub(crate) use search::check_rate as check_search_rate;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -35,8 +36,9 @@ use tracing::Level;
 
 use broadsheet_syndication::feed::Format;
 
-use crate::error::{AppError, error_pages};
+use crate::error::AppError;
 use crate::state::AppState;
+use error_pages::error_pages;
 
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
                    object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'";
@@ -98,7 +100,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/static/{file}", get(assets::asset))
         .route("/healthz", get(health))
         .route("/readyz", get(ready))
-        .route("/metrics", get(crate::metrics::metrics))
+        .route("/metrics", get(metrics::metrics))
         .nest_service("/media", media)
         .merge(crate::api::router(&state))
         .merge(crate::admin::router(&state))

@@ -3,10 +3,9 @@
 
 use axum::extract::{FromRequestParts, State};
 use axum::response::{IntoResponse, Response};
-use broadsheet_core::{Section, Slug, section_subtree};
-use broadsheet_search::{Hit, MAX_QUERY_CHARS, SearchRequest, Sort};
-use chrono::{NaiveDate, TimeZone, Utc};
-use governor::clock::{Clock, DefaultClock};
+use broadsheet_core::{Section, Slug};
+use broadsheet_search::{Hit, MAX_QUERY_CHARS};
+use chrono::{NaiveDate, Utc};
 use http::request::Parts;
 use http::{HeaderValue, header};
 use serde::Serialize;
@@ -20,15 +19,7 @@ const PAGE_SIZE: usize = 10;
 const MAX_PAGE: u32 = 100;
 
 pub(crate) fn check_rate(state: &AppState, client: &Client) -> Result<(), AppError> {
-    state
-        .search_limiter
-        .check_key(&client.ip())
-        .map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            AppError::TooManyRequests {
-                retry_after_secs: wait.as_secs() + 1,
-            }
-        })
+    state.check_search_rate(client.ip())
 }
 
 /// `/search?q=&section=&author=&tag=&year=&from=&to=&sort=&page=`, parsed. Unknown
@@ -202,75 +193,26 @@ pub(crate) async fn search(
     params: SearchParams,
 ) -> Result<Response, AppError> {
     check_rate(&state, &client)?;
-    let sections = state.store.sections().await?;
-    let mut unknown_filter = false;
-    let section_ids = match &params.section {
-        Some(slug) => match sections.iter().find(|s| &s.slug == slug) {
-            Some(s) => section_subtree(&sections, s.id),
-            None => {
-                unknown_filter = true;
-                Vec::new()
-            }
-        },
-        None => Vec::new(),
-    };
-    let author = match &params.author {
-        Some(slug) => state
-            .store
-            .author_by_slug(slug)
-            .await?
-            .map(|a| (a.id, a.name)),
-        None => None,
-    };
-    let tag = match &params.tag {
-        Some(slug) => state.store.tag_by_slug(slug).await?.map(|t| (t.id, t.name)),
-        None => None,
-    };
-    unknown_filter |= params.author.is_some() && author.is_none();
-    unknown_filter |= params.tag.is_some() && tag.is_none();
-
-    let day = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| Utc.from_utc_datetime(&t));
-    let (mut from, mut until) = (
-        params.from.and_then(day),
-        params.to.and_then(|d| d.succ_opt()).and_then(day),
-    );
-    if let Some(y) = params.year {
-        from = from.max(NaiveDate::from_ymd_opt(y, 1, 1).and_then(day));
-        let end = NaiveDate::from_ymd_opt(y + 1, 1, 1).and_then(day);
-        until = match (until, end) {
-            (Some(u), Some(e)) => Some(u.min(e)),
-            (u, e) => u.or(e),
-        };
-    }
-    let request = SearchRequest {
-        query: params.q.clone(),
-        sections: section_ids,
-        author: author.as_ref().map(|a| a.0),
-        tag: tag.as_ref().map(|t| t.0),
-        from,
-        until,
-        sort: if params.newest {
-            Sort::Newest
-        } else {
-            Sort::Relevance
-        },
+    let query = broadsheet_app::search::Query {
+        text: params.q.clone(),
+        section: params.section.clone(),
+        author: params.author.clone(),
+        tag: params.tag.clone(),
+        year: params.year,
+        from: params.from,
+        to: params.to,
+        newest: params.newest,
         offset: (params.page as usize - 1) * PAGE_SIZE,
         limit: PAGE_SIZE,
     };
-    let searched = !params.q.is_empty()
-        || params.section.is_some()
-        || params.author.is_some()
-        || params.tag.is_some()
-        || params.year.is_some()
-        || params.from.is_some()
-        || params.to.is_some();
+    let resolved = broadsheet_app::search::resolve(&state, &query).await?;
+    let unknown_filter = !resolved.unknown.is_empty();
+    let searched = query.asks_anything();
+    let (sections, author, tag) = (resolved.sections, resolved.author, resolved.tag);
     let results = if unknown_filter || !searched {
         Default::default()
     } else {
-        let index = state.search.clone();
-        tokio::task::spawn_blocking(move || index.search(&request, Utc::now()))
-            .await
-            .map_err(|e| AppError::Worker(e.to_string()))??
+        broadsheet_app::search::run(&state, &state.search, resolved.request).await?
     };
 
     let name_of = |slug: &str| {

@@ -281,3 +281,194 @@ fn every_source_file_opens_with_what_it_owns() {
         missing.join("\n")
     );
 }
+
+/// The modules (files) of one crate's `src/` and which of them each refers to through
+/// `crate::…` or `super::…` paths (in code and in `use` groups), tests left out.
+fn module_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let mut files = BTreeMap::new();
+    let mut todo = vec![src.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read src/") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                todo.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let rel = path.strip_prefix(src).expect("under src");
+                let mut parts: Vec<String> = rel
+                    .with_extension("")
+                    .iter()
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .collect();
+                if parts.last().is_some_and(|l| l == "mod") {
+                    parts.pop();
+                }
+                if parts.len() == 1 && (parts[0] == "lib" || parts[0] == "main") {
+                    parts.clear();
+                }
+                let mut text = std::fs::read_to_string(&path).expect("read a source file");
+                if let Some(at) = text.find("#[cfg(test)]\nmod tests") {
+                    text.truncate(at);
+                }
+                files.insert(parts.join("::"), text);
+            }
+        }
+    }
+    let modules: BTreeSet<String> = files.keys().cloned().collect();
+    let longest = |path: &[&str]| {
+        (1..=path.len())
+            .rev()
+            .map(|k| path[..k].join("::"))
+            .find(|m| modules.contains(m))
+    };
+    let mut graph = BTreeMap::new();
+    for (module, text) in &files {
+        let parent: Vec<&str> = match module.rsplit_once("::") {
+            Some((p, _)) => p.split("::").collect(),
+            None => Vec::new(),
+        };
+        let mut targets = BTreeSet::new();
+        let mut add = |base: &str, path: &str| {
+            let mut full: Vec<&str> = if base == "crate" {
+                Vec::new()
+            } else {
+                parent.clone()
+            };
+            let mut leading = base == "super";
+            for segment in path.split("::").map(str::trim).filter(|s| !s.is_empty()) {
+                // `super::super::x`: each further leading `super` climbs one more level.
+                if leading && segment == "super" {
+                    full.pop();
+                } else {
+                    leading = false;
+                    full.push(segment);
+                }
+            }
+            if let Some(t) = longest(&full)
+                && &t != module
+                && !t.is_empty()
+            {
+                targets.insert(t);
+            }
+        };
+        for base in ["crate", "super"] {
+            let needle = format!("{base}::");
+            let mut rest = text.as_str();
+            while let Some(at) = rest.find(&needle) {
+                let before = rest[..at].chars().next_back();
+                rest = &rest[at + needle.len()..];
+                // Part of a longer path (`super::super::x` is read from its first `super`).
+                if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
+                    continue;
+                }
+                if let Some(group) = rest.strip_prefix('{') {
+                    // `use crate::{a::B, c}`: each item, up to the group's end.
+                    let end = group.find("};").unwrap_or(group.len());
+                    for item in group[..end].split(',') {
+                        let item = item.split('{').next().unwrap_or("").trim();
+                        add(base, item.trim_end_matches("::"));
+                    }
+                    continue;
+                }
+                let path: String = rest
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+                    .collect();
+                add(base, path.trim_end_matches(':'));
+            }
+        }
+        graph.insert(module.clone(), targets);
+    }
+    graph
+}
+
+/// A cycle in `graph`, if there is one, as the modules along it.
+fn find_cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Open,
+        Done,
+    }
+    fn visit(
+        v: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        marks: &mut BTreeMap<String, Mark>,
+        path: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        marks.insert(v.to_owned(), Mark::Open);
+        path.push(v.to_owned());
+        for w in graph.get(v).into_iter().flatten() {
+            match marks.get(w).copied().unwrap_or(Mark::New) {
+                Mark::Open => {
+                    let from = path.iter().position(|p| p == w).unwrap_or(0);
+                    let mut cycle = path[from..].to_vec();
+                    cycle.push(w.clone());
+                    return Some(cycle);
+                }
+                Mark::New => {
+                    if let Some(c) = visit(w, graph, marks, path) {
+                        return Some(c);
+                    }
+                }
+                Mark::Done => {}
+            }
+        }
+        path.pop();
+        marks.insert(v.to_owned(), Mark::Done);
+        None
+    }
+    let mut marks = BTreeMap::new();
+    for v in graph.keys() {
+        if marks.get(v).copied().unwrap_or(Mark::New) == Mark::New
+            && let Some(c) = visit(v, graph, &mut marks, &mut Vec::new())
+        {
+            return Some(c);
+        }
+    }
+    None
+}
+
+#[test]
+fn no_two_modules_of_a_crate_import_each_other_in_a_cycle() {
+    let crates = workspace_root().join("crates");
+    let mut found = Vec::new();
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&crates).expect("crates/") {
+        let src = entry.expect("entry").path().join("src");
+        if !src.is_dir() {
+            continue;
+        }
+        let graph = module_graph(&src);
+        checked += graph.len();
+        if let Some(cycle) = find_cycle(&graph) {
+            found.push(format!("{}: {}", src.display(), cycle.join(" -> ")));
+        }
+    }
+    assert!(checked > 100, "only {checked} modules read");
+    assert!(found.is_empty(), "module cycles:\n{}", found.join("\n"));
+}
+
+#[test]
+fn the_cycle_check_sees_a_cycle_through_use_groups_and_super() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = dir.path();
+    std::fs::create_dir_all(src.join("admin")).expect("dir");
+    std::fs::write(src.join("lib.rs"), "//! x\nmod admin;\nmod state;\n").expect("lib");
+    std::fs::write(
+        src.join("state.rs"),
+        "//! x\nuse crate::{admin::wire::Row, other};\n",
+    )
+    .expect("state");
+    std::fs::write(src.join("admin/mod.rs"), "//! x\nmod wire;\n").expect("admin");
+    std::fs::write(
+        src.join("admin/wire.rs"),
+        "//! x\nfn f() { super::super::state::g(); }\n",
+    )
+    .expect("wire");
+    let graph = module_graph(src);
+    assert!(graph["state"].contains("admin::wire"), "{graph:?}");
+    let cycle = find_cycle(&graph).expect("a cycle");
+    assert!(cycle.contains(&"state".to_owned()), "{cycle:?}");
+    std::fs::write(src.join("state.rs"), "//! x\nuse crate::other;\n").expect("state");
+    assert_eq!(find_cycle(&module_graph(src)), None);
+}

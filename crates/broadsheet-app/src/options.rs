@@ -1,0 +1,125 @@
+//! The application's settings (`[newsletter]`, `[webhooks]`, `[wire]`), kept apart from the
+//! use cases so that the context can hold them without depending on the use cases back.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Webhook settings (`[webhooks]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookOptions {
+    /// How long a receiver has to answer.
+    pub timeout_secs: u64,
+    /// Attempts before a delivery is marked failed.
+    pub max_attempts: i64,
+    /// The wait before the first retry; each later one doubles it (at most six hours).
+    pub retry_base_secs: i64,
+}
+
+impl Default for WebhookOptions {
+    fn default() -> Self {
+        Self {
+            timeout_secs: 10,
+            max_attempts: 8,
+            retry_base_secs: 30,
+        }
+    }
+}
+
+impl WebhookOptions {
+    /// The HTTP client deliveries are sent with.
+    pub(crate) fn client(&self) -> reqwest::Client {
+        let options = self;
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(options.timeout_secs.max(1)))
+            .connect_timeout(Duration::from_secs(options.timeout_secs.clamp(1, 10)))
+            // A receiver answers for itself; following it elsewhere would send the payload on.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("Broadsheet-Webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default()
+    }
+}
+
+/// Wire settings (`[wire]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WireOptions {
+    /// How long one fetch (a feed, a picture) may take, body included.
+    pub fetch_timeout_secs: u64,
+    /// Largest document fetched or pushed.
+    pub max_bytes: usize,
+    /// Most items taken from one document.
+    pub max_items: usize,
+    /// Consecutive failures after which a feed is paused until an editor resumes it.
+    pub pause_after: i64,
+}
+
+impl Default for WireOptions {
+    fn default() -> Self {
+        Self {
+            fetch_timeout_secs: 30,
+            max_bytes: broadsheet_ingest::wire::MAX_DOCUMENT_BYTES,
+            max_items: 10_000,
+            pause_after: 5,
+        }
+    }
+}
+
+/// Newsletter settings (`[newsletter]` in the configuration file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NewsletterOptions {
+    /// Local time (site time zone) the daily digest goes out, `HH:MM`; empty turns it off.
+    pub send_time: String,
+    /// The sentence under "Welcome to …" in the sign-up box.
+    pub pitch: String,
+    /// Seconds before the sign-up dialog appears to a new visitor.
+    pub modal_delay_secs: u32,
+    /// Or when they have scrolled this far down a page (percent).
+    pub modal_scroll_percent: u32,
+    /// Messages sent at once.
+    pub concurrency: usize,
+    /// Messages per second at most; 0 for no limit.
+    pub messages_per_second: u32,
+    /// Attempts before a temporarily failing address is given up for this issue.
+    pub max_attempts: i64,
+    /// First retry after this many seconds, doubling with every attempt.
+    pub retry_base_secs: i64,
+    /// No second confirmation mail to an address within this many seconds.
+    pub resend_confirmation_secs: i64,
+    /// Unconfirmed sign-ups are deleted after this many hours (the link expires with them).
+    pub confirm_hours: i64,
+    /// Sign-ups per minute from one client address.
+    pub sign_ups_per_minute: u32,
+    /// The shortest time, in seconds, a person takes to fill in the form.
+    pub min_fill_secs: i64,
+    /// How long a sender holds a claimed message before another may take it over. The sender
+    /// renews it as it goes and begins a message only with half of it in hand; a message may
+    /// take two SMTP timeouts (connecting, then sending), so this should be more than four
+    /// times `[mail] timeout_secs` (`broadsheet` warns at start when it is not).
+    pub lease_secs: i64,
+}
+
+impl Default for NewsletterOptions {
+    fn default() -> Self {
+        Self {
+            send_time: "07:00".into(),
+            pitch: "Sign up for daily updates for the most important stories unfolding in the \
+                    global economy"
+                .into(),
+            modal_delay_secs: 20,
+            modal_scroll_percent: 50,
+            concurrency: 4,
+            messages_per_second: 0,
+            max_attempts: 6,
+            retry_base_secs: 60,
+            resend_confirmation_secs: 600,
+            confirm_hours: 48,
+            sign_ups_per_minute: 10,
+            min_fill_secs: 3,
+            lease_secs: 180,
+        }
+    }
+}
