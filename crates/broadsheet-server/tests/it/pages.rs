@@ -653,4 +653,22 @@ async fn metrics_are_off_without_a_token_and_count_requests_and_cache_hits_with_
     assert!(value(&after, "broadsheet_page_cache_pages") >= 1.0);
     assert!(after.contains("# TYPE broadsheet_http_request_duration_seconds histogram"));
     assert!(after.contains("broadsheet_mail_sent_total"));
+
+    // A background job's runs, run as the runner runs them, are on /metrics with its name.
+    let job = broadsheet_app::jobs::PublishScheduled;
+    let runs = "broadsheet_job_runs_total{job=\"publish-scheduled\"}";
+    let before = read().await;
+    let had = before
+        .lines()
+        .find(|l| l.starts_with(runs))
+        .map_or(0.0, |_| value(&before, runs));
+    broadsheet_app::jobs::run_once(&site.state, &job)
+        .await
+        .expect("the job runs");
+    let after = read().await;
+    assert!(value(&after, runs) >= had + 1.0, "{after}");
+    assert!(after.contains("broadsheet_job_running{job=\"publish-scheduled\"} 0"));
+    assert!(
+        after.contains("broadsheet_job_last_success_timestamp_seconds{job=\"publish-scheduled\"}")
+    );
 }

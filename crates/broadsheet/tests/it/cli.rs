@@ -187,3 +187,99 @@ fn demo_command_installs_and_reinstalls_without_duplicates() {
     });
     assert_eq!(counts.articles, 34);
 }
+
+/// SIGTERM to a `broadsheet worker` while a job is in the middle of a step (a webhook POST to
+/// a receiver that takes its time): the step finishes and is recorded, then the worker stops
+/// cleanly. Nothing starts after the signal.
+#[test]
+fn sigterm_lets_the_running_job_finish_its_step_then_stops_the_worker() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("site");
+    std::fs::create_dir_all(data.join("media")).expect("media");
+    let receiver = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = receiver.local_addr().expect("addr").port();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        use broadsheet_store::{NewWebhook, SqliteStore, Webhooks};
+        let store = SqliteStore::open(&data.join("broadsheet.db"))
+            .await
+            .expect("store");
+        let hook = store
+            .create_webhook(&NewWebhook {
+                url: format!("http://127.0.0.1:{port}/hook"),
+                events: vec!["article.published".into()],
+                secret: "s".repeat(40),
+                description: "slow receiver".into(),
+            })
+            .await
+            .expect("webhook");
+        assert!(
+            store
+                .record_event_for(hook.id, "article.published", &serde_json::json!({}))
+                .await
+                .expect("event")
+        );
+    });
+    // The receiver reads the request, says so, takes 1.5 s, then answers 200.
+    let (got_tx, got_rx) = std::sync::mpsc::channel();
+    let answer = std::thread::spawn(move || {
+        let (mut conn, _) = receiver.accept().expect("the worker connects");
+        let mut buf = [0u8; 65536];
+        let _ = conn.read(&mut buf).expect("request");
+        got_tx.send(()).expect("signal");
+        std::thread::sleep(Duration::from_millis(1500));
+        let _ =
+            conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+    });
+    let mut worker = bin()
+        .args(["worker", "--data"])
+        .arg(&data)
+        .env("BROADSHEET_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stderr_pipe = worker.stderr.take().expect("stderr");
+    let log = std::thread::spawn(move || {
+        BufReader::new(stderr_pipe)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+    });
+    got_rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the webhook job sends its delivery");
+    let signalled = std::time::Instant::now();
+    let kill = Command::new("kill")
+        .args(["-TERM", &worker.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    let status = worker.wait().expect("wait");
+    let waited = signalled.elapsed();
+    answer.join().expect("receiver");
+    let log = log.join().expect("log");
+    assert!(status.success(), "{status:?}: {log:?}");
+    assert!(
+        waited >= Duration::from_millis(1000),
+        "stopped after {waited:?}, before the step under way had its answer: {log:?}"
+    );
+    assert!(log.iter().any(|l| l.contains("worker stopped")), "{log:?}");
+    let deliveries = rt.block_on(async {
+        use broadsheet_store::{SqliteStore, Webhooks};
+        let store = SqliteStore::open(&data.join("broadsheet.db"))
+            .await
+            .expect("store");
+        store.webhook_deliveries(10).await.expect("deliveries")
+    });
+    assert_eq!(deliveries.len(), 1);
+    assert_eq!(
+        (deliveries[0].status, deliveries[0].last_status),
+        (broadsheet_store::HookStatus::Delivered, Some(200)),
+        "the delivery under way at the signal was recorded: {:?}",
+        deliveries[0]
+    );
+}

@@ -437,6 +437,16 @@ fn a_node_answers_503_while_the_database_is_gone_and_recovers_without_a_restart(
     let status = http_get(&node.addr, &format!("/article/{}", slugs[1])).0;
     let log: Vec<String> = node.log.try_iter().collect();
     assert_eq!(status, 503, "{}", log.join("\n"));
+    // The APIs answer the same way as pages (one mapping from store errors to statuses): a
+    // key cannot be checked without the database, so 503 with Retry-After, as problem+json.
+    let (status, raw) = exchange(
+        &node.addr,
+        "GET /api/v1/articles HTTP/1.1\r\nAuthorization: Bearer some-content-key",
+    );
+    let head = raw.split("\r\n\r\n").next().unwrap_or("").to_lowercase();
+    assert_eq!(status, 503, "{raw}");
+    assert!(head.contains("retry-after: 5"), "{raw}");
+    assert!(head.contains("application/problem+json"), "{raw}");
 
     proxy.restore();
     wait_for(Duration::from_secs(60), || {
