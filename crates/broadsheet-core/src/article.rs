@@ -59,7 +59,10 @@ impl fmt::Display for ArticleStatus {
 
 /// A photo credit kept as its parts, e.g. photographer "Gavriil Grigorov", agency "Sputnik",
 /// via "Kremlin Pool Photo via AP", so that it can be shown, searched and syndicated properly.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+///
+/// The one credit type: articles, revisions, the media library, agency copy (kept as JSON in
+/// the wire tables) and the APIs all carry this; forms and documents flatten it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Credit {
     pub photographer: Option<String>,
     pub agency: Option<String>,
@@ -67,6 +70,49 @@ pub struct Credit {
 }
 
 impl Credit {
+    /// Splits a one-line credit such as "Kremlin Pool Photo via AP" or "Jane Doe/Reuters" into
+    /// its parts: "X via Y" keeps the whole line as `via` with the agency after "via";
+    /// "Name/Agency" and "Name, Agency" give photographer and agency; a single word is an agency.
+    pub fn parse(line: &str, byline: Option<&str>) -> Self {
+        let line = line.trim();
+        let byline = byline
+            .map(str::trim)
+            .filter(|b| !b.is_empty())
+            .map(str::to_owned);
+        if line.is_empty() {
+            return Self {
+                photographer: byline,
+                ..Self::default()
+            };
+        }
+        if let Some(pos) = line.to_lowercase().rfind(" via ") {
+            let agency = line[pos + 5..].trim();
+            return Self {
+                photographer: byline,
+                agency: Some(agency.to_owned()).filter(|a| !a.is_empty()),
+                via: Some(line.to_owned()),
+            };
+        }
+        for sep in ['/', ','] {
+            if let Some((who, agency)) = line.split_once(sep) {
+                let who = who.trim();
+                let agency = agency.trim();
+                if !who.is_empty() && !agency.is_empty() {
+                    return Self {
+                        photographer: Some(byline.unwrap_or_else(|| who.to_owned())),
+                        agency: Some(agency.to_owned()),
+                        via: None,
+                    };
+                }
+            }
+        }
+        Self {
+            photographer: byline,
+            agency: Some(line.to_owned()),
+            via: None,
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.parts().next().is_none()
     }

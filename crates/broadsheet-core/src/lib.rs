@@ -29,7 +29,7 @@ pub use section::{
 };
 pub use slug::Slug;
 pub use wire::{
-    WIRE_BODY_MAX, WIRE_GUID_MAX, WIRE_HEADLINE_MAX, WireCredit, WireItem, WirePicture, WireSignal,
+    WIRE_BODY_MAX, WIRE_GUID_MAX, WIRE_HEADLINE_MAX, WireItem, WirePicture, WireSignal,
 };
 
 /// Seconds since the Unix epoch, UTC: the one time representation the store and cursors share.

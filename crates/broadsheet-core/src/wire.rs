@@ -1,8 +1,6 @@
 //! Agency copy: one `WireItem` type that every wire format (ninjs, NewsML-G2, NITF, IPTC 7901,
 //! RSS, Atom, JSON Feed) is parsed into, and the rules an item meets before it is stored.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 use crate::{CoreError, Credit, Timestamp};
@@ -45,80 +43,7 @@ pub struct WirePicture {
     /// The largest rendition's address, if the item names one.
     pub href: Option<String>,
     pub caption: String,
-    pub credit: WireCredit,
-}
-
-/// `Credit` with serde both ways, as it is kept in the wire tables.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WireCredit {
-    pub photographer: Option<String>,
-    pub agency: Option<String>,
-    pub via: Option<String>,
-}
-
-impl From<&WireCredit> for Credit {
-    fn from(c: &WireCredit) -> Self {
-        Credit {
-            photographer: c.photographer.clone(),
-            agency: c.agency.clone(),
-            via: c.via.clone(),
-        }
-    }
-}
-
-impl WireCredit {
-    /// Splits a one-line credit such as "Kremlin Pool Photo via AP" or "Jane Doe/Reuters" into
-    /// its parts: "X via Y" keeps the whole line as `via` with the agency after "via";
-    /// "Name/Agency" and "Name, Agency" give photographer and agency; a single word is an agency.
-    pub fn parse(line: &str, byline: Option<&str>) -> Self {
-        let line = line.trim();
-        let byline = byline
-            .map(str::trim)
-            .filter(|b| !b.is_empty())
-            .map(str::to_owned);
-        if line.is_empty() {
-            return Self {
-                photographer: byline,
-                ..Self::default()
-            };
-        }
-        if let Some(pos) = line.to_lowercase().rfind(" via ") {
-            let agency = line[pos + 5..].trim();
-            return Self {
-                photographer: byline,
-                agency: Some(agency.to_owned()).filter(|a| !a.is_empty()),
-                via: Some(line.to_owned()),
-            };
-        }
-        for sep in ['/', ','] {
-            if let Some((who, agency)) = line.split_once(sep) {
-                let who = who.trim();
-                let agency = agency.trim();
-                if !who.is_empty() && !agency.is_empty() {
-                    return Self {
-                        photographer: Some(byline.unwrap_or_else(|| who.to_owned())),
-                        agency: Some(agency.to_owned()),
-                        via: None,
-                    };
-                }
-            }
-        }
-        Self {
-            photographer: byline,
-            agency: Some(line.to_owned()),
-            via: None,
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        Credit::from(self).is_empty()
-    }
-}
-
-impl fmt::Display for WireCredit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        Credit::from(self).fmt(f)
-    }
+    pub credit: Credit,
 }
 
 /// One agency item as every format is parsed into. `body_html` is sanitised by the parser.
@@ -222,17 +147,17 @@ mod tests {
 
     #[test]
     fn credits_split_into_parts() {
-        let c = WireCredit::parse("Kremlin Pool Photo via AP", Some("Gavriil Grigorov"));
+        let c = Credit::parse("Kremlin Pool Photo via AP", Some("Gavriil Grigorov"));
         assert_eq!(c.photographer.as_deref(), Some("Gavriil Grigorov"));
         assert_eq!(c.agency.as_deref(), Some("AP"));
         assert_eq!(c.via.as_deref(), Some("Kremlin Pool Photo via AP"));
-        let c = WireCredit::parse("Jane Doe/Reuters", None);
+        let c = Credit::parse("Jane Doe/Reuters", None);
         assert_eq!(c.photographer.as_deref(), Some("Jane Doe"));
         assert_eq!(c.agency.as_deref(), Some("Reuters"));
-        let c = WireCredit::parse("AAP", None);
+        let c = Credit::parse("AAP", None);
         assert_eq!(c.agency.as_deref(), Some("AAP"));
         assert!(c.photographer.is_none());
-        assert!(WireCredit::parse("", None).is_empty());
+        assert!(Credit::parse("", None).is_empty());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! encoding handling). An entry's version is the time it was last updated, so an edited entry
 //! is a new version of the same item.
 
-use broadsheet_core::{WireCredit, WireItem, WirePicture};
+use broadsheet_core::{Credit, WireItem, WirePicture};
 use feed_rs::model::{Entry, FeedType};
 
 use super::text::text_to_html;
@@ -82,7 +82,7 @@ fn entry(e: Entry, format: &str, agency: &str, language: &str) -> WireItem {
                     .or(m.title.as_ref())
                     .map(|t| t.content.clone())
                     .unwrap_or_default(),
-                credit: WireCredit::parse(&credit, None),
+                credit: Credit::parse(&credit, None),
             })
         })
         .collect();

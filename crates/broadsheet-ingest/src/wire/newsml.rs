@@ -4,7 +4,7 @@
 //! item references have titles and descriptions. `pubStatus stat:canceled` or `stat:withheld`
 //! is a kill; a `sig:correction` / `edStat:C` signal a correction.
 
-use broadsheet_core::{WireCredit, WireItem, WirePicture, WireSignal};
+use broadsheet_core::{Credit, WireItem, WirePicture, WireSignal};
 use roxmltree::Node;
 
 use super::text::{escape, parse_time, text_to_html};
@@ -289,7 +289,7 @@ fn item(node: Node) -> WireItem {
         it.pictures.push(WirePicture {
             href: picture_href(node),
             caption: caption.clone(),
-            credit: WireCredit::parse(
+            credit: Credit::parse(
                 credit_line.trim_end_matches(['–', '-']).trim(),
                 Some(it.byline.as_str()).filter(|b| !b.is_empty()),
             ),

@@ -2,7 +2,7 @@
 //! `subjects`, lower-case names) and 3.x (camelCase names, `renditions` as a list). Keys are
 //! compared without case, so one reader serves all three. A top-level array is a batch.
 
-use broadsheet_core::{WireCredit, WireItem, WirePicture, WireSignal};
+use broadsheet_core::{Credit, WireItem, WirePicture, WireSignal};
 use serde_json::{Map, Value};
 
 use super::text::{parse_time, text_to_html};
@@ -218,7 +218,7 @@ fn picture(o: &Map<String, Value>) -> WirePicture {
     WirePicture {
         href: rendition_href(o),
         caption,
-        credit: WireCredit::parse(
+        credit: Credit::parse(
             credit_line,
             Some(&by).filter(|b| !b.is_empty()).map(String::as_str),
         ),

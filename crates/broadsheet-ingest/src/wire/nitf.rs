@@ -2,7 +2,7 @@
 //! management status) and `body` (`body.head` with headline, byline, dateline, abstract;
 //! `body.content` with the text and `media` elements for pictures).
 
-use broadsheet_core::{WireCredit, WireItem, WirePicture, WireSignal};
+use broadsheet_core::{Credit, WireItem, WirePicture, WireSignal};
 use roxmltree::Node;
 
 use super::text::parse_time;
@@ -36,7 +36,7 @@ fn pictures(body: Node) -> Vec<WirePicture> {
             WirePicture {
                 href,
                 caption,
-                credit: WireCredit::parse(&producer, None),
+                credit: Credit::parse(&producer, None),
             }
         })
         .collect()

@@ -473,7 +473,7 @@ pub(crate) async fn use_item(
             media_id,
             alt: picture.map(|p| p.caption.clone()).unwrap_or_default(),
             caption: picture.map(|p| p.caption.clone()).unwrap_or_default(),
-            credit: picture.map(|p| (&p.credit).into()).unwrap_or_default(),
+            credit: picture.map(|p| p.credit.clone()).unwrap_or_default(),
         }),
         seo_title: String::new(),
         seo_description: String::new(),
