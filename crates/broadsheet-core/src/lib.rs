@@ -9,6 +9,7 @@ mod error;
 pub mod html;
 mod market;
 mod newsroom;
+pub mod policy;
 mod section;
 mod slug;
 mod wire;

@@ -52,8 +52,6 @@ impl SubscribePage {
     }
 }
 
-/// The signed time a form was rendered, for the minimum fill time.
-
 async fn page(
     state: &AppState,
     status: StatusCode,

@@ -6,6 +6,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use async_trait::async_trait;
+use broadsheet_core::policy;
 use broadsheet_core::{
     Article, ArticleInput, ArticleStatus, ArticleSummary, Author, AuthorRef, Bar, CoreError,
     Cursor, Instrument, Media, NewInstrument, NewMedia, NewSection, Page, Section, Slug, Symbol,
@@ -244,7 +245,8 @@ async fn section_and_ancestors(tx: &mut Conn, id: i64) -> Result<Vec<i64>> {
     .await?)
 }
 
-/// The first free slug among `base`, `base-2`, `base-3`, … (ignoring article `except`).
+/// The first free slug among `base`, `base-2`, `base-3`, … (ignoring article `except`): the
+/// taken ones from the database, the choice by `policy::first_free`.
 async fn unique_slug(tx: &mut Conn, base: &Slug, except: Option<i64>) -> Result<Slug> {
     let taken: BTreeSet<String> = sqlx::query_scalar(
         "SELECT slug FROM articles
@@ -256,21 +258,7 @@ async fn unique_slug(tx: &mut Conn, base: &Slug, except: Option<i64>) -> Result<
     .await?
     .into_iter()
     .collect();
-    if !taken.contains(base.as_str()) {
-        return Ok(base.clone());
-    }
-    let mut n = 2;
-    loop {
-        let candidate = base.with_suffix(n);
-        if !taken.contains(candidate.as_str()) {
-            return Ok(candidate);
-        }
-        n += 1;
-    }
-}
-
-fn default_slug() -> Slug {
-    Slug::parse("article").expect("literal slug")
+    Ok(policy::first_free(base, &taken))
 }
 
 /// Writes one article inside an open transaction; adds the cache keys it touched to `keys`.
@@ -369,41 +357,32 @@ async fn save_one(
         }
     }
 
-    // An existing article keeps its slug (published links must not break) unless a new one is
-    // asked for explicitly; a new article derives one from its headline.
-    let slug = match &existing {
-        Some(e) if input.slug.as_ref().is_none_or(|w| *w == e.slug) => e.slug.clone(),
-        Some(e) => {
-            let wanted = input.slug.clone().unwrap_or_else(default_slug);
-            unique_slug(tx, &wanted, Some(e.id)).await?
-        }
-        None => {
-            let base = input
-                .slug
-                .clone()
-                .or_else(|| Slug::derive(&input.headline))
-                .unwrap_or_else(default_slug);
-            unique_slug(tx, &base, None).await?
+    // The slug and publication-time rules are `broadsheet_core::policy`'s; only finding which
+    // slugs are taken is done here.
+    let slug = match policy::slug_choice(
+        existing.as_ref().map(|e| &e.slug),
+        input.slug.as_ref(),
+        &input.headline,
+    ) {
+        policy::SlugChoice::Keep(slug) => slug,
+        policy::SlugChoice::Claim(base) => {
+            unique_slug(tx, &base, existing.as_ref().map(|e| e.id)).await?
         }
     };
-
-    let published_at = input.published_at.map(|p| p.timestamp()).or_else(|| {
-        let kept = existing.as_ref().and_then(|e| e.published_at);
-        kept.or((input.status == ArticleStatus::Published).then_some(now))
-    });
-    // The embargo wins over the publication time: a story published or scheduled before its
-    // embargo goes out at the embargo time, so no reader query can see it early.
+    let seconds = |t: i64| chrono::DateTime::from_timestamp(t, 0);
     let embargo = input.editorial.embargo_until.map(|t| t.timestamp());
     let status = input.status;
-    let published_at = match (status, embargo) {
-        (ArticleStatus::Published | ArticleStatus::Scheduled, Some(e)) => {
-            Some(published_at.map_or(e, |p| p.max(e)))
-        }
-        _ => published_at,
-    };
-    if status == ArticleStatus::Scheduled && published_at.is_none() {
-        return Err(CoreError::invalid("publish at", "a scheduled story needs a time").into());
-    }
+    let published_at = policy::publication_time(
+        status,
+        input.published_at.and_then(|p| seconds(p.timestamp())),
+        existing
+            .as_ref()
+            .and_then(|e| e.published_at)
+            .and_then(seconds),
+        embargo.and_then(seconds),
+        seconds(now).unwrap_or_else(Utc::now),
+    )?
+    .map(|t| t.timestamp());
     let pinned: i64 = match (&existing, input.editorial.pinned) {
         (_, false) => 0,
         (Some(e), true) if e.pinned > 0 => e.pinned,
