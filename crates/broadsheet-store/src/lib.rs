@@ -12,6 +12,7 @@
 pub mod copy;
 mod error;
 mod hash;
+pub mod market;
 pub mod newsletter;
 pub mod newsroom;
 pub mod postgres;
@@ -21,12 +22,12 @@ pub mod wire;
 
 use async_trait::async_trait;
 use broadsheet_core::{
-    Article, ArticleInput, ArticleSummary, Author, Bar, Cursor, Instrument, Media, NewInstrument,
-    NewMedia, NewSection, Page, Section, Slug, Symbol, Tag, Timestamp,
+    Article, ArticleInput, ArticleSummary, Author, Cursor, Media, NewMedia, NewSection, Page,
+    Section, Slug, Tag, Timestamp,
 };
-use chrono::NaiveDate;
 
 pub use error::StoreError;
+pub use market::Market;
 pub use newsletter::{
     Delivery, Issue, IssueKind, NewIssue, Newsletter, Preferences, SendCounts, SignUp, Subscriber,
     SubscriberCounts, SubscriberStatus,
@@ -171,7 +172,7 @@ pub fn key_tag(id: i64) -> String {
 /// return articles that are published with a publication time at or before `now`.
 #[async_trait]
 pub trait Store:
-    Newsroom + Newsletter + webhooks::Webhooks + wire::Wire + Send + Sync + 'static
+    Newsroom + Newsletter + webhooks::Webhooks + wire::Wire + market::Market + Send + Sync + 'static
 {
     /// Creates or updates a section, matched on slug. Its parent must exist and may not be the
     /// section itself or one of its descendants.
@@ -245,26 +246,6 @@ pub trait Store:
     /// The newest edit in each run of `per_file` public articles (in id order): one entry per
     /// sitemap file, so its length is the number of files.
     async fn sitemap_files(&self, now: Timestamp, per_file: u32) -> Result<Vec<Timestamp>>;
-
-    /// Creates or updates an instrument, matched on symbol.
-    async fn upsert_instrument(&self, instrument: &NewInstrument) -> Result<Instrument>;
-    /// All instruments, by group position then symbol.
-    async fn instruments(&self) -> Result<Vec<Instrument>>;
-    async fn instrument_by_symbol(&self, symbol: &Symbol) -> Result<Option<Instrument>>;
-    /// Stores daily bars (replacing those of the same day) in one transaction.
-    async fn save_bars(&self, instrument_id: i64, bars: &[Bar], source: &str) -> Result<BarCounts>;
-    /// The `limit` most recent bars of an instrument, oldest first.
-    async fn latest_bars(&self, instrument_id: i64, limit: u32) -> Result<Vec<Bar>>;
-    /// Where the most recent bar came from and when it was written (Unix seconds): the
-    /// "as of" of an intraday price pushed or polled during the day.
-    async fn latest_bar_origin(&self, instrument_id: i64) -> Result<Option<(String, i64)>>;
-    /// Bars of an instrument between two days (inclusive), oldest first.
-    async fn bars(
-        &self,
-        instrument_id: i64,
-        from: Option<NaiveDate>,
-        to: Option<NaiveDate>,
-    ) -> Result<Vec<Bar>>;
 
     /// A site setting (`site.name`, …), if set.
     async fn setting(&self, key: &str) -> Result<Option<String>>;

@@ -8,11 +8,10 @@ use std::collections::{BTreeSet, HashMap};
 use async_trait::async_trait;
 use broadsheet_core::policy;
 use broadsheet_core::{
-    Article, ArticleInput, ArticleStatus, ArticleSummary, Author, AuthorRef, Bar, CoreError,
-    Cursor, Instrument, Media, NewInstrument, NewMedia, NewSection, Page, Section, Slug, Symbol,
-    Tag, TagRef, Timestamp,
+    Article, ArticleInput, ArticleStatus, ArticleSummary, Author, AuthorRef, CoreError, Cursor,
+    Media, NewMedia, NewSection, Page, Section, Slug, Symbol, Tag, TagRef, Timestamp,
 };
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use sqlx::{QueryBuilder, Row};
 
 use super::{Backend, Conn, Db, rows};
@@ -20,9 +19,8 @@ use super::{Backend, Conn, Db, rows};
 use super::rows::{ARTICLE_COLUMNS, SUMMARY_COLUMNS, article_from_row, summary_from_row};
 use crate::hash::input_hash;
 use crate::{
-    ArticleQuery, ArticleVersion, BarCounts, Changes, Counts, KEY_ALL, KEY_HOME, ListFilter,
-    Result, SaveKind, Saved, SitemapRow, Store, StoreError, key_article, key_author, key_section,
-    key_tag,
+    ArticleQuery, ArticleVersion, Changes, Counts, KEY_ALL, KEY_HOME, ListFilter, Result, SaveKind,
+    Saved, SitemapRow, Store, StoreError, key_article, key_author, key_section, key_tag,
 };
 
 impl Backend {
@@ -1002,44 +1000,6 @@ impl Store for Backend {
         rows.iter()
             .map(|r| Ok(rows::ts(r.try_get("updated")?)))
             .collect()
-    }
-
-    async fn upsert_instrument(&self, instrument: &NewInstrument) -> Result<Instrument> {
-        self.upsert_instrument_impl(instrument).await
-    }
-
-    async fn instruments(&self) -> Result<Vec<Instrument>> {
-        self.instruments_impl().await
-    }
-
-    async fn instrument_by_symbol(&self, symbol: &Symbol) -> Result<Option<Instrument>> {
-        self.instrument_by_symbol_impl(symbol).await
-    }
-
-    async fn latest_bar_origin(&self, instrument_id: i64) -> Result<Option<(String, i64)>> {
-        Ok(sqlx::query_as(
-            "SELECT source, updated_at FROM bars WHERE instrument_id = $1 ORDER BY day DESC LIMIT 1",
-        )
-        .bind(instrument_id)
-        .fetch_optional(&self.read)
-        .await?)
-    }
-
-    async fn latest_bars(&self, instrument_id: i64, limit: u32) -> Result<Vec<Bar>> {
-        self.latest_bars_impl(instrument_id, limit).await
-    }
-
-    async fn save_bars(&self, instrument_id: i64, bars: &[Bar], source: &str) -> Result<BarCounts> {
-        self.save_bars_impl(instrument_id, bars, source).await
-    }
-
-    async fn bars(
-        &self,
-        instrument_id: i64,
-        from: Option<NaiveDate>,
-        to: Option<NaiveDate>,
-    ) -> Result<Vec<Bar>> {
-        self.bars_impl(instrument_id, from, to).await
     }
 
     async fn setting(&self, key: &str) -> Result<Option<String>> {

@@ -2,13 +2,14 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use async_trait::async_trait;
 use broadsheet_core::{Bar, Instrument, InstrumentKind, NewInstrument, Symbol};
 use chrono::{NaiveDate, Utc};
 use sqlx::{QueryBuilder, Row};
 
 use super::record_changes;
 use super::{Backend, Db, DbRow};
-use crate::{BarCounts, KEY_MARKET, Result};
+use crate::{BarCounts, KEY_MARKET, Market, Result};
 
 const INSTRUMENT_COLUMNS: &str = "id, symbol, name, kind, unit, decimals, grp, position, in_ticker";
 
@@ -212,5 +213,46 @@ impl Backend {
             .iter()
             .map(bar_from_row)
             .collect()
+    }
+}
+
+#[async_trait]
+impl Market for Backend {
+    async fn upsert_instrument(&self, instrument: &NewInstrument) -> Result<Instrument> {
+        self.upsert_instrument_impl(instrument).await
+    }
+
+    async fn instruments(&self) -> Result<Vec<Instrument>> {
+        self.instruments_impl().await
+    }
+
+    async fn instrument_by_symbol(&self, symbol: &Symbol) -> Result<Option<Instrument>> {
+        self.instrument_by_symbol_impl(symbol).await
+    }
+
+    async fn latest_bar_origin(&self, instrument_id: i64) -> Result<Option<(String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT source, updated_at FROM bars WHERE instrument_id = $1 ORDER BY day DESC LIMIT 1",
+        )
+        .bind(instrument_id)
+        .fetch_optional(&self.read)
+        .await?)
+    }
+
+    async fn latest_bars(&self, instrument_id: i64, limit: u32) -> Result<Vec<Bar>> {
+        self.latest_bars_impl(instrument_id, limit).await
+    }
+
+    async fn save_bars(&self, instrument_id: i64, bars: &[Bar], source: &str) -> Result<BarCounts> {
+        self.save_bars_impl(instrument_id, bars, source).await
+    }
+
+    async fn bars(
+        &self,
+        instrument_id: i64,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Result<Vec<Bar>> {
+        self.bars_impl(instrument_id, from, to).await
     }
 }

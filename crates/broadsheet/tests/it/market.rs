@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use broadsheet_core::Symbol;
-use broadsheet_store::{SqliteStore, Store};
+use broadsheet_store::{Market, SqliteStore};
 use chrono::NaiveDate;
 
 use crate::support::{run, stderr, stdout};

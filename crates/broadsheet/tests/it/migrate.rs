@@ -2,6 +2,7 @@
 //! SQLite into an empty PostgreSQL schema by the real binary, then read through both stores.
 
 use broadsheet_core::Email;
+use broadsheet_store::Market as _;
 use broadsheet_store::postgres::testing::{self, Schema};
 use broadsheet_store::{IssueKind, ListFilter, NewIssue, Newsletter, SqliteStore, Store};
 use chrono::Utc;
