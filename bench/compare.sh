@@ -48,7 +48,7 @@ echo "== import: $corpus (with head; both read the same database)"
 
 start_bs() {
   BROADSHEET_LIMITS__SEARCH_PER_SECOND=1000000 BROADSHEET_LIMITS__SEARCH_BURST=1000000 \
-    "$1" serve --data "$work/data" --listen "127.0.0.1:$bs_port" --no-jobs 2>>"$work/bs.log" &
+    "$1" serve --data "$work/data" --listen "127.0.0.1:$bs_port" --no-jobs >/dev/null 2>>"$work/bs.log" &
   bs_pid=$!
   for _ in $(seq 200); do curl -fs "http://127.0.0.1:$bs_port/healthz" >/dev/null && return; sleep 0.1; done
   echo "bench: $1 did not start" >&2; exit 1
