@@ -16,14 +16,15 @@ pub mod market;
 pub mod newsletter;
 pub mod newsroom;
 pub mod postgres;
+pub mod site;
 pub mod sqlite;
+pub mod taxonomy;
 pub mod webhooks;
 pub mod wire;
 
 use async_trait::async_trait;
 use broadsheet_core::{
-    Article, ArticleInput, ArticleSummary, Author, Cursor, Media, NewMedia, NewSection, Page,
-    Section, Slug, Tag, Timestamp,
+    Article, ArticleInput, ArticleSummary, Cursor, Media, NewMedia, Page, Slug, Timestamp,
 };
 
 pub use error::StoreError;
@@ -37,7 +38,9 @@ pub use newsroom::{
     TokenKind,
 };
 pub use postgres::{PgSettings, PgStore};
+pub use site::SiteState;
 pub use sqlite::SqliteStore;
+pub use taxonomy::Taxonomy;
 pub use webhooks::{
     EVENTS, HookOutcome, HookStatus, NewWebhook, Webhook, WebhookDelivery, Webhooks,
 };
@@ -172,23 +175,17 @@ pub fn key_tag(id: i64) -> String {
 /// return articles that are published with a publication time at or before `now`.
 #[async_trait]
 pub trait Store:
-    Newsroom + Newsletter + webhooks::Webhooks + wire::Wire + market::Market + Send + Sync + 'static
+    Newsroom
+    + Newsletter
+    + webhooks::Webhooks
+    + wire::Wire
+    + market::Market
+    + taxonomy::Taxonomy
+    + site::SiteState
+    + Send
+    + Sync
+    + 'static
 {
-    /// Creates or updates a section, matched on slug. Its parent must exist and may not be the
-    /// section itself or one of its descendants.
-    async fn upsert_section(&self, section: &NewSection) -> Result<Section>;
-    async fn sections(&self) -> Result<Vec<Section>>;
-
-    /// Creates an author (slug derived from the name unless given) or updates the bio of the
-    /// existing one with that slug.
-    async fn upsert_author(&self, name: &str, slug: Option<&Slug>, bio: &str) -> Result<Author>;
-    async fn author_by_slug(&self, slug: &Slug) -> Result<Option<Author>>;
-    /// Every author with at least one public story as of `now`, by name.
-    async fn public_authors(&self, now: Timestamp) -> Result<Vec<Author>>;
-    async fn tag_by_slug(&self, slug: &Slug) -> Result<Option<Tag>>;
-    /// Every tag on at least one public story as of `now`, with how many, by name.
-    async fn public_tags(&self, now: Timestamp) -> Result<Vec<(Tag, i64)>>;
-
     /// Registers a media file, or updates the one already registered at that path.
     async fn upsert_media(&self, media: &NewMedia) -> Result<Media>;
 
@@ -246,28 +243,4 @@ pub trait Store:
     /// The newest edit in each run of `per_file` public articles (in id order): one entry per
     /// sitemap file, so its length is the number of files.
     async fn sitemap_files(&self, now: Timestamp, per_file: u32) -> Result<Vec<Timestamp>>;
-
-    /// A site setting (`site.name`, …), if set.
-    async fn setting(&self, key: &str) -> Result<Option<String>>;
-    /// Sets a site setting; every cached page shows settings, so this invalidates them all.
-    async fn set_setting(&self, key: &str, value: &str) -> Result<()>;
-    /// The setting's value, storing `value` first if it has none: of several nodes starting
-    /// at once, every one gets the value the first stored (a shared secret, say).
-    async fn setting_or_init(&self, key: &str, value: &str) -> Result<String>;
-
-    /// Takes or renews the lease on a recurring job for `holder` (a node) until `now + secs`:
-    /// true when `holder` has it, false while another node's lease runs.
-    async fn try_lease(&self, job: &str, holder: &str, now: Timestamp, secs: i64) -> Result<bool>;
-    /// Gives a lease back early (a node shutting down, a job finished).
-    async fn release_lease(&self, job: &str, holder: &str) -> Result<()>;
-
-    /// Waits until another writer may have changed something, or `max` passes: on
-    /// PostgreSQL a `NOTIFY` ends the wait at once; elsewhere it is a plain sleep and the
-    /// caller polls the change log.
-    async fn wait_for_change(&self, max: std::time::Duration);
-
-    /// The change log position now.
-    async fn change_head(&self) -> Result<i64>;
-    /// Cache keys touched after log position `since`.
-    async fn changes_since(&self, since: i64) -> Result<Changes>;
 }

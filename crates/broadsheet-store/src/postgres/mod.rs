@@ -14,6 +14,10 @@ mod newsletter;
 mod newsroom;
 #[path = "../sql/rows.rs"]
 mod rows;
+#[path = "../sql/site.rs"]
+mod site;
+#[path = "../sql/taxonomy.rs"]
+mod taxonomy;
 pub mod testing;
 #[path = "../sql/webhooks.rs"]
 mod webhooks;

@@ -8,8 +8,8 @@ use std::collections::{BTreeSet, HashMap};
 use async_trait::async_trait;
 use broadsheet_core::policy;
 use broadsheet_core::{
-    Article, ArticleInput, ArticleStatus, ArticleSummary, Author, AuthorRef, CoreError, Cursor,
-    Media, NewMedia, NewSection, Page, Section, Slug, Symbol, Tag, TagRef, Timestamp,
+    Article, ArticleInput, ArticleStatus, ArticleSummary, AuthorRef, CoreError, Cursor, Media,
+    NewMedia, Page, Slug, Symbol, TagRef, Timestamp,
 };
 use chrono::Utc;
 use sqlx::{QueryBuilder, Row};
@@ -19,8 +19,8 @@ use super::{Backend, Conn, Db, rows};
 use super::rows::{ARTICLE_COLUMNS, SUMMARY_COLUMNS, article_from_row, summary_from_row};
 use crate::hash::input_hash;
 use crate::{
-    ArticleQuery, ArticleVersion, Changes, Counts, KEY_ALL, KEY_HOME, ListFilter, Result, SaveKind,
-    Saved, SitemapRow, Store, StoreError, key_article, key_author, key_section, key_tag,
+    ArticleQuery, ArticleVersion, Counts, KEY_HOME, ListFilter, Result, SaveKind, Saved,
+    SitemapRow, Store, StoreError, key_article, key_author, key_section, key_tag,
 };
 
 impl Backend {
@@ -229,7 +229,7 @@ enum Named {
     Tag,
 }
 
-async fn section_and_ancestors(tx: &mut Conn, id: i64) -> Result<Vec<i64>> {
+pub(super) async fn section_and_ancestors(tx: &mut Conn, id: i64) -> Result<Vec<i64>> {
     Ok(sqlx::query_scalar(
         "WITH RECURSIVE up (id, parent_id, depth) AS (
              SELECT id, parent_id, 0 FROM sections WHERE id = $1
@@ -574,148 +574,6 @@ async fn save_one(
 
 #[async_trait]
 impl Store for Backend {
-    async fn upsert_section(&self, s: &NewSection) -> Result<Section> {
-        let mut tx = self.begin().await?;
-        let parent_id: Option<i64> = match &s.parent {
-            Some(parent) => {
-                let id: Option<i64> = sqlx::query_scalar("SELECT id FROM sections WHERE slug = $1")
-                    .bind(parent.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                let id = id.ok_or_else(|| {
-                    CoreError::invalid("parent", format!("section {parent} does not exist"))
-                })?;
-                let me: Option<i64> = sqlx::query_scalar("SELECT id FROM sections WHERE slug = $1")
-                    .bind(s.slug.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if let Some(me) = me
-                    && section_and_ancestors(&mut tx, id).await?.contains(&me)
-                {
-                    return Err(CoreError::invalid(
-                        "parent",
-                        format!("{parent} is {} or below it", s.slug),
-                    )
-                    .into());
-                }
-                Some(id)
-            }
-            None => None,
-        };
-        let row = sqlx::query(
-            "INSERT INTO sections (slug, name, description, parent_id, position, in_menu)
-             VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (slug) DO UPDATE SET name = excluded.name,
-               description = excluded.description, parent_id = excluded.parent_id,
-               position = excluded.position, in_menu = excluded.in_menu
-             RETURNING id, slug, name, description, parent_id, position, in_menu",
-        )
-        .bind(s.slug.as_str())
-        .bind(&s.name)
-        .bind(&s.description)
-        .bind(parent_id)
-        .bind(s.position)
-        .bind(s.in_menu)
-        .fetch_one(&mut *tx)
-        .await?;
-        let section = rows::section_from_row(&row)?;
-        record_changes(&mut tx, &BTreeSet::from([KEY_ALL.to_owned()])).await?;
-        tx.commit().await?;
-        Ok(section)
-    }
-
-    async fn sections(&self) -> Result<Vec<Section>> {
-        sqlx::query(
-            "SELECT id, slug, name, description, parent_id, position, in_menu FROM sections
-             ORDER BY position, name",
-        )
-        .fetch_all(&self.read)
-        .await?
-        .iter()
-        .map(rows::section_from_row)
-        .collect()
-    }
-
-    async fn upsert_author(&self, name: &str, slug: Option<&Slug>, bio: &str) -> Result<Author> {
-        let name = name.trim();
-        let slug = match slug {
-            Some(s) => s.clone(),
-            None => Slug::derive(name).ok_or_else(|| {
-                CoreError::invalid("author", format!("{name:?} has no letters or digits"))
-            })?,
-        };
-        let mut tx = self.begin().await?;
-        let row = sqlx::query(
-            "INSERT INTO authors (slug, name, bio) VALUES ($1, $2, $3)
-             ON CONFLICT (slug) DO UPDATE SET name = excluded.name, bio = excluded.bio
-             RETURNING id, slug, name, bio, photo_media_id",
-        )
-        .bind(slug.as_str())
-        .bind(name)
-        .bind(bio)
-        .fetch_one(&mut *tx)
-        .await?;
-        let author = rows::author_from_row(&row)?;
-        record_changes(&mut tx, &BTreeSet::from([key_author(author.id)])).await?;
-        tx.commit().await?;
-        Ok(author)
-    }
-
-    async fn author_by_slug(&self, slug: &Slug) -> Result<Option<Author>> {
-        sqlx::query("SELECT id, slug, name, bio, photo_media_id FROM authors WHERE slug = $1")
-            .bind(slug.as_str())
-            .fetch_optional(&self.read)
-            .await?
-            .as_ref()
-            .map(rows::author_from_row)
-            .transpose()
-    }
-
-    async fn public_authors(&self, now: Timestamp) -> Result<Vec<Author>> {
-        sqlx::query(
-            "SELECT id, slug, name, bio, photo_media_id FROM authors au
-             WHERE EXISTS (SELECT 1 FROM article_authors aa JOIN articles a ON a.id = aa.article_id
-                           WHERE aa.author_id = au.id AND a.status = 'published'
-                             AND a.published_at <= $1)
-             ORDER BY lower(name), id",
-        )
-        .bind(now.timestamp())
-        .fetch_all(&self.read)
-        .await?
-        .iter()
-        .map(rows::author_from_row)
-        .collect()
-    }
-
-    async fn public_tags(&self, now: Timestamp) -> Result<Vec<(Tag, i64)>> {
-        let rows = sqlx::query(
-            "SELECT t.id, t.slug, t.name, COUNT(*) AS n FROM tags t
-             JOIN article_tags at ON at.tag_id = t.id
-             JOIN articles a ON a.id = at.article_id
-             WHERE a.status = 'published' AND a.published_at <= $1
-             GROUP BY t.id, t.slug, t.name ORDER BY lower(t.name), t.id",
-        )
-        .bind(now.timestamp())
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter().map(rows::tag_count_from_row).collect()
-    }
-
-    async fn tag_by_slug(&self, slug: &Slug) -> Result<Option<Tag>> {
-        let row = sqlx::query("SELECT id, slug, name FROM tags WHERE slug = $1")
-            .bind(slug.as_str())
-            .fetch_optional(&self.read)
-            .await?;
-        row.map(|r| {
-            Ok(Tag {
-                id: r.try_get("id")?,
-                slug: rows::slug(&r, "slug")?,
-                name: r.try_get("name")?,
-            })
-        })
-        .transpose()
-    }
-
     async fn upsert_media(&self, m: &NewMedia) -> Result<Media> {
         let variants = serde_json::to_string(&m.variants).unwrap_or_else(|_| "[]".into());
         let text = |o: &Option<String>| o.clone().unwrap_or_default();
@@ -1000,110 +858,5 @@ impl Store for Backend {
         rows.iter()
             .map(|r| Ok(rows::ts(r.try_get("updated")?)))
             .collect()
-    }
-
-    async fn setting(&self, key: &str) -> Result<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
-                .bind(key)
-                .fetch_optional(&self.read)
-                .await?,
-        )
-    }
-
-    async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
-        let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO settings (key, value) VALUES ($1, $2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        )
-        .bind(key)
-        .bind(value)
-        .execute(&mut *tx)
-        .await?;
-        record_changes(&mut tx, &BTreeSet::from([KEY_ALL.to_owned()])).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn try_lease(&self, job: &str, holder: &str, now: Timestamp, secs: i64) -> Result<bool> {
-        // One statement: of two nodes racing, the row lock (PostgreSQL) or the single writer
-        // (SQLite) lets one in, and the other sees its lease.
-        let got: Option<String> = sqlx::query_scalar(
-            "INSERT INTO job_leases (job, holder, until) VALUES ($1, $2, $3)
-             ON CONFLICT (job) DO UPDATE SET holder = excluded.holder, until = excluded.until
-             WHERE job_leases.until <= $4 OR job_leases.holder = excluded.holder
-             RETURNING holder",
-        )
-        .bind(job)
-        .bind(holder)
-        .bind(now.timestamp() + secs.max(1))
-        .bind(now.timestamp())
-        .fetch_optional(&self.write)
-        .await?;
-        Ok(got.is_some())
-    }
-
-    async fn release_lease(&self, job: &str, holder: &str) -> Result<()> {
-        sqlx::query("DELETE FROM job_leases WHERE job = $1 AND holder = $2")
-            .bind(job)
-            .bind(holder)
-            .execute(&self.write)
-            .await?;
-        Ok(())
-    }
-
-    async fn wait_for_change(&self, max: std::time::Duration) {
-        self.wait_for_change_impl(max).await;
-    }
-
-    async fn setting_or_init(&self, key: &str, value: &str) -> Result<String> {
-        let inserted = sqlx::query(
-            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(key)
-        .bind(value)
-        .execute(&self.write)
-        .await?;
-        if inserted.rows_affected() == 1 {
-            return Ok(value.to_owned());
-        }
-        Ok(
-            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
-                .bind(key)
-                .fetch_one(&self.write)
-                .await?,
-        )
-    }
-
-    async fn change_head(&self) -> Result<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM changes")
-                .fetch_one(&self.read)
-                .await?,
-        )
-    }
-
-    async fn changes_since(&self, since: i64) -> Result<Changes> {
-        let rows =
-            sqlx::query("SELECT seq, keys FROM changes WHERE seq > $1 ORDER BY seq LIMIT 500")
-                .bind(since)
-                .fetch_all(&self.read)
-                .await?;
-        let mut changes = Changes {
-            upto: since,
-            keys: Vec::new(),
-        };
-        let mut seen = BTreeSet::new();
-        for r in rows {
-            changes.upto = r.try_get("seq")?;
-            let keys: String = r.try_get("keys")?;
-            for k in keys.split(' ') {
-                if seen.insert(k.to_owned()) {
-                    changes.keys.push(k.to_owned());
-                }
-            }
-        }
-        Ok(changes)
     }
 }

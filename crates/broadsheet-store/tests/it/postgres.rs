@@ -8,7 +8,7 @@ use std::time::Duration;
 use broadsheet_core::ArticleStatus;
 use broadsheet_store::postgres::testing::{self, Schema};
 use broadsheet_store::{
-    IssueKind, NewIssue, Newsletter, Newsroom, PgStore, Store, StoreError, Webhooks,
+    IssueKind, NewIssue, Newsletter, Newsroom, PgStore, SiteState, Store, StoreError, Webhooks,
 };
 use chrono::Utc;
 

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::Stdio;
 
-use broadsheet_store::{SqliteStore, Store};
+use broadsheet_store::{SqliteStore, Store, Taxonomy};
 
 use crate::support::{bin, run, stderr, stdout};
 

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use broadsheet_core::{ArticleStatus, Email, NewSection, Slug};
-use broadsheet_store::{Newsletter, SqliteStore, Store};
+use broadsheet_store::{Newsletter, SqliteStore, Store, Taxonomy};
 use chrono::Utc;
 
 use crate::support::{bin, stderr, stdout};

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use broadsheet_core::{ArticleStatus, Email, NewSection, Slug};
 use broadsheet_store::postgres::testing::{self, Schema};
-use broadsheet_store::{Newsletter, Store};
+use broadsheet_store::{Newsletter, Store, Taxonomy};
 use chrono::Utc;
 
 use crate::newsletter::{received, sink, started};
