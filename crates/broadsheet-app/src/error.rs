@@ -17,6 +17,10 @@ pub enum Error {
     /// A blocking worker (search, parsing) panicked or was cancelled.
     #[error("the search worker stopped: {0}")]
     Worker(String),
+    /// Something outside us (the mail relay) did not answer: try again later. The message is
+    /// for the person who asked.
+    #[error("{0}")]
+    Unavailable(String),
     /// The site is not set up for what was asked (mail without a public address).
     #[error("{0}")]
     Config(String),

@@ -50,6 +50,7 @@ impl From<broadsheet_app::Error> for AppError {
             broadsheet_app::Error::Search(e) => Self::Search(e),
             broadsheet_app::Error::Render(e) => Self::Render(e),
             broadsheet_app::Error::Worker(e) => Self::Worker(e),
+            broadsheet_app::Error::Unavailable(e) => Self::Unavailable(e),
             broadsheet_app::Error::Config(e) | broadsheet_app::Error::Internal(e) => {
                 Self::Internal(e)
             }

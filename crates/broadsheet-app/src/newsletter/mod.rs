@@ -6,5 +6,6 @@
 pub mod compose;
 pub mod links;
 pub mod send;
+pub mod subscriptions;
 
 pub use crate::options::NewsletterOptions;

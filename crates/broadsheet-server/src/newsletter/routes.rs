@@ -17,7 +17,8 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::views;
 use broadsheet_app::newsletter::compose::DigestContent;
-use broadsheet_app::newsletter::links::{LinkError, Purpose, preferences_url, sign, verify};
+use broadsheet_app::newsletter::links::{LinkError, Purpose, sign, verify};
+use broadsheet_app::newsletter::subscriptions::{self, ConfirmError, Confirmed, SignUp};
 
 #[derive(Serialize)]
 struct SubscribePage {
@@ -95,12 +96,6 @@ pub(crate) async fn subscribe(
             .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
         return Ok(r);
     }
-    let now = Utc::now().timestamp();
-    // A bot: the hidden field filled, no (or a forged) form time, or faster than a person.
-    let filled_at = verify(&state.newsletter.secret, Purpose::FormTime, &f.t, now);
-    let bot = !f.website.is_empty()
-        || filled_at.is_err()
-        || filled_at.is_ok_and(|t| now - t < state.newsletter.options.min_fill_secs);
     let email = match Email::parse(&f.email) {
         Ok(e) => e,
         Err(e) => {
@@ -110,66 +105,12 @@ pub(crate) async fn subscribe(
             return page(&state, StatusCode::UNPROCESSABLE_ENTITY, p).await;
         }
     };
-    if bot {
+    match subscriptions::sign_up(&state, &email, &f.website, &f.t).await? {
+        SignUp::Recorded => {}
         // Answered like a person, so the bot learns nothing; nothing is stored or sent.
-        tracing::info!(client = %client.ip(), "sign-up refused as automated");
-        return page(&state, StatusCode::OK, SubscribePage::new("sent", ft)).await;
-    }
-    let signup = state
-        .store
-        .sign_up(
-            &email,
-            &[],
-            Utc::now(),
-            state.newsletter.options.resend_confirmation_secs,
-        )
-        .await?;
-    if signup.send_confirmation
-        && let Err(e) = send_confirmation(&state, &signup.subscriber).await
-    {
-        // Kept as a sign-up; the next attempt may send at once.
-        state
-            .store
-            .confirmation_failed(signup.subscriber.id)
-            .await?;
-        return Err(e);
+        SignUp::Automated => tracing::info!(client = %client.ip(), "sign-up refused as automated"),
     }
     page(&state, StatusCode::OK, SubscribePage::new("sent", ft)).await
-}
-
-async fn send_confirmation(
-    state: &AppState,
-    s: &broadsheet_store::Subscriber,
-) -> Result<(), AppError> {
-    let site = state.site();
-    let expires = Utc::now().timestamp() + state.newsletter.options.confirm_hours * 3600;
-    let link = site.url(&format!(
-        "/subscribe/confirm/{}",
-        sign(&state.newsletter.secret, Purpose::Confirm, s.id, expires)
-    ));
-    let text = format!(
-        "Please confirm that you want the {name} daily newsletter:\n\n{link}\n\nThe link works \
-         for {hours} hours. If you did not sign up, ignore this message and you will hear \
-         nothing more from us.\n",
-        name = site.name,
-        hours = state.newsletter.options.confirm_hours
-    );
-    state
-        .mailer
-        .send(&broadsheet_mail::Email {
-            to: s.email.to_string(),
-            subject: format!("Confirm your {} newsletter", site.name),
-            text,
-            ..Default::default()
-        })
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "cannot send a confirmation");
-            AppError::Unavailable(
-                "We could not send the confirmation e-mail just now. Please try again in a few minutes."
-                    .into(),
-            )
-        })
 }
 
 /// The subscriber id a link was signed for, or the page explaining why the link cannot be used.
@@ -212,35 +153,12 @@ pub(crate) async fn confirm(
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
     let now = Utc::now();
-    let id = link_id(&state, Purpose::Confirm, &token, "confirmation")?;
-    let before = state.store.subscriber(id).await?;
-    let Some(after) = state.store.confirm_subscriber(id, now).await? else {
-        return Err(link_error(LinkError::Expired, "confirmation"));
+    let (id, first_time) = match subscriptions::confirm(&state, &token).await {
+        Ok(Confirmed::FirstTime(id)) => (id, true),
+        Ok(Confirmed::Already(id)) => (id, false),
+        Err(ConfirmError::Link(e)) => return Err(link_error(e, "confirmation")),
+        Err(ConfirmError::Failed(e)) => return Err(e.into()),
     };
-    let first_time = before.is_some_and(|b| b.status == SubscriberStatus::Pending)
-        && after.status == SubscriberStatus::Active;
-    if first_time {
-        let site = state.site();
-        let prefs = preferences_url(&state, id);
-        // A welcome that fails to send does not undo the confirmation.
-        if let Err(e) = state
-            .mailer
-            .send(&broadsheet_mail::Email {
-                to: after.email.to_string(),
-                subject: format!("Welcome to {}", site.name),
-                text: format!(
-                    "You are subscribed to the {} daily digest: the most important stories of the \
-                     day, every morning.\n\nChoose sections, alerts or a pause, or unsubscribe, \
-                     at any time:\n{prefs}\n",
-                    site.name
-                ),
-                ..Default::default()
-            })
-            .await
-        {
-            tracing::warn!(error = %e, "cannot send a welcome");
-        }
-    }
     let mut p = SubscribePage::new(
         if first_time { "confirmed" } else { "already" },
         broadsheet_app::newsletter::links::form_time(&state),
