@@ -12,8 +12,10 @@ mod account;
 mod api_keys;
 pub(crate) mod articles;
 mod diff;
+mod editor;
 pub(crate) mod media;
 mod newsletter;
+mod revisions;
 mod site;
 mod webhooks;
 pub(crate) mod wire;
@@ -133,18 +135,12 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/admin", get(articles::dashboard))
         .route("/admin/articles", get(articles::list))
-        .route(
-            "/admin/articles/new",
-            get(articles::new).post(articles::create),
-        )
-        .route(
-            "/admin/articles/{id}",
-            get(articles::edit).post(articles::save),
-        )
+        .route("/admin/articles/new", get(editor::new).post(editor::create))
+        .route("/admin/articles/{id}", get(editor::edit).post(editor::save))
         .route("/admin/articles/{id}/delete", post(articles::delete))
-        .route("/admin/articles/{id}/revisions", get(articles::revisions))
-        .route("/admin/articles/{id}/restore", post(articles::restore))
-        .route("/admin/preview", post(articles::preview))
+        .route("/admin/articles/{id}/revisions", get(revisions::revisions))
+        .route("/admin/articles/{id}/restore", post(revisions::restore))
+        .route("/admin/preview", post(editor::preview))
         .route(
             "/admin/media",
             get(media::library)
