@@ -233,3 +233,63 @@ async fn mail_is_refused_without_an_absolute_public_address() {
     let s = site(Some("https://news.example.com/")).await;
     assert_eq!(s.app.mail_base().expect("base"), "https://news.example.com");
 }
+
+#[tokio::test]
+async fn webhook_retries_wait_twice_as_long_each_time_by_the_clock() {
+    use broadsheet_store::{HookStatus, NewWebhook};
+    let s = site(None).await;
+
+    // A receiver that refuses connections: every attempt fails at once.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let hook = s
+        .app
+        .store
+        .create_webhook(&NewWebhook {
+            url: format!("http://127.0.0.1:{port}/hook"),
+            events: vec!["article.published".into()],
+            secret: "s".repeat(40),
+            description: "down".into(),
+        })
+        .await
+        .expect("webhook");
+    s.app
+        .store
+        .record_event_for(hook.id, "article.published", &serde_json::json!({}))
+        .await
+        .expect("event");
+    // The store stamps a new event with the real time and keeps whole seconds; the clock
+    // starts on the next whole second and is then moved by hand.
+    s.clock
+        .set(DateTime::from_timestamp(Utc::now().timestamp() + 1, 0).expect("time"));
+    let base = s.app.webhook_options.retry_base_secs;
+    let mut waited = Vec::new();
+    for _ in 0..4 {
+        let before = s.app.now();
+        assert_eq!(
+            broadsheet_app::webhooks::deliver_due(&s.app)
+                .await
+                .expect("deliver"),
+            1,
+            "the delivery is due now"
+        );
+        let d = &s.app.store.webhook_deliveries(10).await.expect("log")[0];
+        assert_eq!(d.status, HookStatus::Pending, "{d:?}");
+        let wait = (d.next_attempt_at - before).num_seconds();
+        waited.push(wait);
+        // Not due a second before its time; due at it.
+        s.clock.advance(chrono::Duration::seconds(wait - 1));
+        assert_eq!(
+            broadsheet_app::webhooks::deliver_due(&s.app)
+                .await
+                .expect("deliver"),
+            0,
+            "retried early"
+        );
+        s.clock.advance(chrono::Duration::seconds(1));
+    }
+    assert_eq!(waited, vec![base, 2 * base, 4 * base, 8 * base]);
+}
