@@ -115,21 +115,17 @@ pub(crate) struct ErrorInfo {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let (status, message) = match &self {
-            Self::NotFound => (
-                StatusCode::NOT_FOUND,
+        // The status is `status()`, the one mapping the APIs use too; here only the words.
+        let message = match &self {
+            Self::NotFound => {
                 "We could not find that page. It may have moved, or the address may be mistyped."
-                    .to_owned(),
-            ),
-            Self::BadRequest(why) => (
-                StatusCode::BAD_REQUEST,
-                format!("The address is not valid: {why}."),
-            ),
-            Self::TooManyRequests { .. } => (
-                StatusCode::TOO_MANY_REQUESTS,
+                    .to_owned()
+            }
+            Self::BadRequest(why) => format!("The address is not valid: {why}."),
+            Self::TooManyRequests { .. } => {
                 "You have searched a lot in a short time. Please wait a few seconds and try again."
-                    .to_owned(),
-            ),
+                    .to_owned()
+            }
             Self::SignIn { next, get: true } => {
                 let target = format!(
                     "/admin/sign-in?next={}",
@@ -137,38 +133,28 @@ impl IntoResponse for AppError {
                 );
                 return axum::response::Redirect::to(&target).into_response();
             }
-            Self::SignIn { get: false, .. } => (
-                StatusCode::UNAUTHORIZED,
+            Self::SignIn { get: false, .. } => {
                 "Your session has ended, so this was not saved. Sign in again in another tab, \
                  then go back and send the form again."
-                    .to_owned(),
-            ),
-            Self::Forbidden(why) => (StatusCode::FORBIDDEN, why.clone()),
-            Self::TooManyAttempts { .. } => (
-                StatusCode::TOO_MANY_REQUESTS,
-                "Too many attempts in a short time. Please wait a minute and try again.".to_owned(),
-            ),
-            Self::TooLarge(why) => (StatusCode::PAYLOAD_TOO_LARGE, why.clone()),
-            Self::Unprocessable(why) => (StatusCode::UNPROCESSABLE_ENTITY, why.clone()),
-            Self::Unavailable(why) => (StatusCode::SERVICE_UNAVAILABLE, why.clone()),
-            Self::Store(StoreError::Invalid(e)) => {
-                (StatusCode::UNPROCESSABLE_ENTITY, format!("Not saved: {e}."))
+                    .to_owned()
             }
-            Self::Store(StoreError::Conflict(why)) => {
-                (StatusCode::CONFLICT, format!("Not saved: {why}."))
+            Self::Forbidden(why)
+            | Self::TooLarge(why)
+            | Self::Unprocessable(why)
+            | Self::Unavailable(why) => why.clone(),
+            Self::TooManyAttempts { .. } => {
+                "Too many attempts in a short time. Please wait a minute and try again.".to_owned()
             }
+            Self::Store(StoreError::Invalid(e)) => format!("Not saved: {e}."),
+            Self::Store(StoreError::Conflict(why)) => format!("Not saved: {why}."),
             Self::Store(StoreError::Unavailable(why)) => {
                 tracing::warn!(error = %why, "database unavailable");
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "The site cannot reach its database just now. Please try again in a moment."
-                        .to_owned(),
-                )
+                "The site cannot reach its database just now. Please try again in a moment."
+                    .to_owned()
             }
-            Self::Store(StoreError::NotFound { .. }) => (
-                StatusCode::NOT_FOUND,
-                "We could not find that. It may have been deleted.".to_owned(),
-            ),
+            Self::Store(StoreError::NotFound { .. }) => {
+                "We could not find that. It may have been deleted.".to_owned()
+            }
             Self::Store(_)
             | Self::Render(_)
             | Self::Search(_)
@@ -176,14 +162,10 @@ impl IntoResponse for AppError {
             | Self::Internal(_) => {
                 // Logged here, once, with the detail; the reader gets a plain apology.
                 tracing::error!(error = %self, "request failed");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Something went wrong on our side. Please try again in a moment.".to_owned(),
-                )
+                "Something went wrong on our side. Please try again in a moment.".to_owned()
             }
         };
-        debug_assert_eq!(status, self.status(), "one mapping for pages and APIs");
-        let mut response = status.into_response();
+        let mut response = self.status().into_response();
         if let Some(secs) = self.retry_after() {
             response
                 .headers_mut()
