@@ -220,7 +220,6 @@ async fn route(
         headline: item.headline.chars().take(300).collect(),
         standfirst: String::new(),
         body_markdown: draft_body(item),
-        body_html: String::new(),
         section: section.clone(),
         section_name: section.to_string(),
         authors: Vec::new(),
@@ -239,10 +238,6 @@ async fn route(
             embargo_until: item.embargo.filter(|e| *e > app.now()),
             ..Default::default()
         },
-    };
-    let input = ArticleInput {
-        body_html: broadsheet_render::render_markdown(&input.body_markdown),
-        ..input
     };
     let saved = app
         .store

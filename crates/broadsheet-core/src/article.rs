@@ -286,10 +286,17 @@ pub struct ArticleSummary {
     pub updated_at: Timestamp,
 }
 
+/// The largest article body accepted, in bytes of Markdown.
+pub const BODY_MAX: usize = 2_000_000;
+
 /// An article to create or update. With an `external_id` the store matches an existing article
 /// on it (imports are idempotent); without one it always creates. `slug: None` derives one from
 /// the headline; either way the store makes it unique. A published article without a
 /// `published_at` is published now, or keeps the time it was first published.
+///
+/// The body has one source, its Markdown: the store derives the sanitised HTML from it on
+/// save (`broadsheet_render::render_markdown`, in one place), so no caller can store HTML
+/// that disagrees with the Markdown or skips the sanitiser.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArticleInput {
     pub external_id: Option<String>,
@@ -297,7 +304,6 @@ pub struct ArticleInput {
     pub headline: String,
     pub standfirst: String,
     pub body_markdown: String,
-    pub body_html: String,
     pub section: Slug,
     /// Display name for the section when it has to be created.
     pub section_name: String,
@@ -339,7 +345,7 @@ impl ArticleInput {
                 "is longer than 1000 characters",
             ));
         }
-        if self.body_markdown.len() > 2_000_000 {
+        if self.body_markdown.len() > BODY_MAX {
             return Err(CoreError::invalid("body", "is larger than 2 MB"));
         }
         self.editorial.validate()

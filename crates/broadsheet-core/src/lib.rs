@@ -15,8 +15,8 @@ mod slug;
 mod wire;
 
 pub use article::{
-    Article, ArticleInput, ArticleStatus, ArticleSummary, AuthorRef, Credit, HeroImage, HeroInput,
-    LibraryItem, Media, MediaVariant, NewMedia, SectionRef, TagRef,
+    Article, ArticleInput, ArticleStatus, ArticleSummary, AuthorRef, BODY_MAX, Credit, HeroImage,
+    HeroInput, LibraryItem, Media, MediaVariant, NewMedia, SectionRef, TagRef,
 };
 pub use cursor::{Cursor, Page};
 pub use error::CoreError;

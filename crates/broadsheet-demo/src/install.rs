@@ -4,7 +4,6 @@
 use std::path::Path;
 
 use broadsheet_core::{ArticleInput, ArticleStatus, HeroInput, NewMedia, NewSection, Slug, Symbol};
-use broadsheet_render::render_markdown;
 use broadsheet_store::{Store, StoreError};
 use chrono::{Duration, Utc};
 
@@ -92,7 +91,6 @@ pub async fn install(store: &dyn Store, media_dir: &Path) -> Result<Installed, I
             slug: None,
             headline: a.headline.clone(),
             standfirst: a.standfirst.clone(),
-            body_html: render_markdown(&body),
             body_markdown: body,
             section: Slug::parse(&a.section).map_err(|_| bad("section", &a.section))?,
             section_name: a.section.clone(),

@@ -7,6 +7,7 @@
 //! articles are indexed, and every query filters on `published_at <= now`.
 
 mod index;
+mod pg_migrate;
 mod postgres;
 mod query;
 mod text;

@@ -1,5 +1,5 @@
 //! `PgSearch`: the `SearchIndex` of a site on PostgreSQL, shared by all its nodes. Articles
-//! are rows of `search_docs` (created by the store's migrations) with a weighted tsvector
+//! are rows of `search_docs` (this crate's own table: `pg_migrate` creates it on open) with a weighted tsvector
 //! under a GIN index; queries go through `websearch_to_tsquery` (the same syntax readers use
 //! on the embedded index: words, "phrases", -exclusions), snippets through `ts_headline`,
 //! and "did you mean" through pg_trgm over the words seen.
@@ -39,8 +39,10 @@ pub struct PgSearch {
 const ANALYZE_AFTER: usize = 1000;
 
 impl PgSearch {
-    /// Over the store's pool; must be called inside the runtime that will drive it.
+    /// Over the store's pool (after the store has migrated it); creates or upgrades the
+    /// search tables. Must be called inside the runtime that will drive it.
     pub async fn open(pool: PgPool, settings: SearchSettings) -> Result<Self> {
+        crate::pg_migrate::run(&pool).await?;
         let applied: Option<i64> =
             sqlx::query_scalar("SELECT value FROM search_state WHERE key = 'applied_seq'")
                 .fetch_optional(&pool)

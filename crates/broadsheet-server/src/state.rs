@@ -197,6 +197,8 @@ pub struct Options {
     pub media_store: Option<Arc<dyn broadsheet_media::MediaStorage>>,
     /// The reverse proxies whose `X-Forwarded-For` names the client.
     pub proxy: ProxyOptions,
+    /// The application's clock: the system's unless a test gives one it moves by hand.
+    pub clock: Option<Arc<dyn broadsheet_app::Clock>>,
 }
 
 impl Options {
@@ -208,7 +210,7 @@ impl Options {
             newsletter: self.newsletter.clone(),
             webhooks: self.webhooks,
             wire: self.wire,
-            clock: None,
+            clock: self.clock.clone(),
         }
     }
 }

@@ -66,7 +66,6 @@ fn scheduled(at: DateTime<Utc>) -> ArticleInput {
         headline: "Rates held at dawn".into(),
         standfirst: "The bank waits".into(),
         body_markdown: "Body".into(),
-        body_html: "<p>Body</p>".into(),
         section: Slug::parse("economy").expect("slug"),
         section_name: "Economy".into(),
         authors: vec![],

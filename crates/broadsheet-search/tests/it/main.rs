@@ -591,3 +591,54 @@ fn an_index_on_disk_survives_reopening_and_recovers_from_corruption() {
     assert!(ids(&idx, q("copper")).is_empty());
     assert_eq!(idx.applied_seq(), None);
 }
+
+/// The search crate creates its own tables on PostgreSQL. A database whose tables were made
+/// before they were the crate's (by the store's former migration 3, with no
+/// `_search_migrations` log) is adopted as it is, its documents kept; a log newer than this
+/// binary is refused with a message, not half-used.
+#[test]
+fn postgres_search_owns_its_tables_and_adopts_older_ones() {
+    let Some(backend) = Postgres::new() else {
+        return;
+    };
+    let pool = backend.store.pool().clone();
+    let open = |pool: sqlx::PgPool| {
+        backend.runtime.block_on(broadsheet_search::PgSearch::open(
+            pool,
+            SearchSettings::default(),
+        ))
+    };
+    let idx = open(pool.clone()).expect("open creates the tables");
+    idx.apply(&archive(), &[], 1).expect("apply");
+    drop(idx);
+    let (store_versions, search_versions): (Vec<i64>, Vec<i64>) = backend.runtime.block_on(async {
+        let store: Vec<i64> = sqlx::query_scalar("SELECT version FROM _migrations")
+            .fetch_all(&pool)
+            .await
+            .expect("store log");
+        let search: Vec<i64> = sqlx::query_scalar("SELECT version FROM _search_migrations")
+            .fetch_all(&pool)
+            .await
+            .expect("search log");
+        // As a site upgraded from before the move looks: the tables, no search log.
+        sqlx::query("DROP TABLE _search_migrations")
+            .execute(&pool)
+            .await
+            .expect("drop log");
+        (store, search)
+    });
+    assert!(store_versions.contains(&3), "{store_versions:?}");
+    assert_eq!(search_versions, [1]);
+    let idx = open(pool.clone()).expect("an older database is adopted");
+    assert_eq!(idx.applied_seq(), Some(1), "its state is kept");
+    assert_eq!(ids(&idx, q("interest rate")), [1], "its documents are kept");
+    drop(idx);
+    backend.runtime.block_on(async {
+        sqlx::query("INSERT INTO _search_migrations VALUES (99, 'future', 0)")
+            .execute(&pool)
+            .await
+            .expect("future");
+    });
+    let err = open(pool).err().expect("a newer schema is refused");
+    assert!(err.to_string().contains("newer than this binary"), "{err}");
+}

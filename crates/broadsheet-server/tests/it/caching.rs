@@ -18,7 +18,6 @@ fn as_input(a: &Article) -> ArticleInput {
         headline: a.headline.clone(),
         standfirst: a.standfirst.clone(),
         body_markdown: a.body_markdown.clone(),
-        body_html: a.body_html.clone(),
         section: a.section.slug.clone(),
         section_name: a.section.name.clone(),
         authors: a.authors.iter().map(|x| x.name.clone()).collect(),

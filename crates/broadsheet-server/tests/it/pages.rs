@@ -1,7 +1,6 @@
 //! What readers get: the pages, the menu, the figure and credit, and clear answers to bad URLs.
 
 use broadsheet_core::{ArticleInput, ArticleStatus, Slug};
-use broadsheet_render::render_markdown;
 use http::StatusCode;
 use scraper::{Html, Selector};
 
@@ -28,7 +27,6 @@ pub fn article(id: &str, section: &str, headline: &str, body: &str) -> ArticleIn
         headline: headline.into(),
         standfirst: String::new(),
         body_markdown: body.into(),
-        body_html: render_markdown(body),
         section: Slug::parse(section).expect("slug"),
         section_name: section.into(),
         authors: vec![],

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
+use broadsheet_app::Clock as _;
 use broadsheet_app::webhooks::{WebhookOptions, deliver_due};
 use broadsheet_core::Role;
 use broadsheet_server::Options;
@@ -95,6 +96,11 @@ async fn receiver() -> Receiver {
 }
 
 async fn site() -> Site {
+    site_at(None).await
+}
+
+/// With `clock`, the application's time is the test's to move.
+async fn site_at(clock: Option<Arc<broadsheet_app::ManualClock>>) -> Site {
     Site::build_with(
         None,
         true,
@@ -104,6 +110,7 @@ async fn site() -> Site {
                 max_attempts: 3,
                 retry_base_secs: 1,
             },
+            clock: clock.map(|c| c as Arc<dyn broadsheet_app::Clock>),
             ..Default::default()
         },
     )
@@ -189,7 +196,12 @@ async fn a_published_story_is_delivered_signed_and_verifiable() {
 
 #[tokio::test]
 async fn failing_receivers_are_retried_with_backoff_then_marked_failed() {
-    let site = site().await;
+    // The application's clock is moved by hand: the backoff is not slept through. The store
+    // stamps the event with the real time in whole seconds; the clock starts on the next one.
+    let clock = Arc::new(broadsheet_app::ManualClock::new(
+        chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp() + 1, 0).expect("time"),
+    ));
+    let site = site_at(Some(clock.clone())).await;
     let rx = receiver().await;
     rx.status.store(500, Ordering::SeqCst);
     subscribe(&site, &rx.url, &["article.published"]).await;
@@ -209,14 +221,14 @@ async fn failing_receivers_are_retried_with_backoff_then_marked_failed() {
         (d.status, d.attempts, d.last_status),
         (HookStatus::Pending, 1, Some(500))
     );
-    assert!(d.next_attempt_at > chrono::Utc::now(), "the retry waits");
+    assert!(d.next_attempt_at > clock.now(), "the retry waits");
     assert_eq!(
         deliver_due(&site.state).await.expect("send"),
         0,
         "not before its time"
     );
 
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    clock.advance(chrono::Duration::seconds(1));
     assert_eq!(deliver_due(&site.state).await.expect("send"), 1);
     let second = log(&site).await[0].clone();
     assert_eq!((second.status, second.attempts), (HookStatus::Pending, 2));
@@ -225,7 +237,13 @@ async fn failing_receivers_are_retried_with_backoff_then_marked_failed() {
         "the wait doubles"
     );
 
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    clock.advance(chrono::Duration::seconds(1));
+    assert_eq!(
+        deliver_due(&site.state).await.expect("send"),
+        0,
+        "the second wait is longer than the first"
+    );
+    clock.advance(chrono::Duration::seconds(1));
     assert_eq!(deliver_due(&site.state).await.expect("send"), 1);
     let last = log(&site).await[0].clone();
     assert_eq!((last.status, last.attempts), (HookStatus::Failed, 3));
@@ -234,7 +252,7 @@ async fn failing_receivers_are_retried_with_backoff_then_marked_failed() {
         Some("answered 500 Internal Server Error")
     );
     assert_eq!(rx.got.lock().expect("lock").len(), 3);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    clock.advance(chrono::Duration::hours(1));
     assert_eq!(
         deliver_due(&site.state).await.expect("send"),
         0,

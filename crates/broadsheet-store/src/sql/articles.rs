@@ -260,13 +260,24 @@ async fn unique_slug(tx: &mut Conn, base: &Slug, except: Option<i64>) -> Result<
 }
 
 /// Writes one article inside an open transaction; adds the cache keys it touched to `keys`.
+/// The one place an article's HTML is made: its Markdown, rendered and sanitised. An input
+/// over the size limit is refused by `validate` before anything is rendered.
+fn body_html(input: &ArticleInput) -> String {
+    if input.body_markdown.len() > broadsheet_core::BODY_MAX {
+        return String::new();
+    }
+    broadsheet_render::render_markdown(&input.body_markdown)
+}
+
+/// `body_html` is `input`'s Markdown rendered by [`body_html`].
 async fn save_one(
     tx: &mut Conn,
     input: &ArticleInput,
+    body_html: &str,
     keys: &mut BTreeSet<String>,
 ) -> Result<Saved> {
     input.validate()?;
-    let hash = input_hash(input);
+    let hash = input_hash(input, body_html);
     let now = Utc::now().timestamp();
 
     let select = "SELECT id, slug, input_hash, section_id, published_at, status, version, pinned
@@ -439,7 +450,7 @@ async fn save_one(
             .bind(&input.headline)
             .bind(&input.standfirst)
             .bind(&input.body_markdown)
-            .bind(&input.body_html)
+            .bind(body_html)
             .bind(section_id)
             .bind(hero_id)
             .bind(alt)
@@ -485,7 +496,7 @@ async fn save_one(
             .bind(&input.headline)
             .bind(&input.standfirst)
             .bind(&input.body_markdown)
-            .bind(&input.body_html)
+            .bind(body_html)
             .bind(section_id)
             .bind(hero_id)
             .bind(alt)
@@ -605,22 +616,27 @@ impl Store for Backend {
     }
 
     async fn save_article(&self, input: &ArticleInput) -> Result<Saved> {
+        input.validate()?;
+        let html = body_html(input);
         let mut tx = self.begin().await?;
         let mut keys = BTreeSet::new();
-        let saved = save_one(&mut tx, input, &mut keys).await?;
+        let saved = save_one(&mut tx, input, &html, &mut keys).await?;
         record_changes(&mut tx, &keys).await?;
         tx.commit().await?;
         Ok(saved)
     }
 
     async fn save_articles(&self, inputs: &[ArticleInput]) -> Result<Vec<Result<Saved>>> {
+        // Rendered before the write transaction opens: Markdown is CPU work that need not
+        // hold the write lock.
+        let html: Vec<String> = inputs.iter().map(body_html).collect();
         let mut tx = self.begin().await?;
         let mut keys = BTreeSet::new();
         let mut out = Vec::with_capacity(inputs.len());
-        for input in inputs {
+        for (input, html) in inputs.iter().zip(&html) {
             sqlx::query("SAVEPOINT item").execute(&mut *tx).await?;
             let mut item_keys = BTreeSet::new();
-            match save_one(&mut tx, input, &mut item_keys).await {
+            match save_one(&mut tx, input, html, &mut item_keys).await {
                 Ok(saved) => {
                     sqlx::query("RELEASE item").execute(&mut *tx).await?;
                     keys.append(&mut item_keys);

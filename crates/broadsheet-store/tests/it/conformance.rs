@@ -75,7 +75,6 @@ pub fn input(id: &str, headline: &str, hours_ago: i64) -> ArticleInput {
         headline: headline.to_owned(),
         standfirst: format!("About {headline}"),
         body_markdown: format!("Body of {headline}"),
-        body_html: format!("<p>Body of {headline}</p>"),
         section: Slug::parse("economy").expect("slug"),
         section_name: "Economy".into(),
         authors: vec!["Ines Halvorsen".into()],
@@ -136,7 +135,23 @@ pub async fn saves_and_reads_back_every_field(store: &dyn Store) {
     assert_eq!(got.headline, a.headline);
     assert_eq!(got.standfirst, a.standfirst);
     assert_eq!(got.body_markdown, a.body_markdown);
-    assert_eq!(got.body_html, a.body_html);
+    // The HTML is derived from the Markdown by the store, in one place.
+    assert_eq!(got.body_html, "<p>Body of Copper hits high</p>\n");
+    let mut hostile = input("x-script", "A hostile body", 2);
+    hostile.body_markdown = "Hi <script>alert(1)</script> [x](javascript:alert(2))".into();
+    let saved_hostile = store.save_article(&hostile).await.expect("save");
+    let got_hostile = store
+        .article_by_id(saved_hostile.id)
+        .await
+        .expect("read")
+        .expect("found");
+    assert!(
+        got_hostile.body_html.starts_with("<p>Hi ")
+            && !got_hostile.body_html.contains("<script")
+            && !got_hostile.body_html.contains("javascript:"),
+        "the stored HTML is sanitised: {}",
+        got_hostile.body_html
+    );
     assert_eq!(got.section.slug.as_str(), "economy");
     assert_eq!(
         got.authors

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use broadsheet_core::{ArticleInput, ArticleStatus, Slug};
 use broadsheet_ingest::jsonl::{ImportRecord, parse_line};
-use broadsheet_render::{plain_text_to_markdown, render_markdown};
+use broadsheet_render::plain_text_to_markdown;
 use broadsheet_store::{SaveKind, Store};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -253,7 +253,6 @@ fn to_input(r: ImportRecord, format: BodyFormat) -> ArticleInput {
         slug: None,
         headline: r.title,
         standfirst: String::new(),
-        body_html: render_markdown(&body_markdown),
         body_markdown,
         section,
         section_name,

@@ -213,5 +213,7 @@ pub fn options(config: &Config) -> anyhow::Result<broadsheet_server::Options> {
             )),
             None => None,
         },
+        // The system's: only tests move time by hand.
+        clock: None,
     })
 }

@@ -170,7 +170,6 @@ pub fn story(
         headline: headline.into(),
         standfirst: "Standfirst".into(),
         body_markdown: "Body.".into(),
-        body_html: "<p>Body.</p>".into(),
         section: broadsheet_core::Slug::parse("economy").expect("slug"),
         section_name: "Economy".into(),
         authors: vec!["Desk".into()],
