@@ -8,9 +8,11 @@
 //! the same functions, so a digest sent by the command is the digest the server sends.
 
 pub mod accounts;
+pub mod backup;
 pub mod clock;
 mod context;
 mod error;
+pub mod imports;
 pub mod jobs;
 pub mod metrics;
 pub mod newsletter;

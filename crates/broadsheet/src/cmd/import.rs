@@ -1,23 +1,19 @@
 //! `broadsheet import FILE.jsonl`: bring an archive in, line by line, in batches. Bad lines are
 //! reported with their number and reason; good lines are imported; nothing is half-written.
+//! The import itself is `broadsheet_app::imports`; this file reads the file, shows progress and
+//! prints the outcome.
 
-use std::collections::HashMap;
 use std::io::{BufRead, BufReader, IsTerminal, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use broadsheet_core::{ArticleInput, ArticleStatus, Slug};
-use broadsheet_ingest::jsonl::{ImportRecord, parse_line};
-use broadsheet_render::plain_text_to_markdown;
-use broadsheet_store::{SaveKind, Store};
+use broadsheet_app::imports::{self, Import, ImportCounts};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cmd;
 use crate::config::Config;
-
-const BATCH: usize = 500;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum BodyFormat {
@@ -35,15 +31,6 @@ pub struct Args {
     /// How the "body" field is written.
     #[arg(long, value_enum, default_value_t = BodyFormat::Text)]
     pub body_format: BodyFormat,
-}
-
-#[derive(Debug, Default)]
-struct Summary {
-    lines: usize,
-    created: usize,
-    updated: usize,
-    unchanged: usize,
-    rejected: usize,
 }
 
 struct Progress {
@@ -74,8 +61,8 @@ impl Progress {
         n as f64 / self.started.elapsed().as_secs_f64().max(1e-3)
     }
 
-    fn update(&mut self, bytes: u64, total: Option<u64>, s: &Summary) {
-        let done = s.created + s.updated + s.unchanged;
+    fn update(&mut self, bytes: u64, total: Option<u64>, s: &ImportCounts) {
+        let done = s.done();
         match &self.bar {
             Some(bar) => {
                 bar.set_position(bytes);
@@ -119,12 +106,12 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
     let store = cmd::open(&config).await?;
     let mut reader = BufReader::with_capacity(1 << 20, reader);
     let mut progress = Progress::new(total);
-    let mut summary = Summary::default();
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut batch: Vec<(usize, ArticleInput)> = Vec::with_capacity(BATCH);
+    let mut import = Import::new(match args.body_format {
+        BodyFormat::Text => imports::BodyFormat::Text,
+        BodyFormat::Markdown => imports::BodyFormat::Markdown,
+    });
     let mut buf = Vec::new();
     let mut bytes = 0u64;
-
     loop {
         buf.clear();
         let n = reader
@@ -134,39 +121,17 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
             break;
         }
         bytes += n as u64;
-        summary.lines += 1;
-        let line_no = summary.lines;
-        while matches!(buf.last(), Some(b'\n' | b'\r')) {
-            buf.pop();
+        if let Some(r) = import.line(&buf) {
+            progress.report(r.line, &r.reason);
         }
-        if buf.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        match parse_line(&buf) {
-            Err(e) => {
-                summary.rejected += 1;
-                progress.report(line_no, &e.to_string());
-            }
-            Ok(record) => {
-                if let Some(first) = seen.get(&record.id) {
-                    summary.rejected += 1;
-                    progress.report(
-                        line_no,
-                        &format!("duplicate id {:?} (first on line {first})", record.id),
-                    );
-                    continue;
-                }
-                seen.insert(record.id.clone(), line_no);
-                batch.push((line_no, to_input(record, args.body_format)));
-            }
-        }
-        if batch.len() >= BATCH {
-            flush(store.as_ref(), &mut batch, &mut summary, &progress).await?;
-            progress.update(bytes, total, &summary);
+        if import.wants_flush() {
+            flush(store.as_ref(), &mut import, &progress).await?;
+            progress.update(bytes, total, &import.counts());
         }
     }
-    flush(store.as_ref(), &mut batch, &mut summary, &progress).await?;
-    progress.update(bytes, total, &summary);
+    flush(store.as_ref(), &mut import, &progress).await?;
+    let counts = import.counts();
+    progress.update(bytes, total, &counts);
     if let Some(bar) = &progress.bar {
         bar.finish_and_clear();
     }
@@ -174,14 +139,14 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
     let elapsed = progress.started.elapsed().as_secs_f64();
     println!(
         "imported {} new, {} updated, {} unchanged, {} rejected ({} lines in {elapsed:.1} s, {:.0} articles/s)",
-        summary.created,
-        summary.updated,
-        summary.unchanged,
-        summary.rejected,
-        summary.lines,
-        progress.rate(summary.created + summary.updated + summary.unchanged)
+        counts.created,
+        counts.updated,
+        counts.unchanged,
+        counts.rejected,
+        counts.lines,
+        progress.rate(counts.done())
     );
-    Ok(if summary.rejected > 0 {
+    Ok(if counts.rejected > 0 {
         ExitCode::from(3)
     } else {
         ExitCode::SUCCESS
@@ -189,94 +154,16 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn flush(
-    store: &dyn Store,
-    batch: &mut Vec<(usize, ArticleInput)>,
-    summary: &mut Summary,
+    store: &dyn broadsheet_store::Store,
+    import: &mut Import,
     progress: &Progress,
 ) -> anyhow::Result<()> {
-    if batch.is_empty() {
-        return Ok(());
-    }
-    let inputs: Vec<ArticleInput> = batch.iter().map(|(_, a)| a.clone()).collect();
-    let results = store
-        .save_articles(&inputs)
+    let rejected = import
+        .flush(store)
         .await
         .context("cannot write to the database")?;
-    for ((line, _), result) in batch.iter().zip(results) {
-        match result {
-            Ok(saved) => match saved.kind {
-                SaveKind::Created => summary.created += 1,
-                SaveKind::Updated => summary.updated += 1,
-                SaveKind::Unchanged => summary.unchanged += 1,
-            },
-            Err(e) => {
-                summary.rejected += 1;
-                progress.report(*line, &e.to_string());
-            }
-        }
+    for r in rejected {
+        progress.report(r.line, &r.reason);
     }
-    batch.clear();
     Ok(())
-}
-
-/// A display name for a section label: "money-fx" -> "Money-fx", "business" -> "Business";
-/// labels that already use capitals are kept.
-fn section_name(label: &str) -> String {
-    if label.chars().any(char::is_uppercase) {
-        return label.to_owned();
-    }
-    let mut chars = label.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
-}
-
-fn to_input(r: ImportRecord, format: BodyFormat) -> ArticleInput {
-    let body_markdown = match format {
-        BodyFormat::Text => plain_text_to_markdown(&r.body),
-        BodyFormat::Markdown => r.body,
-    };
-    let (section, section_name) = match r
-        .section
-        .as_deref()
-        .and_then(|s| Slug::derive(s).map(|slug| (slug, s)))
-    {
-        Some((slug, label)) => (slug, section_name(label)),
-        None => (
-            Slug::parse("news").expect("literal slug"),
-            "News".to_owned(),
-        ),
-    };
-    ArticleInput {
-        external_id: Some(r.id),
-        slug: None,
-        headline: r.title,
-        standfirst: String::new(),
-        body_markdown,
-        section,
-        section_name,
-        authors: r.author.into_iter().collect(),
-        tags: Vec::new(),
-        hero: None,
-        sources: r.source.into_iter().collect(),
-        instruments: vec![],
-        status: ArticleStatus::Published,
-        importance: 0,
-        // Undated lines are published at their first import and keep that time afterwards.
-        published_at: r.published_at,
-        editorial: Default::default(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn section_names_read_well() {
-        assert_eq!(section_name("money-fx"), "Money-fx");
-        assert_eq!(section_name("Sci/Tech"), "Sci/Tech");
-        assert_eq!(section_name(""), "");
-    }
 }

@@ -127,6 +127,59 @@ fn a_damaged_backup_is_refused_before_anything_is_written() {
     );
 }
 
+/// A backup whose media file is a symbolic link out of it (to a secret elsewhere on the
+/// machine, with the manifest rewritten to match) is refused: restore copies only regular
+/// files inside the backup, and writes nothing.
+#[cfg(unix)]
+#[test]
+fn a_backup_with_a_symbolic_link_out_of_it_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (live, copy) = (dir.path().join("live"), dir.path().join("backup"));
+    assert!(run(&["demo"], &live).status.success());
+    assert!(
+        run(&["backup", &copy.display().to_string()], &live)
+            .status
+            .success()
+    );
+    let secret = dir.path().join("secret.txt");
+    std::fs::write(&secret, "not for the web").expect("secret");
+    let manifest = std::fs::read_to_string(copy.join("MANIFEST")).expect("manifest");
+    let media = manifest
+        .lines()
+        .find_map(|l| l.split("  ").nth(2).filter(|p| p.starts_with("media/")))
+        .expect("a media file")
+        .to_owned();
+    std::fs::remove_file(copy.join(&media)).expect("remove");
+    std::os::unix::fs::symlink(&secret, copy.join(&media)).expect("symlink");
+    // The checksum of what the link points at, so only the link itself gives it away.
+    let sha = {
+        use sha2::Digest;
+        let d = sha2::Sha256::digest(b"not for the web");
+        d.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    let rewritten: String = manifest
+        .lines()
+        .map(|l| {
+            if l.ends_with(&format!("  {media}")) {
+                format!("{sha}  15  {media}\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    std::fs::write(copy.join("MANIFEST"), rewritten).expect("manifest");
+    let target = dir.path().join("target");
+    let out = run(&["restore", &copy.display().to_string()], &target);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("not a regular file") && err.contains(&media),
+        "{err}"
+    );
+    assert!(!target.join("broadsheet.db").exists(), "nothing restored");
+    assert!(!target.join("media").exists(), "nothing written");
+}
+
 #[test]
 fn media_store_settings_that_cannot_work_stop_the_server_with_a_reason() {
     let dir = tempfile::tempdir().expect("tempdir");
