@@ -1,9 +1,91 @@
-//! Accounts as the application sees them: the first administrator's setup link, which
-//! `serve` prints on a site that has no accounts yet.
+//! Accounts as the application sees them: passwords (argon2id hashing, verification and the
+//! rules a new one must meet), API keys (made here, shown once, only their hash kept), and the
+//! first administrator's setup link, which `serve` prints on a site that has no accounts yet.
+//! The admin's forms, `broadsheet user add` and `broadsheet api-key add` all call these.
 
-use broadsheet_store::{StoreError, TokenKind};
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use broadsheet_store::{Accounts, ApiKey, ApiKeyKind, NewApiKey, StoreError, TokenKind};
 
 use crate::context::App;
+use crate::secrets::{random_token, token_hash};
+
+pub const MIN_PASSWORD: usize = 10;
+pub const MAX_PASSWORD: usize = 1024;
+
+/// An argon2id PHC string for `password` (RustCrypto's recommended parameters).
+pub fn hash_password(password: &str) -> Result<String, crate::Error> {
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| crate::Error::Internal(format!("cannot hash a password: {e}")))
+}
+
+/// `hash_password` on a blocking thread: argon2 is deliberately slow and must not hold up an
+/// async worker.
+pub async fn hash_password_off_thread(password: String) -> Result<String, crate::Error> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| crate::Error::Worker(e.to_string()))?
+}
+
+/// Whether `password` matches the stored PHC string; a malformed hash never matches.
+pub fn verify_password(hash: &str, password: &str) -> bool {
+    argon2::Argon2::default()
+        .verify_password(password.as_bytes(), hash)
+        .is_ok()
+}
+
+/// A hash no password matches, compared against when the address is unknown so that sign-in
+/// takes as long for a wrong address as for a wrong password.
+pub fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password(&random_token()).unwrap_or_default())
+}
+
+/// The rules a new password must meet, as a message for the person choosing it.
+pub fn password_problem(password: &str) -> Option<String> {
+    let n = password.chars().count();
+    if n < MIN_PASSWORD {
+        Some(format!(
+            "The password needs at least {MIN_PASSWORD} characters."
+        ))
+    } else if n > MAX_PASSWORD {
+        Some(format!(
+            "The password can have at most {MAX_PASSWORD} characters."
+        ))
+    } else {
+        None
+    }
+}
+
+/// Makes an API key: returns it (shown once; only its hash is kept) and its record. Needs
+/// only the accounts part of the store.
+pub async fn create_api_key(
+    store: &dyn Accounts,
+    name: &str,
+    kind: ApiKeyKind,
+    user_id: Option<i64>,
+) -> Result<(String, ApiKey), StoreError> {
+    let key = format!(
+        "{}{}",
+        match kind {
+            ApiKeyKind::Content => "bsc_",
+            ApiKeyKind::Admin => "bsa_",
+        },
+        random_token()
+    );
+    let prefix = key[..12].to_owned();
+    let record = store
+        .create_api_key(&NewApiKey {
+            name,
+            kind,
+            key_hash: &token_hash(&key),
+            prefix: &prefix,
+            user_id,
+        })
+        .await?;
+    Ok((key, record))
+}
 
 /// How long the first-admin setup link works.
 pub const SETUP_HOURS: i64 = 24;
@@ -15,15 +97,33 @@ impl App {
         if self.store.user_count().await? > 0 {
             return Ok(None);
         }
-        let token = crate::secrets::random_token();
+        let token = random_token();
         self.store
             .create_token(
                 TokenKind::Setup,
-                &crate::secrets::token_hash(&token),
+                &token_hash(&token),
                 None,
                 self.now() + chrono::Duration::hours(SETUP_HOURS),
             )
             .await?;
         Ok(Some(format!("/admin/setup/{token}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_and_verify() {
+        let h = hash_password("correct horse battery").expect("hash");
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password(&h, "correct horse battery"));
+        assert!(!verify_password(&h, "correct horse batterY"));
+        assert!(!verify_password("not a hash", "x"));
+        assert!(!verify_password(dummy_hash(), ""));
+        assert!(password_problem("short").is_some());
+        assert!(password_problem("long enough now").is_none());
+        assert!(password_problem(&"x".repeat(MAX_PASSWORD + 1)).is_some());
     }
 }

@@ -1,11 +1,11 @@
-//! Accounts on the HTTP side: password hashing (argon2id), random tokens, database sessions
+//! Accounts on the HTTP side (passwords and tokens are `broadsheet_app::accounts` and
+//! `broadsheet_app::secrets`): database sessions
 //! behind an HttpOnly cookie, the per-session anti-forgery token, sign-in rate limits, and the
 //! extractors that guard admin routes (`Session`, `Editor`, `Admin`).
 //!
 //! Cookies carry a random 256-bit value; the database keeps only its SHA-256, so neither a copy
 //! of the database nor a log line can be replayed as a session.
 
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use axum::extract::FromRequestParts;
 use broadsheet_core::{Permission, User};
 use http::request::Parts;
@@ -18,55 +18,15 @@ use crate::state::AppState;
 pub(crate) const SESSION_DAYS: i64 = 14;
 /// How long a password reset link works.
 pub(crate) const RESET_MINUTES: i64 = 60;
-pub(crate) const MIN_PASSWORD: usize = 10;
-const MAX_PASSWORD: usize = 1024;
 
+pub use broadsheet_app::accounts::{
+    self, dummy_hash, hash_password, password_problem, verify_password,
+};
 pub use broadsheet_app::secrets::{random_token, same, token_hash};
 
-/// An argon2id PHC string for `password` (RustCrypto's recommended parameters).
-pub fn hash_password(password: &str) -> Result<String, AppError> {
-    argon2::Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| AppError::Internal(format!("cannot hash a password: {e}")))
-}
-
-/// `hash_password` on a blocking thread: argon2 is deliberately slow and must not hold up a
-/// request worker.
+/// `hash_password` on a blocking thread, its failure as an HTTP error.
 pub(crate) async fn hash_password_off_thread(password: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-}
-
-/// Whether `password` matches the stored PHC string; a malformed hash never matches.
-pub fn verify_password(hash: &str, password: &str) -> bool {
-    argon2::Argon2::default()
-        .verify_password(password.as_bytes(), hash)
-        .is_ok()
-}
-
-/// A hash no password matches, compared against when the address is unknown so that sign-in
-/// takes as long for a wrong address as for a wrong password.
-pub(crate) fn dummy_hash() -> &'static str {
-    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| hash_password(&random_token()).unwrap_or_default())
-}
-
-/// The rules a new password must meet, as a message for the form.
-pub fn password_problem(password: &str) -> Option<String> {
-    let n = password.chars().count();
-    if n < MIN_PASSWORD {
-        Some(format!(
-            "The password needs at least {MIN_PASSWORD} characters."
-        ))
-    } else if n > MAX_PASSWORD {
-        Some(format!(
-            "The password can have at most {MAX_PASSWORD} characters."
-        ))
-    } else {
-        None
-    }
+    Ok(accounts::hash_password_off_thread(password).await?)
 }
 
 /// The session cookie's name: `__Host-` prefixed (HTTPS only, this host only) when the site
@@ -209,16 +169,6 @@ impl FromRequestParts<AppState> for Admin {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords_verify_only_against_their_own_hash() {
-        let h = hash_password("correct horse battery").expect("hash");
-        assert!(h.starts_with("$argon2id$"), "{h}");
-        assert!(verify_password(&h, "correct horse battery"));
-        assert!(!verify_password(&h, "correct horse batterY"));
-        assert!(!verify_password("not a hash", "x"));
-        assert!(!verify_password(dummy_hash(), ""));
-    }
 
     #[test]
     fn tokens_are_random_and_only_their_hash_is_stored() {

@@ -9,6 +9,7 @@
     reason = "src/sql/ is compiled once per backend on purpose: the same queries, two drivers"
 )]
 
+pub mod accounts;
 pub mod copy;
 mod error;
 mod hash;
@@ -27,16 +28,14 @@ use broadsheet_core::{
     Article, ArticleInput, ArticleSummary, Cursor, Media, NewMedia, Page, Slug, Timestamp,
 };
 
+pub use accounts::{Accounts, ApiKey, ApiKeyKind, NewApiKey, NewUser, SessionInfo, TokenKind};
 pub use error::StoreError;
 pub use market::Market;
 pub use newsletter::{
     Delivery, Issue, IssueKind, NewIssue, Newsletter, Preferences, SendCounts, SignUp, Subscriber,
     SubscriberCounts, SubscriberStatus,
 };
-pub use newsroom::{
-    AdminFilter, AdminRow, ApiKey, ApiKeyKind, NewApiKey, NewAudit, NewUser, Newsroom, SessionInfo,
-    TokenKind,
-};
+pub use newsroom::{AdminFilter, AdminRow, NewAudit, Newsroom};
 pub use postgres::{PgSettings, PgStore};
 pub use site::SiteState;
 pub use sqlite::SqliteStore;
@@ -175,7 +174,8 @@ pub fn key_tag(id: i64) -> String {
 /// return articles that are published with a publication time at or before `now`.
 #[async_trait]
 pub trait Store:
-    Newsroom
+    accounts::Accounts
+    + Newsroom
     + Newsletter
     + webhooks::Webhooks
     + wire::Wire

@@ -17,12 +17,12 @@ use axum::extract::{FromRequestParts, Request};
 use axum::middleware::{Next, from_fn};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use broadsheet_store::{ApiKey, ApiKeyKind, NewApiKey, Store, StoreError};
+use broadsheet_store::StoreError;
 use governor::clock::{Clock, DefaultClock};
 use http::request::Parts;
 use http::{HeaderValue, StatusCode, header};
 
-use crate::auth::{random_token, token_hash};
+use crate::auth::token_hash;
 use crate::client::Client;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -296,33 +296,7 @@ fn query_key(parts: &Parts) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-/// Makes a key: returns it (shown once; only its hash is kept) and its record.
-pub async fn create_api_key(
-    store: &dyn Store,
-    name: &str,
-    kind: ApiKeyKind,
-    user_id: Option<i64>,
-) -> Result<(String, ApiKey), StoreError> {
-    let key = format!(
-        "{}{}",
-        match kind {
-            ApiKeyKind::Content => "bsc_",
-            ApiKeyKind::Admin => "bsa_",
-        },
-        random_token()
-    );
-    let prefix = key[..12].to_owned();
-    let record = store
-        .create_api_key(&NewApiKey {
-            name,
-            kind,
-            key_hash: &token_hash(&key),
-            prefix: &prefix,
-            user_id,
-        })
-        .await?;
-    Ok((key, record))
-}
+pub use broadsheet_app::accounts::create_api_key;
 
 /// The query string without `key`, parameters sorted: the cache key of an answer, so a
 /// client's key never becomes part of what is cached and equal queries share an entry.

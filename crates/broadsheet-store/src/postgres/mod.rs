@@ -3,6 +3,8 @@
 //! holds connecting, migrations under an advisory lock, and the dialect hooks: JSON tests,
 //! change-log ordering and `NOTIFY`.
 
+#[path = "../sql/accounts.rs"]
+mod accounts;
 #[path = "../sql/articles.rs"]
 mod articles;
 #[path = "../sql/market.rs"]

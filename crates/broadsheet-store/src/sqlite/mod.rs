@@ -3,6 +3,8 @@
 //! The queries live in `../sql/`, shared with PostgreSQL; this module holds what only SQLite
 //! has: opening a file, its migrations, online backup and the dialect hooks.
 
+#[path = "../sql/accounts.rs"]
+mod accounts;
 #[path = "../sql/articles.rs"]
 mod articles;
 #[path = "../sql/market.rs"]

@@ -46,7 +46,8 @@ pub async fn run(config: Config, command: ApiKeyCommand) -> anyhow::Result<ExitC
                 }
             };
             let (key, record) =
-                broadsheet_server::create_api_key(store.as_ref(), &name, kind, user_id).await?;
+                broadsheet_app::accounts::create_api_key(store.as_ref(), &name, kind, user_id)
+                    .await?;
             eprintln!(
                 "{} key {} ({}) made; it is shown only now:",
                 kind.as_str(),

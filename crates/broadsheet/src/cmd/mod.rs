@@ -15,7 +15,7 @@ pub mod wire;
 use std::sync::Arc;
 
 use anyhow::Context;
-use broadsheet_app::{App, Parts, SiteConfig};
+use broadsheet_app::{App, AppOptions, Parts, SiteConfig};
 use broadsheet_search::{OpenState, PgSearch, SearchIndex, TantivyIndex};
 use broadsheet_store::{PgSettings, PgStore, SqliteStore, Store};
 use tracing_subscriber::EnvFilter;
@@ -189,31 +189,46 @@ pub async fn app_with(
         theme,
         site,
         media_dir: config.media_dir(),
-        options: options(config)?.app(),
+        options: app_options(config)?,
     })
     .await?)
 }
 
-/// The server's options from the configuration.
-pub fn options(config: &Config) -> anyhow::Result<broadsheet_server::Options> {
-    Ok(broadsheet_server::Options {
-        limits: config.limits,
-        market: config.market.clone(),
-        newsroom: config.newsroom,
+/// The application's options from the configuration: the mailer, media storage, and the
+/// newsletter, webhook and wire settings. Every command's `App` is built with these.
+pub fn app_options(config: &Config) -> anyhow::Result<AppOptions> {
+    Ok(AppOptions {
         mailer: mailer(config)?,
-        newsletter: config.newsletter.clone(),
-        feeds: config.feeds,
-        webhooks: config.webhooks,
-        wire: config.wire,
-        metrics: config.metrics.clone(),
-        proxy: config.proxy.clone(),
         media_store: match &config.media.s3 {
             Some(s3) => Some(Arc::new(
                 broadsheet_media::S3Storage::new(s3).map_err(|e| anyhow::anyhow!("{e}"))?,
             )),
             None => None,
         },
+        newsletter: config.newsletter.clone(),
+        webhooks: config.webhooks,
+        wire: config.wire,
         // The system's: only tests move time by hand.
         clock: None,
     })
+}
+
+/// The HTTP layer's options, for `serve` alone: the HTTP settings from the configuration and
+/// the application's parts from `app` (the same mailer, media storage and clock, not a
+/// second set built from the configuration again).
+pub fn server_options(config: &Config, app: &App) -> broadsheet_server::Options {
+    broadsheet_server::Options {
+        limits: config.limits,
+        market: config.market.clone(),
+        newsroom: config.newsroom,
+        mailer: Some(app.mailer.clone()),
+        newsletter: app.newsletter.options.clone(),
+        feeds: config.feeds,
+        webhooks: app.webhook_options,
+        wire: app.wire_options,
+        metrics: config.metrics.clone(),
+        proxy: config.proxy.clone(),
+        media_store: Some(app.media_store.clone()),
+        clock: Some(app.clock.clone()),
+    }
 }

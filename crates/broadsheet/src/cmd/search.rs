@@ -39,16 +39,18 @@ pub async fn run(config: Config, command: SearchCommand) -> anyhow::Result<ExitC
                 bar
             });
             let started = Instant::now();
-            let n = broadsheet_server::rebuild(store.as_ref(), &index, |done, total| match &bar {
-                Some(bar) => {
-                    bar.set_length(total as u64);
-                    bar.set_position(done as u64);
+            let n = broadsheet_app::search_sync::rebuild(store.as_ref(), &index, |done, total| {
+                match &bar {
+                    Some(bar) => {
+                        bar.set_length(total as u64);
+                        bar.set_position(done as u64);
+                    }
+                    None => eprintln!("reindex: {done}/{total} articles"),
                 }
-                None => eprintln!("reindex: {done}/{total} articles"),
             })
             .await
             .context("cannot rebuild the search index")?;
-            broadsheet_server::catch_up(store.as_ref(), &index).await?;
+            broadsheet_app::search_sync::catch_up(store.as_ref(), &index).await?;
             if let Some(bar) = bar {
                 bar.finish_and_clear();
             }

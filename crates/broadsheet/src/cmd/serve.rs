@@ -58,7 +58,11 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
     let served_on = listener.local_addr().ok();
     let node = start(&config, &site, theme, served_on, !args.no_jobs).await?;
     let search = node.search.clone();
-    let state = AppState::over(node.app.clone(), search, cmd::options(&config)?);
+    let state = AppState::over(
+        node.app.clone(),
+        search,
+        cmd::server_options(&config, &node.app),
+    );
     let addr = listener.local_addr().unwrap_or(config.listen);
     tracing::info!(data = %config.data.display(), "serving http://{addr}/");
     tracing::info!(mail = %state.mailer.describe(), "mail");

@@ -67,14 +67,14 @@ pub async fn run(config: Config, command: UserCommand) -> anyhow::Result<ExitCod
             } else {
                 (generate_password(), true)
             };
-            if let Some(problem) = broadsheet_server::auth::password_problem(&password) {
+            if let Some(problem) = broadsheet_app::accounts::password_problem(&password) {
                 anyhow::bail!("{problem}");
             }
             let name = args
                 .name
                 .unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("").to_owned());
             let hash = tokio::task::spawn_blocking(move || {
-                broadsheet_server::auth::hash_password(&password).map(|h| (h, password))
+                broadsheet_app::accounts::hash_password(&password).map(|h| (h, password))
             })
             .await
             .context("password hashing stopped")?

@@ -472,3 +472,76 @@ fn the_cycle_check_sees_a_cycle_through_use_groups_and_super() {
     std::fs::write(src.join("state.rs"), "//! x\nuse crate::other;\n").expect("state");
     assert_eq!(find_cycle(&module_graph(src)), None);
 }
+
+/// Which files of the binary's `src/` name the HTTP layer (`broadsheet_server`), and which of
+/// them the HTTP state (`AppState`, the router, the listener).
+fn server_mentions(src: &Path) -> (BTreeSet<String>, BTreeSet<String>) {
+    let (mut server, mut state) = (BTreeSet::new(), BTreeSet::new());
+    let mut todo = vec![src.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read src/") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                todo.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let rel = path
+                    .strip_prefix(src)
+                    .expect("under src")
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                let text = std::fs::read_to_string(&path).expect("read a source file");
+                let code: String = text
+                    .lines()
+                    .filter(|l| !l.trim_start().starts_with("//"))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                if code.contains("broadsheet_server") {
+                    server.insert(rel.clone());
+                }
+                if [
+                    "AppState",
+                    "broadsheet_server::router",
+                    "broadsheet_server::serve",
+                ]
+                .iter()
+                .any(|w| code.contains(w))
+                {
+                    state.insert(rel);
+                }
+            }
+        }
+    }
+    (server, state)
+}
+
+/// The CLI never builds the HTTP state: only `serve` does. Every other command runs on the
+/// application (`broadsheet_app`); the configuration names the server's settings and
+/// `cmd::options` hands them over, and nothing else of the binary reaches the HTTP layer.
+#[test]
+fn only_serve_builds_the_http_state() {
+    let src = workspace_root().join("crates/broadsheet/src");
+    let (server, state) = server_mentions(&src);
+    let allowed: BTreeSet<String> = ["cmd/serve.rs", "cmd/mod.rs", "config.rs"]
+        .map(String::from)
+        .into();
+    assert!(
+        server.is_subset(&allowed),
+        "files of the binary that reach the HTTP layer (call `broadsheet_app` instead): {:?}",
+        server.difference(&allowed).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        state,
+        BTreeSet::from(["cmd/serve.rs".to_owned()]),
+        "only `serve` builds the HTTP state"
+    );
+    // The check itself: a command that built the state would be found.
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("cmd")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("cmd/wire.rs"),
+        "//! x\nlet s = broadsheet_server::AppState::over(app, search, options);\n",
+    )
+    .expect("write");
+    let (server, state) = server_mentions(dir.path());
+    assert!(server.contains("cmd/wire.rs") && state.contains("cmd/wire.rs"));
+}
