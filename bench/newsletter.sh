@@ -6,15 +6,22 @@
 #      of the same average size over as many connections into the same kind of sink;
 #   3. the same again, killed (SIGKILL) at a random point and restarted: copies per recipient.
 #
-#   bash bench/newsletter.sh          (N=100000 CONCURRENCY=8 by default)
+#   bash bench/newsletter.sh          (N=100000 CONCURRENCY=8 KILLS=3 by default)
+#   BIN=/path/to/broadsheet ...       (that binary instead of this checkout's release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 n=${N:-100000}
 conc=${CONCURRENCY:-8}
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null; }
-cargo build --release --locked -p broadsheet -p smtp-bench >&2
-bin=$root/target/release/broadsheet
+if [ -n "${BIN:-}" ]; then
+  # Another build of Broadsheet (bench/compare-newsletter.sh runs a "before" and an "after").
+  bin=$BIN
+  cargo build --release --locked -p smtp-bench >&2
+else
+  cargo build --release --locked -p broadsheet -p smtp-bench >&2
+  bin=$root/target/release/broadsheet
+fi
 smtp=$root/target/release/smtp-bench
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; pkill -f "smtp-bench sink --dir $work" 2>/dev/null || true; rm -rf "$work"' EXIT

@@ -140,6 +140,11 @@ pub async fn start(
         });
     }
     let app = cmd::app_with(config, store, Some(search.clone()), theme, site).await?;
+    if jobs {
+        // The jobs send mail (digests, alerts) whose links must be absolute: a worker on a
+        // site without a public address refuses to start rather than fail at every tick.
+        app.mail_base().context("cannot run the background jobs")?;
+    }
     match index_state {
         OpenState::NeedsRebuild(why) => {
             tracing::info!(reason = %why, "building the search index from the database");
@@ -182,17 +187,13 @@ pub async fn start(
 }
 
 /// `broadsheet worker`: the background jobs without serving pages, until SIGINT or SIGTERM.
-/// It builds no HTTP state: the jobs are the application's.
+/// It builds no HTTP state: the jobs are the application's. It needs the site's public
+/// address (configured or stored) for the links in the mail its jobs send.
 pub async fn worker(config: Config) -> anyhow::Result<ExitCode> {
     cmd::init_logging("info,sqlx=warn");
     let site = cmd::open_site(&config).await?;
     let theme = Theme::load(config.theme.as_deref()).context("cannot load the theme")?;
     let node = start(&config, &site, theme, None, true).await?;
-    if node.app.site().base_url.is_none() {
-        tracing::warn!(
-            "site.base_url is not set: links in e-mails sent by this worker will be relative"
-        );
-    }
     tracing::info!(mail = %node.app.mailer.describe(), "worker running");
     wait_for_signal().await;
     tracing::info!("worker stopping: running jobs finish their step");

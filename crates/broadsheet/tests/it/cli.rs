@@ -238,6 +238,7 @@ fn sigterm_lets_the_running_job_finish_its_step_then_stops_the_worker() {
         .args(["worker", "--data"])
         .arg(&data)
         .env("BROADSHEET_LOG", "info")
+        .env("BROADSHEET_SITE__BASE_URL", "https://news.example")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -282,4 +283,25 @@ fn sigterm_lets_the_running_job_finish_its_step_then_stops_the_worker() {
         "the delivery under way at the signal was recorded: {:?}",
         deliveries[0]
     );
+}
+
+/// The worker sends mail (digests, alerts) whose links must be absolute: on a site without a
+/// public address it refuses to start, says how to set one, and runs no job.
+#[test]
+fn a_worker_without_a_public_address_refuses_to_start() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("site");
+    let out = bin()
+        .args(["worker", "--data"])
+        .arg(&data)
+        .env_remove("BROADSHEET_SITE__BASE_URL")
+        .output()
+        .expect("run");
+    assert!(!out.status.success(), "the worker ran");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot run the background jobs") && err.contains("base_url"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
 }
