@@ -14,6 +14,7 @@ mod context;
 mod error;
 pub mod imports;
 pub mod jobs;
+pub mod media;
 pub mod metrics;
 pub mod newsletter;
 mod options;
@@ -25,6 +26,7 @@ pub mod secrets;
 mod site;
 pub mod webhooks;
 pub mod wire;
+pub mod wire_use;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::{App, AppOptions, Core, Parts};

@@ -70,6 +70,16 @@ pub struct Credit {
 }
 
 impl Credit {
+    /// Each part trimmed; an empty part is no part.
+    pub fn trimmed(self) -> Self {
+        let part = |s: Option<String>| s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        Self {
+            photographer: part(self.photographer),
+            agency: part(self.agency),
+            via: part(self.via),
+        }
+    }
+
     /// Splits a one-line credit such as "Kremlin Pool Photo via AP" or "Jane Doe/Reuters" into
     /// its parts: "X via Y" keeps the whole line as `via` with the agency after "via";
     /// "Name/Agency" and "Name, Agency" give photographer and agency; a single word is an agency.

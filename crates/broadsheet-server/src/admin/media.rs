@@ -1,12 +1,13 @@
-//! The media library: search by name, caption, alt text and credit, and photo upload. An
-//! upload is checked and processed completely before anything is written; a failure on the
-//! way removes what was written, so a rejected upload leaves nothing behind.
+//! The media library: search by name, caption, alt text and credit, and the upload form. The
+//! upload itself is `broadsheet_app::media::store_upload` (checked and processed completely
+//! before anything is written; a refused upload leaves nothing behind).
 
 use axum::extract::multipart::MultipartError;
 use axum::extract::{Multipart, Query, State};
 use axum::response::Response;
-use broadsheet_core::{Credit, LibraryItem, MediaVariant, NewMedia};
-use broadsheet_media::{Format, ProcessError};
+use broadsheet_app::media::{MediaDetails, Upload, UploadError, store_upload};
+use broadsheet_core::{Credit, LibraryItem};
+use broadsheet_media::Format;
 use bytes::Bytes;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -51,6 +52,19 @@ pub(crate) struct UploadFields {
 }
 
 impl UploadFields {
+    /// What the form says, for the library: the credit's parts as one `Credit`.
+    pub fn details(&self) -> MediaDetails {
+        MediaDetails {
+            alt: self.alt.clone(),
+            caption: self.caption.clone(),
+            credit: Credit {
+                photographer: Some(self.photographer.clone()),
+                agency: Some(self.agency.clone()),
+                via: Some(self.via.clone()),
+            },
+        }
+    }
+
     /// Sets the field `name` (ignoring names that are not a field) to `value`, trimmed and
     /// cut to 2,000 characters.
     pub fn set(&mut self, name: &str, value: &str) {
@@ -64,16 +78,6 @@ impl UploadFields {
             _ => {}
         }
     }
-}
-
-/// Why an upload was not stored.
-#[derive(Debug)]
-pub(crate) enum UploadFailure {
-    /// Over the size or pixel limits (413).
-    TooLarge(String),
-    /// Not an image we take, or a damaged one (422).
-    Refused(String),
-    Internal(AppError),
 }
 
 async fn page(
@@ -140,20 +144,6 @@ fn read_error(e: MultipartError, max_mb: usize) -> AppError {
     }
 }
 
-/// A name for the stored files: the upload's name reduced to slug characters.
-fn stem(name: &str) -> String {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    let base = base.rsplit_once('.').map_or(base, |(b, _)| b);
-    let slug = broadsheet_core::Slug::derive(base)
-        .map(|s| s.to_string())
-        .unwrap_or_else(|| "photo".into());
-    slug.chars()
-        .take(60)
-        .collect::<String>()
-        .trim_end_matches('-')
-        .to_owned()
-}
-
 pub(crate) async fn upload(
     State(state): State<AppState>,
     session: Session,
@@ -213,9 +203,16 @@ pub(crate) async fn upload(
         .as_deref()
         .and_then(Format::from_mime)
         .or_else(|| Format::from_file_name(&file_name));
-    match store_upload(&state, session.user.id, &file_name, claimed, bytes, &fields).await {
+    let upload = Upload {
+        user_id: session.user.id,
+        file_name,
+        claimed,
+        bytes,
+        details: fields.details(),
+    };
+    match store_upload(&state, state.newsroom.upload_limits(), upload).await {
         Ok(media) => Ok(see_other(&format!("/admin/media?uploaded={}", media.id))),
-        Err(UploadFailure::TooLarge(e)) => {
+        Err(UploadError::TooLarge(e)) => {
             refuse(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("Not uploaded: {e}."),
@@ -223,7 +220,7 @@ pub(crate) async fn upload(
             )
             .await
         }
-        Err(UploadFailure::Refused(e)) => {
+        Err(UploadError::Refused(e)) => {
             refuse(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 format!("Not uploaded: {e}."),
@@ -231,124 +228,6 @@ pub(crate) async fn upload(
             )
             .await
         }
-        Err(UploadFailure::Internal(e)) => Err(e),
-    }
-}
-
-/// Checks, re-encodes and stores a photo with its variants, and registers it in the library.
-/// Nothing is left behind when any step fails. Shared by the upload form and the Admin API.
-pub(crate) async fn store_upload(
-    state: &AppState,
-    user_id: i64,
-    file_name: &str,
-    claimed: Option<Format>,
-    bytes: Bytes,
-    fields: &UploadFields,
-) -> Result<broadsheet_core::Media, UploadFailure> {
-    let limits = state.newsroom.upload_limits();
-    let processed =
-        tokio::task::spawn_blocking(move || broadsheet_media::process(&bytes, claimed, &limits))
-            .await
-            .map_err(|e| UploadFailure::Internal(AppError::Internal(e.to_string())))?;
-    let processed = match processed {
-        Ok(p) => p,
-        Err(e @ ProcessError::TooLarge { .. }) => {
-            return Err(UploadFailure::TooLarge(e.to_string()));
-        }
-        Err(e) => return Err(UploadFailure::Refused(e.to_string())),
-    };
-
-    let now = chrono::Utc::now();
-    let id = &broadsheet_app::secrets::random_token()[..10];
-    let dir = format!("uploads/{}", now.format("%Y/%m"));
-    let stem = stem(file_name);
-    let mut written: Vec<String> = Vec::new();
-    let mut variants = Vec::new();
-    for v in &processed.variants {
-        let ext = if v.format == "jpeg" { "jpg" } else { "webp" };
-        let path = format!("{dir}/{stem}-{id}-{}.{ext}", v.width);
-        let mime = if v.format == "jpeg" {
-            "image/jpeg"
-        } else {
-            "image/webp"
-        };
-        if let Err(e) = state
-            .media_store
-            .put(&path, Bytes::from(v.bytes.clone()), mime)
-            .await
-        {
-            cleanup(state, &written).await;
-            return Err(UploadFailure::Internal(AppError::Internal(e.to_string())));
-        }
-        written.push(path.clone());
-        variants.push(MediaVariant {
-            width: v.width,
-            height: v.height,
-            format: v.format.to_owned(),
-            path,
-        });
-    }
-    let Some(largest) = variants.iter().rev().find(|v| v.format == "jpeg").cloned() else {
-        cleanup(state, &written).await;
-        return Err(UploadFailure::Internal(AppError::Internal(
-            "no JPEG variant was made".into(),
-        )));
-    };
-    let part = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-    let bytes = processed
-        .variants
-        .iter()
-        .find(|v| v.format == "jpeg" && v.width == largest.width)
-        .map_or(0, |v| v.bytes.len() as u64);
-    let saved = state
-        .store
-        .upsert_media(&NewMedia {
-            path: largest.path.clone(),
-            mime: "image/jpeg".into(),
-            width: largest.width,
-            height: largest.height,
-            bytes,
-            variants,
-            name: file_name.chars().take(200).collect(),
-            alt: fields.alt.trim().to_owned(),
-            caption: fields.caption.trim().to_owned(),
-            credit: Credit {
-                photographer: part(&fields.photographer),
-                agency: part(&fields.agency),
-                via: part(&fields.via),
-            },
-            uploaded_by: Some(user_id),
-        })
-        .await;
-    match saved {
-        Ok(media) => {
-            tracing::info!(media = media.id, user = user_id, "photo uploaded");
-            Ok(media)
-        }
-        Err(e) => {
-            cleanup(state, &written).await;
-            Err(UploadFailure::Internal(e.into()))
-        }
-    }
-}
-
-async fn cleanup(state: &AppState, paths: &[String]) {
-    for p in paths {
-        if let Err(e) = state.media_store.delete(p).await {
-            tracing::warn!(path = %p, error = %e, "cannot remove a partly uploaded file");
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn stored_names_are_slugs_of_the_upload_name() {
-        assert_eq!(
-            super::stem("C:\\photos\\Kim Jong Un (AP).JPG"),
-            "kim-jong-un-ap"
-        );
-        assert_eq!(super::stem("../../etc/passwd"), "passwd");
-        assert_eq!(super::stem(".jpg"), "photo");
+        Err(UploadError::Failed(e)) => Err(e.into()),
     }
 }

@@ -1,27 +1,25 @@
 //! The wire desk at `/admin/wire`: incoming agency items newest first with filters, one item
-//! with its chain of versions and a comparison between any two, "Use" (a draft made from the
-//! item through the one publishing path (`broadsheet_app::publishing::apply_edit`), its picture fetched into the media library with
-//! its credit), the kill flags, and the sources (`/admin/wire/sources`: add feeds, push and
+//! with its chain of versions and a comparison between any two, "Use" (`broadsheet_app::wire_use`:
+//! a draft made from the item through the one publishing path, its picture fetched into the
+//! media library with its credit), the kill flags, and the sources (`/admin/wire/sources`: add feeds, push and
 //! folder sources, pause, resume, and the problems each had).
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use broadsheet_core::{WireItem, WireSignal};
+use broadsheet_core::WireItem;
 use broadsheet_store::{NewWireSource, StoreError, WireFilter, WireKind, WireRow, WireSource};
 use chrono::Utc;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use super::diff::{DiffLine, diff_lines};
-use super::media::UploadFields;
 use super::{Page, local_label, see_other};
 use crate::auth::{Editor, Session, random_token, token_hash};
 use crate::error::AppError;
 use crate::state::AppState;
-use broadsheet_app::publishing::{self, Action, Draft, EditError};
-use broadsheet_app::wire::{Fetch, draft_body, fetch};
-use broadsheet_core::HeroInput;
+use broadsheet_app::publishing::EditError;
+use broadsheet_app::wire_use::UseError;
 
 const PAGE_SIZE: u32 = 50;
 
@@ -360,61 +358,6 @@ pub(crate) struct CsrfOnly {
     csrf: String,
 }
 
-/// The picture of an item, fetched under the wire's rules and stored like an upload with its
-/// caption and credit. `None` (logged) when there is none or it cannot be had.
-async fn fetch_picture(
-    state: &AppState,
-    session: &Session,
-    source: Option<&WireSource>,
-    item: &WireItem,
-) -> Option<i64> {
-    let picture = item.pictures.iter().find(|p| p.href.is_some())?;
-    let href = picture.href.as_deref()?;
-    let allow_private = source.is_some_and(|s| s.allow_private);
-    let mut options = state.wire_options;
-    options.max_bytes = options
-        .max_bytes
-        .min(state.newsroom.upload_limits().max_bytes);
-    let bytes = match fetch(&options, href, allow_private, (None, None)).await {
-        Ok(Fetch::Body { bytes, .. }) => bytes,
-        Ok(Fetch::NotModified) => return None,
-        Err(e) => {
-            tracing::warn!(picture = %href, error = %e, "cannot fetch a wire picture");
-            return None;
-        }
-    };
-    let mut fields = UploadFields::default();
-    fields.set("alt", &picture.caption);
-    fields.set("caption", &picture.caption);
-    fields.set(
-        "photographer",
-        picture.credit.photographer.as_deref().unwrap_or(""),
-    );
-    fields.set("agency", picture.credit.agency.as_deref().unwrap_or(""));
-    fields.set("via", picture.credit.via.as_deref().unwrap_or(""));
-    let name = href.rsplit('/').next().unwrap_or("wire-picture");
-    match super::media::store_upload(state, session.user.id, name, None, bytes, &fields).await {
-        Ok(media) => Some(media.id),
-        Err(_) => {
-            tracing::warn!(picture = %href, "a wire picture was refused by the media checks");
-            None
-        }
-    }
-}
-
-/// The people in an agency byline ("Paul Byrne and Almudena Calatrava"), as the editor's
-/// comma-separated authors; titles and agency names past the fourth name are left to the desk.
-fn byline_authors(byline: &str) -> Vec<String> {
-    byline
-        .replace(" and ", ", ")
-        .split(',')
-        .map(str::trim)
-        .filter(|n| !n.is_empty() && n.chars().count() <= 80)
-        .take(4)
-        .map(str::to_owned)
-        .collect()
-}
-
 /// `POST /admin/wire/{id}/use`: a draft from the item, linked back to it.
 pub(crate) async fn use_item(
     State(state): State<AppState>,
@@ -424,83 +367,18 @@ pub(crate) async fn use_item(
 ) -> Result<Response, AppError> {
     session.check_csrf(&form.csrf)?;
     let row = load_item(&state, &id).await?;
-    if row.killed || row.item.signal == WireSignal::Kill {
-        return Err(AppError::BadRequest(
+    let limits = state.newsroom.upload_limits();
+    match broadsheet_app::wire_use::use_item(&state, &session.user, limits, &row).await {
+        Ok(saved) => Ok(see_other(&format!("/admin/articles/{}?saved=1", saved.id))),
+        Err(UseError::Withdrawn) => Err(AppError::BadRequest(
             "The agency has withdrawn this story: it cannot be used.".into(),
-        ));
-    }
-    let sources = state.store.wire_sources().await?;
-    let source = sources.iter().find(|s| s.id == row.source_id);
-    let sections = state.store.sections().await?;
-    let section = source
-        .map(|s| s.section.clone())
-        .filter(|s| sections.iter().any(|x| x.slug.as_str() == s))
-        .or_else(|| {
-            sections
-                .iter()
-                .find(|s| s.in_menu)
-                .or(sections.first())
-                .map(|s| s.slug.to_string())
-        })
-        .unwrap_or_default();
-    let item = &row.item;
-    let picture = item.pictures.first();
-    let hero = fetch_picture(&state, &session, source, item).await;
-    let mut sources_list = vec![item.agency.clone()];
-    if let Some(link) = &item.link {
-        sources_list.push(link.clone());
-    }
-    let draft = Draft {
-        action: Action::Save,
-        headline: item.headline.chars().take(300).collect(),
-        standfirst: String::new(),
-        slug: None,
-        body_markdown: draft_body(item),
-        section,
-        authors: byline_authors(&item.byline),
-        tags: Vec::new(),
-        sources: sources_list
-            .iter()
-            .map(|s| s.replace(',', " ").trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .collect(),
-        instruments: Vec::new(),
-        importance: 0,
-        pinned: false,
-        publish_at: None,
-        embargo_until: item.embargo.filter(|e| *e > Utc::now()),
-        hero: hero.map(|media_id| HeroInput {
-            media_id,
-            alt: picture.map(|p| p.caption.clone()).unwrap_or_default(),
-            caption: picture.map(|p| p.caption.clone()).unwrap_or_default(),
-            credit: picture.map(|p| p.credit.clone()).unwrap_or_default(),
-        }),
-        seo_title: String::new(),
-        seo_description: String::new(),
-        note: None,
-        base_version: None,
-        alert: false,
-    };
-    match publishing::apply_edit(&state, &session.user, None, draft).await {
-        Ok((saved, _)) => {
-            state
-                .store
-                .record_wire_use(row.id, saved.id, Utc::now())
-                .await?;
-            tracing::info!(
-                item = row.id,
-                article = saved.id,
-                user = session.user.id,
-                "draft made from a wire item"
-            );
-            Ok(see_other(&format!("/admin/articles/{}?saved=1", saved.id)))
-        }
-        Err(EditError::Invalid(m)) => Err(AppError::BadRequest(format!(
+        )),
+        Err(UseError::Edit(EditError::Invalid(m))) => Err(AppError::BadRequest(format!(
             "A draft could not be made from this item: {m}"
         ))),
-        Err(EditError::Forbidden(m)) => Err(AppError::Forbidden(m)),
-        Err(EditError::Conflict { why, .. }) => Err(AppError::BadRequest(why)),
-        Err(EditError::Failed(e)) => Err(e.into()),
+        Err(UseError::Edit(EditError::Forbidden(m))) => Err(AppError::Forbidden(m)),
+        Err(UseError::Edit(EditError::Conflict { why, .. })) => Err(AppError::BadRequest(why)),
+        Err(UseError::Edit(EditError::Failed(e))) => Err(e.into()),
     }
 }
 

@@ -2,7 +2,7 @@
 //! upload photos with a per-user admin key (`broadsheet api-key add NAME --user EMAIL`).
 //!
 //! A key acts as its user, with exactly the rights the admin pages give that user's role:
-//! every write goes through `broadsheet_app::publishing::apply_edit` and `admin::media::store_upload`,
+//! every write goes through `broadsheet_app::publishing::apply_edit` and `broadsheet_app::media::store_upload`,
 //! the same functions the editor's forms use. Keys come only in the Authorization header
 //! (never in a URL, where logs would keep them), and bearer keys need no CSRF token.
 
@@ -19,11 +19,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::ApiError;
-use crate::admin::media::{UploadFailure, UploadFields, store_upload};
+use crate::admin::media::UploadFields;
 use crate::auth::{Session, token_hash};
 use crate::client::Client;
 use crate::error::AppError;
 use crate::state::AppState;
+use broadsheet_app::media::{Upload, UploadError, store_upload};
 use broadsheet_app::publishing::{self, Action, Draft, EditError};
 use broadsheet_core::{Credit, HeroInput};
 
@@ -466,7 +467,14 @@ pub(crate) async fn upload(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(broadsheet_media::Format::from_mime);
-    match store_upload(&state, session.user.id, &name, claimed, bytes, &fields).await {
+    let upload = Upload {
+        user_id: session.user.id,
+        file_name: name,
+        claimed,
+        bytes,
+        details: fields.details(),
+    };
+    match store_upload(&state, state.newsroom.upload_limits(), upload).await {
         Ok(media) => {
             let site = state.site().syndication();
             Ok(json_response(
@@ -485,9 +493,9 @@ pub(crate) async fn upload(
                 }}),
             ))
         }
-        Err(UploadFailure::TooLarge(m)) => Err(ApiError::TooLarge(m)),
-        Err(UploadFailure::Refused(m)) => Err(ApiError::Unprocessable(m)),
-        Err(UploadFailure::Internal(e)) => Err(e.into()),
+        Err(UploadError::TooLarge(m)) => Err(ApiError::TooLarge(m)),
+        Err(UploadError::Refused(m)) => Err(ApiError::Unprocessable(m)),
+        Err(UploadError::Failed(e)) => Err(AppError::from(e).into()),
     }
 }
 
