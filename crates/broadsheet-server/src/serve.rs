@@ -1,5 +1,6 @@
 //! Binding and serving: TCP_NODELAY on every connection (loopback's 64 KB MTU otherwise
-//! stalls responses near that size under keep-alive) and graceful shutdown.
+//! stalls responses near that size under keep-alive), each request's peer address, and
+//! graceful shutdown.
 
 use std::net::SocketAddr;
 
@@ -30,7 +31,13 @@ pub async fn serve(
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
     });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    // Every request carries the address its connection came from (`ConnectInfo`): the
+    // per-client limits and the proxy rules in `client.rs` read it. Without it every client
+    // would be one client, the fallback loopback address.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -4,6 +4,7 @@
 mod architecture;
 mod backup;
 mod cli;
+mod clients;
 mod corpus;
 mod import;
 mod market;
