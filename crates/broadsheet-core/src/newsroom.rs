@@ -175,9 +175,12 @@ impl Email {
         {
             return bad("needs a domain such as example.com after the @");
         }
-        if s.chars()
-            .any(|c| c.is_whitespace() || c.is_control() || "<>()[]\\,;:\"".contains(c))
-        {
+        // Format characters (right-to-left overrides, zero-width spaces) would make an address
+        // read differently from what it is, in the admin and in a spreadsheet.
+        let invisible = |c: char| matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}');
+        if s.chars().any(|c| {
+            c.is_whitespace() || c.is_control() || invisible(c) || "<>()[]\\,;:\"".contains(c)
+        }) {
             return bad("contains characters an address cannot have");
         }
         Ok(Self(s))

@@ -552,17 +552,23 @@ impl SearchIndex for TantivyIndex {
                 Box::new(TermQuery::new(t, IndexRecordOption::Basic)),
             ));
         } else {
+            // Only ASCII punctuation has a meaning in a pattern, and only it may be escaped:
+            // "\\" before another character (the combining dot of a lower-cased "İ") is an
+            // invalid pattern, not a literal.
             let escaped: String = last
                 .chars()
                 .flat_map(|c| {
-                    let special = !c.is_alphanumeric();
-                    special
+                    c.is_ascii_punctuation()
                         .then_some('\\')
                         .into_iter()
                         .chain(std::iter::once(c))
                 })
                 .collect();
-            let regex = RegexQuery::from_pattern(&format!("{escaped}.*"), self.f.headline_raw)?;
+            let Ok(regex) = RegexQuery::from_pattern(&format!("{escaped}.*"), self.f.headline_raw)
+            else {
+                // A prefix no pattern can be made of completes nothing; it is not an error.
+                return Ok(Vec::new());
+            };
             clauses.push((Occur::Must, Box::new(regex)));
         }
         let searcher = self.reader.searcher();

@@ -130,7 +130,8 @@ pub fn rss(site: &Site, meta: &FeedMeta, articles: &[Article]) -> String {
             });
             item.set_pub_date(published(a).to_rfc2822());
             if !a.standfirst.is_empty() {
-                item.set_description(a.standfirst.clone());
+                // Readers treat an RSS description as HTML; a standfirst is text.
+                item.set_description(broadsheet_core::html::escape(&a.standfirst));
             }
             if meta.full_text {
                 item.set_content(content(site, a));
@@ -161,11 +162,13 @@ pub fn rss(site: &Site, meta: &FeedMeta, articles: &[Article]) -> String {
     let mut channel = rss::Channel::default();
     channel.set_title(meta.title.clone());
     channel.set_link(site.url(&meta.page_path));
-    channel.set_description(if meta.description.is_empty() {
-        site.tagline.clone()
-    } else {
-        meta.description.clone()
-    });
+    channel.set_description(broadsheet_core::html::escape(
+        if meta.description.is_empty() {
+            &site.tagline
+        } else {
+            &meta.description
+        },
+    ));
     channel.set_language(site.language.clone());
     channel.set_generator("Broadsheet".to_owned());
     channel.set_last_build_date(updated(articles).to_rfc2822());

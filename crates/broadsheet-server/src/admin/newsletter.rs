@@ -213,6 +213,17 @@ pub(crate) async fn save_intro(
     Ok(see_other("/admin/newsletter?done=intro"))
 }
 
+/// `cell` as a spreadsheet will keep it as text: one that starts like a formula (`=`, `+`,
+/// `-`, `@`, a tab or a carriage return) gets a leading apostrophe. Addresses hold no comma,
+/// quote or line break (`Email::parse`), so no other quoting is needed.
+fn spreadsheet_text(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
 /// Every subscriber as CSV: address, status, choices, dates.
 pub(crate) async fn export(
     State(state): State<AppState>,
@@ -222,7 +233,7 @@ pub(crate) async fn export(
     for s in state.store.subscribers(None, 100_000).await? {
         out.push_str(&format!(
             "{},{},{},{},{},{},{}\n",
-            s.email,
+            spreadsheet_text(s.email.as_str()),
             s.status.as_str(),
             s.digest,
             s.alerts,

@@ -45,6 +45,15 @@ const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; s
 /// Media is served as-is: an SVG opened directly must not run anything.
 const MEDIA_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
 
+/// A media path with a NUL byte in it names no file: 404 for every method (the file service
+/// answered `HEAD /media/%00` with a 500, its error for a path the filesystem refuses).
+async fn no_nul_in_media_paths(req: Request, next: axum::middleware::Next) -> Response {
+    if req.uri().path().contains("%00") {
+        return AppError::NotFound.into_response();
+    }
+    next.run(req).await
+}
+
 pub(crate) fn router(state: AppState) -> Router {
     // Media from the data directory's folder, or (several nodes) from the shared media store.
     let media: Router<AppState> = if state.media_remote {
@@ -55,6 +64,7 @@ pub(crate) fn router(state: AppState) -> Router {
         )
     };
     let media = media
+        .layer(axum::middleware::from_fn(no_nul_in_media_paths))
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("public, max-age=86400"),

@@ -566,3 +566,39 @@ async fn an_smtp_server_that_is_down_gets_a_clear_answer_and_loses_no_one() {
     assert_eq!(kept.len(), 1, "the sign-up is kept");
     assert_eq!(kept[0].status, broadsheet_store::SubscriberStatus::Pending);
 }
+
+/// The CSV export is opened in spreadsheets: an address that starts like a formula
+/// (`=1+2@…` is a valid address) is written with a leading apostrophe so it stays text, and
+/// addresses carrying right-to-left overrides are refused when they come in.
+#[tokio::test]
+async fn the_subscriber_export_is_safe_to_open_in_a_spreadsheet() {
+    let site = Site::demo().await;
+    for address in [
+        "=1+2@evil.example",
+        "+sum@x.example",
+        "-cmd@x.example",
+        "plain@x.example",
+    ] {
+        active(&site, address).await;
+    }
+    let admin =
+        crate::newsroom::member(&site, "boss@example.com", broadsheet_core::Role::Admin).await;
+    let r = admin.get(&site, "/admin/newsletter/subscribers.csv").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let csv = r.text();
+    for line in csv.lines().skip(1) {
+        assert!(
+            !line.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "a cell a spreadsheet would run: {line:?}"
+        );
+    }
+    assert!(csv.contains("\n'=1+2@evil.example,"), "{csv}");
+    assert!(csv.contains("\nplain@x.example,"), "{csv}");
+    for hostile in [
+        "gnp.exe\u{202e}@x.example",
+        "a\u{2066}b@x.example",
+        "zero\u{200b}width@x.example",
+    ] {
+        assert!(Email::parse(hostile).is_err(), "{hostile:?}");
+    }
+}

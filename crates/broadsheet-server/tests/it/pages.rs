@@ -344,6 +344,29 @@ async fn unknown_paths_and_slugs_get_the_404_page() {
             "{path}: the menu is there to find a way on"
         );
     }
+    // HEAD answers with GET's status (`HEAD /media/%00` was a 500); hyper drops the body.
+    for path in [
+        "/media/%00",
+        "/media/a%00b.jpg",
+        "/media/nope.svg",
+        "/media/%2e%2e/broadsheet.db",
+        "/article/a%00b",
+    ] {
+        let get = site.get(path).await.status;
+        let head = site
+            .request(
+                http::Request::head(path)
+                    .body(axum::body::Body::empty())
+                    .expect("request"),
+            )
+            .await;
+        assert_eq!(head.status, get, "HEAD {path}");
+        assert!(
+            head.status.is_client_error(),
+            "HEAD {path}: {}",
+            head.status
+        );
+    }
 }
 
 #[tokio::test]

@@ -350,6 +350,41 @@ async fn hostile_headlines_stay_inside_feeds_and_json_ld() {
     assert_eq!(news["headline"], headline);
     assert_eq!(news["description"], "Ends with </title><!--");
     assert_eq!(meta(&html, "og:title").as_deref(), Some(headline));
+
+    // RSS readers treat <description> as HTML: a standfirst is text, so it goes in escaped
+    // (it went in raw inside CDATA, and an author's markup reached every reader).
+    let mut b = article("hostile-2", "politics", "A quiet headline", "Body.");
+    b.standfirst =
+        "Read <iframe src=javascript:alert(1)></iframe></script><script>x()</script> ]]> now"
+            .into();
+    site.store.save_article(&b).await.expect("save");
+    site.state.sync_changes().await.expect("sync");
+    let rss = site.get("/feed.xml").await.text();
+    assert!(
+        !rss.contains("<iframe") && !rss.contains("<script"),
+        "markup from a standfirst in the RSS feed: {rss}"
+    );
+    assert!(
+        rss.contains("&lt;iframe src=javascript:alert(1)&gt;"),
+        "{rss}"
+    );
+    let feed = parse_feed(rss.as_bytes(), "/feed.xml");
+    let entry = feed
+        .entries
+        .iter()
+        .find(|e| {
+            e.title
+                .as_ref()
+                .is_some_and(|t| t.content == "A quiet headline")
+        })
+        .expect("the entry");
+    assert_eq!(
+        entry.summary.as_ref().map(|t| t.content.as_str()),
+        Some(
+            "Read &lt;iframe src=javascript:alert(1)&gt;&lt;/iframe&gt;&lt;/script&gt;&lt;script&gt;x()&lt;/script&gt; ]]&gt; now"
+        ),
+        "the description is the standfirst as HTML-escaped text"
+    );
 }
 
 #[tokio::test]
