@@ -18,7 +18,8 @@ pub fn parse(bytes: &[u8]) -> Result<(&'static str, Items), WireError> {
     let stx = bytes.iter().position(|b| *b == STX).ok_or_else(|| {
         WireError::new("IPTC 7901 / ANPA text without a start of text (STX) character")
     })?;
-    let header = &bytes[soh.map_or(0, |s| s + 1)..stx];
+    // The header runs from the SOH before the first STX; an SOH after it is body text.
+    let header = &bytes[soh.filter(|s| *s < stx).map_or(0, |s| s + 1)..stx];
     let after = &bytes[stx + 1..];
     let etx = after.iter().position(|b| *b == ETX).unwrap_or(after.len());
     let body = &after[..etx];
@@ -113,7 +114,9 @@ fn iptc7901_item(header: &[u8], body: &[u8]) -> WireItem {
         .take(8)
         .position(|l| l.trim_end().ends_with('='))
         .unwrap_or(0);
-    let heading: Vec<String> = all[..=heading_end.min(all.len().saturating_sub(1))]
+    let heading: Vec<String> = all
+        .get(..=heading_end)
+        .unwrap_or(&all)
         .iter()
         .map(|l| l.trim().trim_end_matches('=').trim().to_owned())
         .filter(|l| !l.is_empty())
@@ -296,6 +299,24 @@ fn anpa_item(header: &[u8], body: &[u8], trailer: &[u8]) -> WireItem {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Once panics: an SOH after the first STX sliced the header backwards, and an empty body
+    /// indexed an empty list.
+    #[test]
+    fn odd_control_characters_and_empty_bodies_are_read_not_panicked_on() {
+        for bytes in [
+            &b"\x02body\x01more\x03"[..],
+            b"\x02\x01",
+            b"\x01header\x02",
+            b"\x01header\x02\x03",
+            b"\x02",
+            b"\x01\x1f\x11\x02\x03",
+            b"\x16\x16\x01\x02\x01\x03",
+        ] {
+            let parsed = parse(bytes);
+            assert!(parsed.is_ok(), "{bytes:?}: {parsed:?}");
+        }
+    }
 
     #[test]
     fn leads_are_versions() {

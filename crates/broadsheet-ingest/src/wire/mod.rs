@@ -84,6 +84,12 @@ enum Kind {
 /// Reads one document. `name` (a file name or URL) is only used when the bytes alone do not
 /// say what they are.
 pub fn parse(bytes: &[u8], name: &str) -> Result<Parsed, WireError> {
+    // Gzip-compressed files and responses are common: read what they hold, within the same
+    // size limit (a small file that inflates past it is refused, not inflated whole).
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let inflated = gunzip(bytes)?;
+        return parse(&inflated, name.strip_suffix(".gz").unwrap_or(name));
+    }
     if bytes.len() > MAX_DOCUMENT_BYTES {
         return Err(WireError::new(format!(
             "the document is {} bytes; the limit is {MAX_DOCUMENT_BYTES}",
@@ -199,6 +205,26 @@ fn label(item: &WireItem, index: usize) -> String {
     }
 }
 
+/// The document inside a gzip stream, at most `MAX_DOCUMENT_BYTES` of it.
+fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, WireError> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    let limit = u64::try_from(MAX_DOCUMENT_BYTES).unwrap_or(u64::MAX) + 1;
+    flate2::read::MultiGzDecoder::new(bytes)
+        .take(limit)
+        .read_to_end(&mut out)
+        .map_err(|e| WireError::new(format!("the gzip-compressed document cannot be read: {e}")))?;
+    if out.len() > MAX_DOCUMENT_BYTES {
+        return Err(WireError::new(format!(
+            "the gzip-compressed document holds more than {MAX_DOCUMENT_BYTES} bytes"
+        )));
+    }
+    if out.starts_with(&[0x1f, 0x8b]) {
+        return Err(WireError::new("the document is compressed twice"));
+    }
+    Ok(out)
+}
+
 /// What a document is, from its first meaningful bytes.
 fn detect(bytes: &[u8], name: &str) -> Result<(Kind, String), WireError> {
     let start = bytes
@@ -304,6 +330,42 @@ mod tests {
         let xxe = br#"<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><rss version="2.0"><channel><title>&x;</title></channel></rss>"#;
         let e = parse(xxe, "x.xml").expect_err("refused");
         assert!(e.reason.contains("entit"), "{e}");
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(bytes).expect("gzip");
+        z.finish().expect("gzip")
+    }
+
+    /// Gzip-compressed documents were sniffed as IPTC 7901 (they hold 0x01 and 0x02 bytes) and
+    /// panicked the ANPA reader; they are read as what they hold.
+    #[test]
+    fn gzip_compressed_documents_are_read_and_bombs_refused() {
+        let ninjs =
+            br#"{"uri": "urn:z:1", "headline": "Zipped rates story", "body_html": "<p>Held.</p>"}"#;
+        let plain = parse(ninjs, "a.json").expect("plain");
+        let zipped = parse(&gzip(ninjs), "a.json.gz").expect("gzip");
+        assert_eq!(zipped.format, "ninjs");
+        assert_eq!(zipped.items.len(), 1);
+        assert_eq!(zipped.items[0].headline, plain.items[0].headline);
+        let anpa = b"\x01a0001 r f BC-Rates\x02   Rates held\n\tThe bank held rates.\x03";
+        assert!(parse(&gzip(anpa), "x.anpa.gz").is_ok());
+        // Inflating past the document limit is refused, not inflated whole.
+        let bomb = gzip(&vec![b' '; MAX_DOCUMENT_BYTES + 10]);
+        assert!(bomb.len() < 100_000);
+        let e = parse(&bomb, "bomb.gz").expect_err("refused");
+        assert!(e.reason.contains("more than"), "{e}");
+        // Cut short, twice compressed, or not gzip after the magic bytes: a reason, no panic.
+        let cut = gzip(ninjs);
+        for bad in [
+            &cut[..cut.len() / 2],
+            &gzip(&gzip(ninjs))[..],
+            &[0x1f, 0x8b, 0, 0][..],
+        ] {
+            assert!(parse(bad, "x.gz").is_err());
+        }
     }
 
     #[test]
