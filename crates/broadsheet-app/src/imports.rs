@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use broadsheet_core::{ArticleInput, ArticleStatus, Slug};
-use broadsheet_ingest::jsonl::{ImportRecord, parse_line};
+use broadsheet_ingest::jsonl::{ImportRecord, MAX_TITLE_CHARS, parse_line};
 use broadsheet_render::plain_text_to_markdown;
 use broadsheet_store::{SaveKind, Store};
 
@@ -28,7 +28,7 @@ pub enum BodyFormat {
     Markdown,
 }
 
-/// A line that was not imported.
+/// A line that was not imported (or, from `take_warnings`, imported with a change).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
     pub line: usize,
@@ -58,6 +58,7 @@ pub struct Import {
     seen: HashMap<String, usize>,
     batch: Vec<(usize, ArticleInput)>,
     counts: ImportCounts,
+    warnings: Vec<Rejection>,
 }
 
 impl Import {
@@ -67,6 +68,7 @@ impl Import {
             seen: HashMap::new(),
             batch: Vec::with_capacity(BATCH),
             counts: ImportCounts::default(),
+            warnings: Vec::new(),
         }
     }
 
@@ -95,8 +97,22 @@ impl Import {
             return Some(self.reject(line, reason));
         }
         self.seen.insert(record.id.clone(), line);
+        if let Some(was) = record.title_was {
+            self.warnings.push(Rejection {
+                line,
+                reason: format!(
+                    "the title had {was} characters; it was shortened to {MAX_TITLE_CHARS}"
+                ),
+            });
+        }
         self.batch.push((line, to_input(record, self.format)));
         None
+    }
+
+    /// What was imported with a change the operator should know of (a shortened title),
+    /// since the last call.
+    pub fn take_warnings(&mut self) -> Vec<Rejection> {
+        std::mem::take(&mut self.warnings)
     }
 
     /// A batch is ready to be saved.

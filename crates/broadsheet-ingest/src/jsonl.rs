@@ -13,11 +13,27 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const MAX_TITLE_CHARS: usize = 300;
 pub const MAX_ID_BYTES: usize = 200;
 
+/// `text` in at most `max` characters: cut at the last space in its final stretch when there
+/// is one, with an ellipsis.
+fn shorten(text: &str, max: usize) -> String {
+    let head: String = text.chars().take(max.saturating_sub(1)).collect();
+    let cut = head
+        .char_indices()
+        .rev()
+        .take(60)
+        .find(|(_, c)| c.is_whitespace())
+        .map_or(head.len(), |(i, _)| i);
+    format!("{}…", head[..cut].trim_end())
+}
+
 /// A line that passed every check.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImportRecord {
     pub id: String,
+    /// At most `MAX_TITLE_CHARS`: a longer one is shortened, and `title_was` says how long it
+    /// was (a long title is a warning, not a lost story).
     pub title: String,
+    pub title_was: Option<usize>,
     /// Plain text, paragraphs separated by a blank line.
     pub body: String,
     pub section: Option<String>,
@@ -102,14 +118,11 @@ pub fn parse_line(line: &[u8]) -> Result<ImportRecord, LineError> {
     let title = required_text(raw.title, "title")?;
     let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
     let chars = title.chars().count();
-    if chars > MAX_TITLE_CHARS {
-        return Err(LineError::TooLong {
-            field: "title",
-            actual: chars,
-            limit: MAX_TITLE_CHARS,
-            unit: "characters",
-        });
-    }
+    let (title, title_was) = if chars > MAX_TITLE_CHARS {
+        (shorten(&title, MAX_TITLE_CHARS), Some(chars))
+    } else {
+        (title, None)
+    };
     let body = required_text(raw.body, "body")?;
     if body.len() > MAX_BODY_BYTES {
         return Err(LineError::TooLong {
@@ -126,6 +139,7 @@ pub fn parse_line(line: &[u8]) -> Result<ImportRecord, LineError> {
     Ok(ImportRecord {
         id,
         title,
+        title_was,
         body,
         section: optional_text(raw.section, "section")?,
         published_at,
@@ -226,11 +240,16 @@ mod tests {
             big.as_bytes(),
             "body is too long (10485760 bytes, limit 1048576)",
         );
-        let long_title = format!(r#"{{"id":"a","title":"{}","body":"x"}}"#, "t".repeat(301));
-        check_err(
-            long_title.as_bytes(),
-            "title is too long (301 characters, limit 300)",
-        );
+        // A long title is shortened (at a space near the end when there is one), not refused.
+        let words = "word ".repeat(100);
+        let long_title = format!(r#"{{"id":"a","title":"{words}","body":"x"}}"#);
+        let r = parse_line(long_title.as_bytes()).expect("kept");
+        assert_eq!(r.title_was, Some(499));
+        assert!(r.title.chars().count() <= MAX_TITLE_CHARS, "{}", r.title);
+        assert!(r.title.ends_with("word…"), "{}", r.title);
+        let one_word = format!(r#"{{"id":"a","title":"{}","body":"x"}}"#, "t".repeat(301));
+        let r = parse_line(one_word.as_bytes()).expect("kept");
+        assert_eq!(r.title.chars().count(), MAX_TITLE_CHARS);
     }
 
     #[test]

@@ -62,6 +62,12 @@ pub async fn run_digest(
             return Ok(None);
         }
     }
+    if app.store.subscriber_counts().await?.active == 0 {
+        // Nobody to send it to: composing would mark today's digest as sent, and a reader who
+        // subscribes later today would get nothing (a new site's first start did this).
+        tracing::info!("no active subscribers: no digest composed yet");
+        return Ok(None);
+    }
     let content = compose::choose(app, now).await?;
     let Some(lead) = &content.lead else {
         tracing::info!("no stories in the last 24 hours: no digest today");

@@ -292,3 +292,49 @@ async fn webhook_retries_wait_twice_as_long_each_time_by_the_clock() {
     }
     assert_eq!(waited, vec![base, 2 * base, 4 * base, 8 * base]);
 }
+
+/// A site with stories but no subscribers yet does not compose (and so close) today's digest
+/// at its send time: a reader who subscribes later that day gets it on the next run.
+#[tokio::test]
+async fn no_digest_is_composed_until_someone_subscribes() {
+    use broadsheet_store::Newsletter;
+    let s = site(Some("https://news.example")).await;
+    let mut story = scheduled(start() - chrono::Duration::hours(1));
+    story.status = ArticleStatus::Published;
+    s.app.store.save_article(&story).await.expect("story");
+    let nine = start() + chrono::Duration::hours(3);
+    s.clock.set(nine);
+    let sent = broadsheet_app::newsletter::send::run_digest(&s.app, nine, false)
+        .await
+        .expect("run");
+    assert!(sent.is_none(), "{sent:?}");
+    assert!(
+        s.app
+            .store
+            .issue_by_key("digest:2026-03-02")
+            .await
+            .expect("issue")
+            .is_none(),
+        "no issue was made for nobody"
+    );
+    let email = broadsheet_core::Email::parse("late@example.com").expect("email");
+    let signed = s
+        .app
+        .store
+        .sign_up(&email, &[], nine, 0)
+        .await
+        .expect("sign up");
+    s.app
+        .store
+        .confirm_subscriber(signed.subscriber.id, nine)
+        .await
+        .expect("confirm");
+    let later = nine + chrono::Duration::hours(2);
+    s.clock.set(later);
+    let report = broadsheet_app::newsletter::send::run_digest(&s.app, later, false)
+        .await
+        .expect("run")
+        .expect("a digest");
+    assert!(report.created);
+    assert_eq!(report.counts.sent, 1, "{:?}", report.counts);
+}

@@ -124,6 +124,9 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
         if let Some(r) = import.line(&buf) {
             progress.report(r.line, &r.reason);
         }
+        for w in import.take_warnings() {
+            progress.report(w.line, &format!("warning: {}", w.reason));
+        }
         if import.wants_flush() {
             flush(store.as_ref(), &mut import, &progress).await?;
             progress.update(bytes, total, &import.counts());

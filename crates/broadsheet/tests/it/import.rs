@@ -57,6 +57,8 @@ async fn bad_lines_are_reported_and_good_lines_imported() {
             line(
                 serde_json::json!({"id": "d-1", "title": "Bad date", "body": "b", "published_at": "last Tuesday"}),
             ),
+            // A title over 300 characters is shortened with a warning, not a lost story.
+            line(serde_json::json!({"id": "long-1", "title": "Long ".repeat(80), "body": "Kept."})),
         ],
     );
     let out = run(&["import", file.to_str().expect("utf-8 path")], dir.path());
@@ -71,6 +73,7 @@ async fn bad_lines_are_reported_and_good_lines_imported() {
         "line 7: duplicate id \"a-1\" (first on line 1)",
         "line 10: not a JSON object",
         "line 11: published_at \"last Tuesday\" is not a date",
+        "line 12: warning: the title had 399 characters; it was shortened to 300",
     ] {
         assert!(err.contains(expected), "{expected:?} missing from:\n{err}");
     }
@@ -79,13 +82,20 @@ async fn bad_lines_are_reported_and_good_lines_imported() {
         "{err}"
     );
     assert!(
-        stdout(&out).contains("imported 2 new, 0 updated, 0 unchanged, 8 rejected (11 lines"),
+        stdout(&out).contains("imported 3 new, 0 updated, 0 unchanged, 8 rejected (12 lines"),
         "{}",
         stdout(&out)
     );
 
     let store = store(dir.path()).await;
-    assert_eq!(store.counts().await.expect("counts").articles, 2);
+    assert_eq!(store.counts().await.expect("counts").articles, 3);
+    let long = store
+        .article_by_external_id("long-1")
+        .await
+        .expect("read")
+        .expect("the long-titled story was kept");
+    assert!(long.headline.ends_with("Long…"), "{}", long.headline);
+    assert!(long.headline.chars().count() <= 300);
     let a1 = store
         .article_by_external_id("a-1")
         .await
@@ -171,7 +181,14 @@ async fn importing_again_updates_and_never_duplicates() {
     );
 
     let store = store(dir.path()).await;
-    assert_eq!(store.counts().await.expect("counts").articles, 2);
+    assert_eq!(store.counts().await.expect("counts").articles, 3);
+    let long = store
+        .article_by_external_id("long-1")
+        .await
+        .expect("read")
+        .expect("the long-titled story was kept");
+    assert!(long.headline.ends_with("Long…"), "{}", long.headline);
+    assert!(long.headline.chars().count() <= 300);
     let seven = store
         .article_by_external_id("7")
         .await
