@@ -297,7 +297,6 @@ async fn webhook_retries_wait_twice_as_long_each_time_by_the_clock() {
 /// at its send time: a reader who subscribes later that day gets it on the next run.
 #[tokio::test]
 async fn no_digest_is_composed_until_someone_subscribes() {
-    use broadsheet_store::Newsletter;
     let s = site(Some("https://news.example")).await;
     let mut story = scheduled(start() - chrono::Duration::hours(1));
     story.status = ArticleStatus::Published;
