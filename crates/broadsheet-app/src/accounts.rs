@@ -20,12 +20,41 @@ pub fn hash_password(password: &str) -> Result<String, crate::Error> {
         .map_err(|e| crate::Error::Internal(format!("cannot hash a password: {e}")))
 }
 
-/// `hash_password` on a blocking thread: argon2 is deliberately slow and must not hold up an
-/// async worker.
-pub async fn hash_password_off_thread(password: String) -> Result<String, crate::Error> {
-    tokio::task::spawn_blocking(move || hash_password(&password))
+/// Argon2id is deliberately slow and memory-hungry (19 MiB a hash with the default
+/// parameters): at most one hash per core runs at once, so a burst of sign-ins waits its turn
+/// instead of taking memory for all of them at the same moment.
+fn argon2_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    })
+}
+
+/// `f` on a blocking thread, holding one of the argon2 slots.
+async fn with_argon2_slot<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, crate::Error> {
+    let _slot = argon2_slots()
+        .acquire()
         .await
-        .map_err(|e| crate::Error::Worker(e.to_string()))?
+        .map_err(|e| crate::Error::Worker(e.to_string()))?;
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| crate::Error::Worker(e.to_string()))
+}
+
+/// `hash_password` on a blocking thread, in its turn: argon2 must not hold up an async
+/// worker, nor run for every request at once.
+pub async fn hash_password_off_thread(password: String) -> Result<String, crate::Error> {
+    with_argon2_slot(move || hash_password(&password)).await?
+}
+
+/// `verify_password` on a blocking thread, in its turn.
+pub async fn verify_password_off_thread(
+    hash: String,
+    password: String,
+) -> Result<bool, crate::Error> {
+    with_argon2_slot(move || verify_password(&hash, &password)).await
 }
 
 /// Whether `password` matches the stored PHC string; a malformed hash never matches.

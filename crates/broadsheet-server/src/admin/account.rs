@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::{Page, safe_next, see_other};
 use crate::auth::{
     self, RESET_MINUTES, SESSION_DAYS, Session, hash_password_off_thread, password_problem,
-    random_token, token_hash, verify_password,
+    random_token, token_hash,
 };
 use crate::error::AppError;
 use crate::routes::Client;
@@ -108,9 +108,7 @@ pub(crate) async fn sign_in(
         .as_ref()
         .map_or_else(|| auth::dummy_hash().to_owned(), |(_, h)| h.clone());
     let password = form.password.clone();
-    let matches = tokio::task::spawn_blocking(move || verify_password(&hash, &password))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let matches = auth::accounts::verify_password_off_thread(hash, password).await?;
     let user = match found {
         Some((user, _)) if matches && !user.disabled => user,
         _ => return again(StatusCode::UNAUTHORIZED, wrong),
