@@ -14,6 +14,7 @@ mod context;
 mod error;
 pub mod imports;
 pub mod jobs;
+pub mod markets;
 pub mod media;
 pub mod metrics;
 pub mod newsletter;

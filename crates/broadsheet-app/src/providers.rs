@@ -212,21 +212,25 @@ pub async fn poll_once(app: &App, provider: &dyn QuoteProvider) -> PollReport {
                 continue;
             }
         };
-        let (good, bad): (Vec<Bar>, Vec<Bar>) = bars
-            .into_iter()
-            .partition(|b| b.validate(instrument.kind, today).is_ok());
-        if !bad.is_empty() {
-            report.errors.push(format!(
-                "{symbol}: {} quotes broke the rules and were dropped",
-                bad.len()
-            ));
-        }
-        match app
-            .store
-            .save_bars(instrument.id, &good, provider.name())
-            .await
+        let bars = bars.into_iter().map(|b| ((), b));
+        match crate::markets::record_bars(
+            app.store.as_ref(),
+            &instrument,
+            bars,
+            today,
+            provider.name(),
+        )
+        .await
         {
-            Ok(c) => report.saved += c.inserted + c.updated,
+            Ok((c, refused)) => {
+                report.saved += c.inserted + c.updated;
+                if !refused.is_empty() {
+                    report.errors.push(format!(
+                        "{symbol}: {} quotes broke the rules and were dropped",
+                        refused.len()
+                    ));
+                }
+            }
             Err(e) => report.errors.push(format!("{symbol}: {e}")),
         }
     }

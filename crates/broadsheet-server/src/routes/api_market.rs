@@ -1,14 +1,14 @@
 //! `POST /api/market/quotes`: a data vendor pushes prices, authenticated with a bearer token.
-//! Errors are RFC 9457 problem+json; each quote is accepted or rejected on its own.
+//! Errors are RFC 9457 problem+json; each quote is accepted or rejected on its own, by
+//! `broadsheet_app::markets::push_quotes`.
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::response::{IntoResponse, Response};
-use broadsheet_core::{Bar, Symbol};
-use chrono::NaiveDate;
+use broadsheet_app::markets::Quote;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -26,32 +26,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Push {
-    quotes: Vec<PushedQuote>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PushedQuote {
-    symbol: String,
-    date: NaiveDate,
-    close: f64,
-    open: Option<f64>,
-    high: Option<f64>,
-    low: Option<f64>,
-    volume: Option<f64>,
-}
-
-#[derive(Serialize)]
-struct Rejected {
-    index: usize,
-    symbol: String,
-    error: String,
-}
-
-#[derive(Serialize)]
-struct Outcome {
-    accepted: usize,
-    rejected: Vec<Rejected>,
+    quotes: Vec<Quote>,
 }
 
 pub(crate) async fn push(
@@ -106,58 +81,7 @@ pub(crate) async fn push(
             ));
         }
     };
-    let today = chrono::Utc::now().date_naive();
-    let mut outcome = Outcome {
-        accepted: 0,
-        rejected: Vec::new(),
-    };
-    let mut reject = |index: usize, symbol: &str, error: String| {
-        outcome.rejected.push(Rejected {
-            index,
-            symbol: symbol.to_owned(),
-            error,
-        });
-    };
-    let mut by_instrument: Vec<(i64, Vec<Bar>)> = Vec::new();
-    for (index, q) in push.quotes.iter().enumerate() {
-        let Ok(symbol) = Symbol::parse(&q.symbol) else {
-            reject(index, &q.symbol, "not a symbol".into());
-            continue;
-        };
-        let Some(instrument) = state.store.instrument_by_symbol(&symbol).await? else {
-            reject(index, &q.symbol, "unknown symbol".into());
-            continue;
-        };
-        let bar = Bar {
-            date: q.date,
-            open: q.open,
-            high: q.high,
-            low: q.low,
-            close: q.close,
-            volume: q.volume,
-        };
-        if let Err(e) = bar.validate(instrument.kind, today) {
-            reject(index, &q.symbol, e.to_string());
-            continue;
-        }
-        match by_instrument
-            .iter_mut()
-            .find(|(id, _)| *id == instrument.id)
-        {
-            Some((_, bars)) => bars.push(bar),
-            None => by_instrument.push((instrument.id, vec![bar])),
-        }
-    }
-    for (id, bars) in &by_instrument {
-        state.store.save_bars(*id, bars, "push").await?;
-        outcome.accepted += bars.len();
-    }
-    if outcome.accepted > 0 {
-        state
-            .sync_changes()
-            .await
-            .map_err(|e| AppError::Worker(e.to_string()))?;
-    }
+    let outcome = broadsheet_app::markets::push_quotes(&state, &push.quotes).await?;
     let status = if outcome.accepted == 0 && !outcome.rejected.is_empty() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {

@@ -2,13 +2,12 @@
 //! as flags or as a small TOML file. Bad rows are reported with their line and skipped; good
 //! rows land; importing again updates, never duplicates (bars are keyed by instrument and day).
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use broadsheet_core::{Bar, InstrumentKind, NewInstrument, Symbol};
+use broadsheet_core::{InstrumentKind, NewInstrument, Symbol};
 use broadsheet_ingest::market::{CsvMapping, Layout, parse_csv};
 use serde::Deserialize;
 
@@ -212,28 +211,22 @@ pub async fn run(config: Config, command: MarketCommand) -> anyhow::Result<ExitC
             })
             .await?;
         instruments += 1;
-        let mut good: HashMap<chrono::NaiveDate, Bar> = HashMap::new();
-        for (line, bar) in rows {
-            match bar.validate(kind, today) {
-                Ok(()) => {
-                    good.insert(bar.date, *bar);
-                }
-                Err(e) => rejected.push((
-                    *line,
-                    format!(
-                        "{}{e}",
-                        if key.is_empty() {
-                            String::new()
-                        } else {
-                            format!("{key}: ")
-                        }
-                    ),
-                )),
-            }
+        let (counts, refused) = broadsheet_app::markets::record_bars(
+            store.as_ref(),
+            &instrument,
+            rows.iter().map(|(line, bar)| (*line, *bar)),
+            today,
+            &source,
+        )
+        .await?;
+        for (line, e) in refused {
+            let series = if key.is_empty() {
+                String::new()
+            } else {
+                format!("{key}: ")
+            };
+            rejected.push((line, format!("{series}{e}")));
         }
-        let mut bars: Vec<Bar> = good.into_values().collect();
-        bars.sort_by_key(|b| b.date);
-        let counts = store.save_bars(instrument.id, &bars, &source).await?;
         inserted += counts.inserted;
         updated += counts.updated;
         unchanged += counts.unchanged;
