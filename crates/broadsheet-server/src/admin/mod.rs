@@ -16,7 +16,9 @@ mod editor;
 pub(crate) mod media;
 mod newsletter;
 mod revisions;
+mod settings;
 mod site;
+mod users;
 mod webhooks;
 pub(crate) mod wire;
 
@@ -175,11 +177,11 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/admin/newsletter/intro", post(newsletter::save_intro))
         .route("/admin/newsletter/subscribers.csv", get(newsletter::export))
         .route("/admin/newsletter/import", post(newsletter::import))
-        .route("/admin/users", get(site::users).post(site::add_user))
-        .route("/admin/users/{id}", post(site::update_user))
+        .route("/admin/users", get(users::users).post(users::add_user))
+        .route("/admin/users/{id}", post(users::update_user))
         .route(
             "/admin/settings",
-            get(site::settings).post(site::save_settings),
+            get(settings::settings).post(settings::save_settings),
         )
         .route(
             "/admin/sign-in",
