@@ -80,7 +80,6 @@ pub struct Core {
     pub newsletter: NewsletterConfig,
     pub webhook_options: WebhookOptions,
     pub wire_options: WireOptions,
-    pub webhook_client: reqwest::Client,
     /// The site as configured; `site()` layers the admin's settings over it.
     base_site: SiteConfig,
     site: RwLock<Arc<SiteConfig>>,
@@ -153,7 +152,6 @@ impl App {
                 .clock
                 .clone()
                 .unwrap_or_else(|| Arc::new(SystemClock)),
-            webhook_client: options.webhooks.client(),
             webhook_options: options.webhooks,
             wire_options: options.wire,
             site: RwLock::new(Arc::new(site.clone())),

@@ -19,6 +19,7 @@ pub mod media;
 pub mod metrics;
 pub mod newsletter;
 mod options;
+pub mod outbound;
 pub mod providers;
 pub mod publishing;
 pub mod search;

@@ -15,6 +15,10 @@ pub struct WebhookOptions {
     pub max_attempts: i64,
     /// The wait before the first retry; each later one doubles it (at most six hours).
     pub retry_base_secs: i64,
+    /// Deliver to receivers on loopback or private addresses too (a receiver on this machine
+    /// or the internal network). Off by default: a webhook is otherwise a way for anyone with
+    /// the admin to reach, and read the status of, services that are not public.
+    pub allow_private: bool,
 }
 
 impl Default for WebhookOptions {
@@ -23,19 +27,19 @@ impl Default for WebhookOptions {
             timeout_secs: 10,
             max_attempts: 8,
             retry_base_secs: 30,
+            allow_private: false,
         }
     }
 }
 
 impl WebhookOptions {
-    /// The HTTP client deliveries are sent with.
-    pub(crate) fn client(&self) -> reqwest::Client {
-        let options = self;
-        reqwest::Client::builder()
-            .timeout(Duration::from_secs(options.timeout_secs.max(1)))
-            .connect_timeout(Duration::from_secs(options.timeout_secs.clamp(1, 10)))
-            // A receiver answers for itself; following it elsewhere would send the payload on.
-            .redirect(reqwest::redirect::Policy::none())
+    /// The HTTP client a delivery to `pinned` is sent with.
+    pub(crate) fn client(&self, pinned: &crate::outbound::Pinned) -> reqwest::Client {
+        // A receiver answers for itself: no redirects (following one would send the payload on).
+        pinned
+            .builder()
+            .timeout(Duration::from_secs(self.timeout_secs.max(1)))
+            .connect_timeout(Duration::from_secs(self.timeout_secs.clamp(1, 10)))
             .user_agent(concat!("Broadsheet-Webhooks/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default()

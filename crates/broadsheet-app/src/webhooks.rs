@@ -61,19 +61,27 @@ async fn attempt(app: &App, d: &WebhookDelivery) -> HookOutcome {
     let options = &app.webhook_options;
     let body = body(app, d);
     let now = app.now();
-    let sent = app
-        .webhook_client
-        .post(&d.url)
-        .header("content-type", "application/json")
-        .header("broadsheet-event", &d.event)
-        .header("broadsheet-delivery", d.id.to_string())
-        .header(
-            "broadsheet-signature",
-            signature(&d.secret, now.timestamp(), &body),
-        )
-        .body(body)
-        .send()
-        .await;
+    // The receiver's address is checked at every attempt (a name may come to resolve to an
+    // internal address); a refused one is a failed attempt with the reason, and no status of
+    // anything internal is ever recorded.
+    let sent = match crate::outbound::pin(&d.url, options.allow_private).await {
+        Ok(pinned) => {
+            options
+                .client(&pinned)
+                .post(pinned.url.clone())
+                .header("content-type", "application/json")
+                .header("broadsheet-event", &d.event)
+                .header("broadsheet-delivery", d.id.to_string())
+                .header(
+                    "broadsheet-signature",
+                    signature(&d.secret, now.timestamp(), &body),
+                )
+                .body(body)
+                .send()
+                .await
+        }
+        Err(refused) => return give_up_or_retry(options, d, now, None, refused),
+    };
     let (status, error) = match sent {
         Ok(r) if r.status().is_success() => {
             return HookOutcome::Delivered {
@@ -91,6 +99,16 @@ async fn attempt(app: &App, d: &WebhookDelivery) -> HookOutcome {
         Err(e) if e.is_connect() => (None, "cannot connect".to_owned()),
         Err(e) => (None, e.to_string()),
     };
+    give_up_or_retry(options, d, now, status, error)
+}
+
+fn give_up_or_retry(
+    options: &crate::options::WebhookOptions,
+    d: &WebhookDelivery,
+    now: chrono::DateTime<chrono::Utc>,
+    status: Option<i64>,
+    error: String,
+) -> HookOutcome {
     if d.attempts >= options.max_attempts.max(1) {
         HookOutcome::Failed { status, error }
     } else {

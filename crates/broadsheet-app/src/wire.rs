@@ -8,7 +8,6 @@
 //! a size limit read as the body streams, and a timeout on the whole request. A source that
 //! keeps failing is paused with its error on the desk; nothing it sends can stop the others.
 
-use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -251,37 +250,6 @@ async fn route(
     Ok(saved.id)
 }
 
-/// Whether an address is one a feed may not reach without `allow_private`.
-fn is_private(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.octets()[0] == 0
-                || (v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1]))
-                // IETF protocol assignments, benchmarking, documentation, reserved.
-                || (v4.octets()[0] == 192 && v4.octets()[1] == 0 && v4.octets()[2] == 0)
-                || (v4.octets()[0] == 198 && (18..20).contains(&v4.octets()[1]))
-                || v4.is_documentation()
-                || v4.octets()[0] >= 240
-        }
-        IpAddr::V6(v6) => {
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (v6.segments()[0] & 0xfe00) == 0xfc00
-                || (v6.segments()[0] & 0xffc0) == 0xfe80
-                || v6
-                    .to_ipv4_mapped()
-                    .is_some_and(|v4| is_private(IpAddr::V4(v4)))
-        }
-    }
-}
-
 /// What a fetch brought.
 pub enum Fetch {
     NotModified,
@@ -300,39 +268,17 @@ pub async fn fetch(
     allow_private: bool,
     validators: (Option<&str>, Option<&str>),
 ) -> Result<Fetch, String> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| format!("{url}: {e}"))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(format!("{url}: only http and https are fetched"));
-    }
-    let host = parsed
-        .host_str()
-        .ok_or_else(|| format!("{url}: no host"))?
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_owned();
-    let port = parsed.port_or_known_default().unwrap_or(80);
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
+    let pinned = crate::outbound::pin(url, allow_private)
         .await
-        .map_err(|e| format!("{host}: cannot resolve: {e}"))?
-        .collect();
-    let Some(addr) = addrs.first().copied() else {
-        return Err(format!("{host}: no address"));
-    };
-    if !allow_private && addrs.iter().any(|a| is_private(a.ip())) {
-        return Err(format!(
-            "{host} resolves to a private or loopback address ({}); allow it on the source to fetch it",
-            addr.ip()
-        ));
-    }
+        .map_err(|e| format!("{e}; allow private addresses on the source to fetch it"))?;
     // Connect to the address just checked, not to whatever a second lookup returns.
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
+    let client = pinned
+        .builder()
         .timeout(Duration::from_secs(options.fetch_timeout_secs))
-        .resolve(&host, addr)
         .user_agent(concat!("Broadsheet/", env!("CARGO_PKG_VERSION"), " wire"))
         .build()
         .map_err(|e| e.to_string())?;
-    let mut req = client.get(parsed);
+    let mut req = client.get(pinned.url.clone());
     if let Some(e) = validators.0 {
         req = req.header(header::IF_NONE_MATCH, e);
     }
@@ -603,10 +549,13 @@ mod tests {
             "203.0.113.5",
             "240.0.0.1",
         ] {
-            assert!(is_private(ip.parse().expect("ip")), "{ip}");
+            assert!(crate::outbound::is_private(ip.parse().expect("ip")), "{ip}");
         }
         for ip in ["93.184.216.34", "2606:4700::1111", "8.8.8.8"] {
-            assert!(!is_private(ip.parse().expect("ip")), "{ip}");
+            assert!(
+                !crate::outbound::is_private(ip.parse().expect("ip")),
+                "{ip}"
+            );
         }
     }
 

@@ -109,6 +109,8 @@ async fn site_at(clock: Option<Arc<broadsheet_app::ManualClock>>) -> Site {
                 timeout_secs: 1,
                 max_attempts: 3,
                 retry_base_secs: 1,
+                // The receivers here are on 127.0.0.1.
+                allow_private: true,
             },
             clock: clock.map(|c| c as Arc<dyn broadsheet_app::Clock>),
             ..Default::default()
@@ -442,4 +444,51 @@ async fn admins_add_test_and_delete_webhooks_and_read_the_delivery_log() {
         )
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+/// By default a webhook cannot reach this machine or the internal network, in any spelling of
+/// the address: the attempt fails with the reason, the receiver gets nothing, and the log
+/// records no status of the internal service (it would be a port scanner for admins).
+#[tokio::test]
+async fn receivers_on_private_addresses_are_refused_by_default() {
+    let site = Site::build_with(None, true, Options::default()).await;
+    let rx = receiver().await;
+    let port = rx
+        .url
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.split('/').next())
+        .expect("port");
+    for url in [
+        rx.url.clone(),
+        format!("http://2130706433:{port}/hook"),
+        format!("http://[::ffff:127.0.0.1]:{port}/hook"),
+        format!("http://localhost:{port}/hook"),
+    ] {
+        subscribe(&site, &url, &["article.published"]).await;
+    }
+    site.store
+        .save_article(&article(
+            "hook-private",
+            "economy",
+            "A story for an internal receiver",
+            ".",
+        ))
+        .await
+        .expect("save");
+    assert_eq!(deliver_due(&site.state).await.expect("send"), 4);
+    for d in log(&site).await {
+        assert_eq!(d.status, HookStatus::Pending, "{d:?}");
+        assert_eq!(d.last_status, None, "no internal status is recorded: {d:?}");
+        assert!(
+            d.last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("not allowed")),
+            "{d:?}"
+        );
+    }
+    assert!(
+        rx.got.lock().expect("lock").is_empty(),
+        "nothing reached the receiver"
+    );
 }

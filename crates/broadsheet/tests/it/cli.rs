@@ -239,6 +239,7 @@ fn sigterm_lets_the_running_job_finish_its_step_then_stops_the_worker() {
         .arg(&data)
         .env("BROADSHEET_LOG", "info")
         .env("BROADSHEET_SITE__BASE_URL", "https://news.example")
+        .env("BROADSHEET_WEBHOOKS__ALLOW_PRIVATE", "true")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
