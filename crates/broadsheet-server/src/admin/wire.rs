@@ -7,7 +7,7 @@
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use broadsheet_core::WireItem;
+use broadsheet_core::{Permission, WireItem};
 use broadsheet_store::{NewWireSource, StoreError, WireFilter, WireKind, WireRow, WireSource};
 use chrono::Utc;
 use http::StatusCode;
@@ -548,6 +548,14 @@ pub(crate) async fn save_source(
             }
         },
     };
+    // Reaching this machine or the internal network is the administrator's decision: an editor
+    // could otherwise read a loopback-only service's answers on the desk.
+    if !form.allow_private.is_empty() && session.require(Permission::Admin).is_err() {
+        let m = "Only an administrator can let a source reach private and loopback addresses."
+            .to_owned();
+        let refused = page().status(StatusCode::FORBIDDEN).error(m);
+        return render_sources(&state, &session, refused, form, None).await;
+    }
     let token = (kind == WireKind::Push).then(|| format!("wire_{}", random_token()));
     let new = NewWireSource {
         name: form.name.trim().to_owned(),

@@ -784,3 +784,38 @@ async fn a_routing_rule_publishes_a_sources_items_in_its_section() {
         .text();
     assert!(page.contains("A newer version (3) has arrived"), "{page}");
 }
+
+/// Letting a source reach this machine or the internal network is an administrator's
+/// decision: an editor who ticks it is refused and nothing is saved; an administrator may.
+#[tokio::test]
+async fn only_an_administrator_lets_a_source_reach_private_addresses() {
+    let site = Site::demo().await;
+    let editor = member(&site, "editor@example.com", Role::Editor).await;
+    let admin = member(&site, "boss@example.com", Role::Admin).await;
+    let form = [
+        ("name", "internal"),
+        ("kind", "feed"),
+        ("url", "http://127.0.0.1:9/feed.xml"),
+        ("poll_secs", "300"),
+        ("section", "economy"),
+        ("allow_private", "1"),
+    ];
+    let r = editor.post(&site, "/admin/wire/sources", &form).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert!(r.text().contains("Only an administrator"), "{}", r.text());
+    assert!(
+        site.store.wire_sources().await.expect("sources").is_empty(),
+        "nothing saved"
+    );
+    // Without the box, the editor's source is saved, and keeps to public addresses.
+    let r = editor.post(&site, "/admin/wire/sources", &form[..5]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = admin.post(&site, "/admin/wire/sources", &form).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let sources = site.store.wire_sources().await.expect("sources");
+    assert_eq!(sources.len(), 1);
+    assert!(
+        sources[0].allow_private,
+        "the administrator's choice is kept"
+    );
+}
