@@ -88,8 +88,15 @@ fn a_backup_taken_while_serving_restores_to_the_same_site() {
     assert!(stderr(&out).contains("not empty"), "{}", stderr(&out));
 }
 
-#[test]
-fn a_damaged_backup_is_refused_before_anything_is_written() {
+/// A demo site backed up: the temporary directory, the site, the backup, its manifest and the
+/// first media file the manifest names.
+fn backed_up_demo() -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    std::path::PathBuf,
+    String,
+    String,
+) {
     let dir = tempfile::tempdir().expect("tempdir");
     let (live, copy) = (dir.path().join("live"), dir.path().join("backup"));
     assert!(run(&["demo"], &live).status.success());
@@ -104,6 +111,12 @@ fn a_damaged_backup_is_refused_before_anything_is_written() {
         .find_map(|l| l.split("  ").nth(2).filter(|p| p.starts_with("media/")))
         .expect("a media file")
         .to_owned();
+    (dir, live, copy, manifest, media)
+}
+
+#[test]
+fn a_damaged_backup_is_refused_before_anything_is_written() {
+    let (dir, live, copy, _, media) = backed_up_demo();
     let mut bytes = std::fs::read(copy.join(&media)).expect("read");
     bytes[0] ^= 0xff;
     std::fs::write(copy.join(&media), bytes).expect("write");
@@ -133,22 +146,9 @@ fn a_damaged_backup_is_refused_before_anything_is_written() {
 #[cfg(unix)]
 #[test]
 fn a_backup_with_a_symbolic_link_out_of_it_is_refused() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (live, copy) = (dir.path().join("live"), dir.path().join("backup"));
-    assert!(run(&["demo"], &live).status.success());
-    assert!(
-        run(&["backup", &copy.display().to_string()], &live)
-            .status
-            .success()
-    );
+    let (dir, _live, copy, manifest, media) = backed_up_demo();
     let secret = dir.path().join("secret.txt");
     std::fs::write(&secret, "not for the web").expect("secret");
-    let manifest = std::fs::read_to_string(copy.join("MANIFEST")).expect("manifest");
-    let media = manifest
-        .lines()
-        .find_map(|l| l.split("  ").nth(2).filter(|p| p.starts_with("media/")))
-        .expect("a media file")
-        .to_owned();
     std::fs::remove_file(copy.join(&media)).expect("remove");
     std::os::unix::fs::symlink(&secret, copy.join(&media)).expect("symlink");
     // The checksum of what the link points at, so only the link itself gives it away.
