@@ -58,6 +58,20 @@ impl From<sqlx::Error> for StoreError {
             {
                 Self::Unavailable(db.message().to_owned())
             }
+            // SQLite's BUSY and LOCKED (any extended code) after the busy timeout: another
+            // writer held the database for longer than a request waits. Try again, not a bug.
+            sqlx::Error::Database(db)
+                if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
+                    && db
+                        .code()
+                        .and_then(|c| c.parse::<i64>().ok())
+                        .is_some_and(|c| matches!(c & 0xff, 5 | 6)) =>
+            {
+                Self::Unavailable(format!(
+                    "the database stayed busy with another write: {}",
+                    db.message()
+                ))
+            }
             _ => Self::Database(e),
         }
     }

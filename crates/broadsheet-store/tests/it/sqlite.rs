@@ -71,3 +71,39 @@ async fn store_one(store: &SqliteStore) {
         .await
         .expect("save");
 }
+
+/// A write that waits out the busy timeout behind another process's write transaction is
+/// `Unavailable` (the server answers 503 with Retry-After), not a database error (500). Takes
+/// the ten seconds of the timeout.
+#[tokio::test]
+async fn a_write_that_waits_out_the_lock_is_unavailable_not_a_failure() {
+    use broadsheet_store::SiteState;
+    use sqlx::{ConnectOptions, Connection};
+    let Some((dir, store)) = open().await else {
+        return;
+    };
+    let path = dir.path().join("test.db");
+    let mut other = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&path)
+        .connect()
+        .await
+        .expect("a second connection");
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .expect("the other writer takes the lock");
+    let err = store
+        .set_setting("site.name", "Waiting")
+        .await
+        .expect_err("the lock outlasts the timeout");
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+    sqlx::query("ROLLBACK")
+        .execute(&mut other)
+        .await
+        .expect("release");
+    other.close().await.expect("close");
+    store
+        .set_setting("site.name", "Written")
+        .await
+        .expect("writes work again once the lock is gone");
+}
