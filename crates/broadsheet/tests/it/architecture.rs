@@ -253,25 +253,34 @@ fn the_rules_catch_a_forbidden_dependency() {
     );
 }
 
-#[test]
-fn every_source_file_opens_with_what_it_owns() {
-    let mut missing = Vec::new();
-    let mut checked = 0;
-    let mut todo = vec![workspace_root().join("crates")];
+/// Every `.rs` file below `root` (build output in `target/` left out).
+fn rust_files(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![root.to_path_buf()];
     while let Some(dir) = todo.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read crates/") {
+        for entry in std::fs::read_dir(&dir).expect("read a source directory") {
             let path = entry.expect("entry").path();
             if path.is_dir() {
                 if path.file_name().is_some_and(|n| n != "target") {
                     todo.push(path);
                 }
             } else if path.extension().is_some_and(|e| e == "rs") {
-                checked += 1;
-                let text = std::fs::read_to_string(&path).expect("read a source file");
-                if !text.starts_with("//!") {
-                    missing.push(path.display().to_string());
-                }
+                out.push(path);
             }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_source_file_opens_with_what_it_owns() {
+    let mut missing = Vec::new();
+    let files = rust_files(&workspace_root().join("crates"));
+    let checked = files.len();
+    for path in files {
+        let text = std::fs::read_to_string(&path).expect("read a source file");
+        if !text.starts_with("//!") {
+            missing.push(path.display().to_string());
         }
     }
     assert!(checked > 100, "only {checked} source files found");
@@ -286,32 +295,24 @@ fn every_source_file_opens_with_what_it_owns() {
 /// `crate::…` or `super::…` paths (in code and in `use` groups), tests left out.
 fn module_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
     let mut files = BTreeMap::new();
-    let mut todo = vec![src.to_path_buf()];
-    while let Some(dir) = todo.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read src/") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                todo.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                let rel = path.strip_prefix(src).expect("under src");
-                let mut parts: Vec<String> = rel
-                    .with_extension("")
-                    .iter()
-                    .map(|p| p.to_string_lossy().into_owned())
-                    .collect();
-                if parts.last().is_some_and(|l| l == "mod") {
-                    parts.pop();
-                }
-                if parts.len() == 1 && (parts[0] == "lib" || parts[0] == "main") {
-                    parts.clear();
-                }
-                let mut text = std::fs::read_to_string(&path).expect("read a source file");
-                if let Some(at) = text.find("#[cfg(test)]\nmod tests") {
-                    text.truncate(at);
-                }
-                files.insert(parts.join("::"), text);
-            }
+    for path in rust_files(src) {
+        let rel = path.strip_prefix(src).expect("under src");
+        let mut parts: Vec<String> = rel
+            .with_extension("")
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        if parts.last().is_some_and(|l| l == "mod") {
+            parts.pop();
         }
+        if parts.len() == 1 && (parts[0] == "lib" || parts[0] == "main") {
+            parts.clear();
+        }
+        let mut text = std::fs::read_to_string(&path).expect("read a source file");
+        if let Some(at) = text.find("#[cfg(test)]\nmod tests") {
+            text.truncate(at);
+        }
+        files.insert(parts.join("::"), text);
     }
     let modules: BTreeSet<String> = files.keys().cloned().collect();
     let longest = |path: &[&str]| {
@@ -477,38 +478,30 @@ fn the_cycle_check_sees_a_cycle_through_use_groups_and_super() {
 /// them the HTTP state (`AppState`, the router, the listener).
 fn server_mentions(src: &Path) -> (BTreeSet<String>, BTreeSet<String>) {
     let (mut server, mut state) = (BTreeSet::new(), BTreeSet::new());
-    let mut todo = vec![src.to_path_buf()];
-    while let Some(dir) = todo.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read src/") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                todo.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                let rel = path
-                    .strip_prefix(src)
-                    .expect("under src")
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                let text = std::fs::read_to_string(&path).expect("read a source file");
-                let code: String = text
-                    .lines()
-                    .filter(|l| !l.trim_start().starts_with("//"))
-                    .collect::<Vec<_>>()
-                    .join("\n");
-                if code.contains("broadsheet_server") {
-                    server.insert(rel.clone());
-                }
-                if [
-                    "AppState",
-                    "broadsheet_server::router",
-                    "broadsheet_server::serve",
-                ]
-                .iter()
-                .any(|w| code.contains(w))
-                {
-                    state.insert(rel);
-                }
-            }
+    for path in rust_files(src) {
+        let rel = path
+            .strip_prefix(src)
+            .expect("under src")
+            .to_string_lossy()
+            .replace('\\', "/");
+        let text = std::fs::read_to_string(&path).expect("read a source file");
+        let code: String = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        if code.contains("broadsheet_server") {
+            server.insert(rel.clone());
+        }
+        if [
+            "AppState",
+            "broadsheet_server::router",
+            "broadsheet_server::serve",
+        ]
+        .iter()
+        .any(|w| code.contains(w))
+        {
+            state.insert(rel);
         }
     }
     (server, state)
