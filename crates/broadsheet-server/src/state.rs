@@ -66,6 +66,9 @@ pub struct Limits {
     pub api_per_second: u32,
     /// Content API requests a client may make in a burst.
     pub api_burst: u32,
+    /// Seconds a connection has to send each request head (also how long an idle keep-alive
+    /// connection is kept); then it is closed.
+    pub header_timeout_secs: u64,
 }
 
 impl Default for Limits {
@@ -75,6 +78,7 @@ impl Default for Limits {
             search_burst: 30,
             api_per_second: 20,
             api_burst: 100,
+            header_timeout_secs: 10,
         }
     }
 }

@@ -86,7 +86,12 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
         let _ = stopping_tx.send(());
     };
     let runner = node.runner;
-    let server = broadsheet_server::serve(listener, broadsheet_server::router(state), signal);
+    let server = broadsheet_server::serve(
+        listener,
+        broadsheet_server::router(state),
+        Duration::from_secs(config.limits.header_timeout_secs.max(1)),
+        signal,
+    );
     tokio::select! {
         result = server => result.context("the server stopped with an error")?,
         () = async {

@@ -87,3 +87,73 @@ fn each_connection_is_limited_by_its_own_address_and_forwarded_for_needs_a_trust
         "another client behind the proxy is not limited by the first"
     );
 }
+
+/// Connections from `src` that each send `head` (part of a request, or nothing) and then wait.
+async fn stalled_connections(
+    src: &str,
+    addr: &str,
+    head: &str,
+    n: usize,
+) -> Vec<tokio::net::TcpStream> {
+    let mut held = Vec::with_capacity(n);
+    for _ in 0..n {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket
+            .bind(format!("{src}:0").parse().expect("source"))
+            .expect("bind the source address");
+        let mut conn = socket
+            .connect(addr.parse().expect("addr"))
+            .await
+            .expect("connect");
+        conn.write_all(head.as_bytes()).await.expect("write");
+        held.push(conn);
+    }
+    held
+}
+
+#[test]
+fn half_sent_and_silent_connections_are_closed_after_the_header_timeout_and_starve_nobody() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("site");
+    let out = run(&["demo"], &data);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let config = dir.path().join("broadsheet.toml");
+    std::fs::write(&config, "[limits]\nheader_timeout_secs = 2\n").expect("config");
+    let server = serve(&data, &["--config", &config.display().to_string()]);
+    let addr = server.addr.clone();
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut held = rt.block_on(async {
+        let mut held =
+            stalled_connections("127.0.0.5", &addr, "GET / HTTP/1.1\r\nHost: x\r\nX-A: ", 250)
+                .await;
+        held.extend(stalled_connections("127.0.0.6", &addr, "", 100).await);
+        held
+    });
+
+    // While they are held, everyone else is served.
+    assert_eq!(get_from("127.0.0.7", &addr, "/healthz", None), 200);
+    assert_eq!(get_from("127.0.0.7", &addr, "/", None), 200);
+
+    // Every stalled connection is closed by the server (a generous bound above the 2 s
+    // deadline: without one, hyper holds them for as long as the client likes).
+    let total = held.len();
+    let closed = rt.block_on(async {
+        let mut reads = tokio::task::JoinSet::new();
+        for mut conn in held.drain(..) {
+            reads.spawn(async move {
+                let mut rest = Vec::new();
+                let read =
+                    tokio::time::timeout(Duration::from_secs(20), conn.read_to_end(&mut rest));
+                matches!(read.await, Ok(Ok(_)))
+            });
+        }
+        reads.join_all().await.into_iter().filter(|c| *c).count()
+    });
+    assert_eq!(closed, total, "connections the server never closed");
+    // And the server still answers afterwards.
+    assert_eq!(get_from("127.0.0.8", &addr, "/healthz", None), 200);
+}
