@@ -99,7 +99,10 @@ pub async fn serve(
 /// out briefly rather than retried in a hot loop or allowed to stop the server.
 async fn accept_failed(e: &std::io::Error) {
     use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
-    if matches!(e.kind(), ConnectionAborted | ConnectionRefused | ConnectionReset) {
+    if matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset
+    ) {
         return;
     }
     tracing::warn!(error = %e, "cannot accept a connection; retrying in a second");

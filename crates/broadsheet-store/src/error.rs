@@ -49,24 +49,27 @@ impl From<sqlx::Error> for StoreError {
             | sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
             | sqlx::Error::Protocol(_) => Self::Unavailable(e.to_string()),
-            // SQLSTATE class 08 (connection exception) and 57P (the server is shutting down,
-            // restarting or cannot connect now).
+            // SQLSTATE class 08 (connection exception), 57P (the server is shutting down,
+            // restarting or cannot connect now) and 53 (insufficient resources: disk full,
+            // out of memory, too many connections).
             sqlx::Error::Database(db)
                 if db
-                    .code()
-                    .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")) =>
+                    .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                    .is_some()
+                    && db.code().is_some_and(|c| {
+                        c.starts_with("08") || c.starts_with("57P") || c.starts_with("53")
+                    }) =>
             {
                 Self::Unavailable(db.message().to_owned())
             }
+            // SQLite's FULL: the disk (or the file system's quota) has no room for the write,
+            // which SQLite has rolled back. The operator frees space; nothing needs restarting.
+            sqlx::Error::Database(db) if sqlite_code(db.as_ref()) == Some(13) => {
+                Self::Unavailable(format!("the disk is full: {}", db.message()))
+            }
             // SQLite's BUSY and LOCKED (any extended code) after the busy timeout: another
             // writer held the database for longer than a request waits. Try again, not a bug.
-            sqlx::Error::Database(db)
-                if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
-                    && db
-                        .code()
-                        .and_then(|c| c.parse::<i64>().ok())
-                        .is_some_and(|c| matches!(c & 0xff, 5 | 6)) =>
-            {
+            sqlx::Error::Database(db) if matches!(sqlite_code(db.as_ref()), Some(5 | 6)) => {
                 Self::Unavailable(format!(
                     "the database stayed busy with another write: {}",
                     db.message()
@@ -75,4 +78,10 @@ impl From<sqlx::Error> for StoreError {
             _ => Self::Database(e),
         }
     }
+}
+
+/// The primary result code of an SQLite error (the low byte of its extended code).
+fn sqlite_code(db: &dyn sqlx::error::DatabaseError) -> Option<i64> {
+    db.try_downcast_ref::<sqlx::sqlite::SqliteError>()?;
+    db.code()?.parse::<i64>().ok().map(|c| c & 0xff)
 }

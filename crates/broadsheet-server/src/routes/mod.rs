@@ -231,22 +231,23 @@ async fn health() -> &'static str {
     "ok\n"
 }
 
-/// Ready for traffic (for a load balancer): the database answers within two seconds. 503 with
-/// the reason otherwise, so a node whose database is gone is taken out of rotation.
+/// Ready for traffic (for a load balancer): `broadsheet_app::readiness` (the database answers,
+/// the data directory's disk has room). 503 with the reason otherwise, so a node whose
+/// database is gone or whose disk is full is taken out of rotation.
 async fn ready(State(state): State<AppState>) -> Response {
-    let probe = tokio::time::timeout(Duration::from_secs(2), state.store.change_head()).await;
-    let why = match probe {
-        Ok(Ok(_)) => {
+    match broadsheet_app::readiness::check(&state).await {
+        Ok(()) => {
             let mut r = "ready\n".into_response();
             r.headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            return r;
+            r
         }
-        Ok(Err(e)) => format!("not ready: the database cannot be read: {e}"),
-        Err(_) => "not ready: the database did not answer within 2 s".to_owned(),
-    };
-    tracing::warn!(reason = %why, "readiness check failed");
-    api_market::problem(StatusCode::SERVICE_UNAVAILABLE, &why)
+        Err(why) => {
+            let why = format!("not ready: {why}");
+            tracing::warn!(reason = %why, "readiness check failed");
+            api_market::problem(StatusCode::SERVICE_UNAVAILABLE, &why)
+        }
+    }
 }
 
 /// Unknown paths get the 404 page; a path with a trailing slash is sent to the one without.

@@ -84,6 +84,14 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10));
         let write = SqlitePoolOptions::new()
             .max_connections(1)
+            // A transaction whose COMMIT failed (SQLITE_FULL on a full disk, above all) was
+            // rolled back by SQLite itself, so sqlx's own ROLLBACK fails and its count of open
+            // transactions stays at one: every later `begin` on that connection would fail
+            // with "begin_with at non-zero transaction depth" until a restart. Such a
+            // connection is closed (which rolls back whatever is left) and a fresh one opened.
+            .before_acquire(|conn, _| {
+                Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
+            })
             .connect_with(options.clone())
             .await
             .map_err(|e| open_error(path, e))?;

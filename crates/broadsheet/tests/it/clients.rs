@@ -127,9 +127,13 @@ fn half_sent_and_silent_connections_are_closed_after_the_header_timeout_and_star
         .build()
         .expect("runtime");
     let mut held = rt.block_on(async {
-        let mut held =
-            stalled_connections("127.0.0.5", &addr, "GET / HTTP/1.1\r\nHost: x\r\nX-A: ", 250)
-                .await;
+        let mut held = stalled_connections(
+            "127.0.0.5",
+            &addr,
+            "GET / HTTP/1.1\r\nHost: x\r\nX-A: ",
+            250,
+        )
+        .await;
         held.extend(stalled_connections("127.0.0.6", &addr, "", 100).await);
         held
     });

@@ -6,6 +6,7 @@ mod backup;
 mod cli;
 mod clients;
 mod corpus;
+mod disk;
 mod import;
 mod market;
 mod migrate;
