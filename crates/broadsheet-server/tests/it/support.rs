@@ -60,6 +60,7 @@ impl Site {
                 search_burst: 1000,
                 api_per_second: 1000,
                 api_burst: 1000,
+                ..Limits::default()
             },
         )
         .await

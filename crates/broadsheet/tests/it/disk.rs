@@ -64,7 +64,9 @@ fn fill(path: &Path) {
 fn id(raw: &str) -> i64 {
     let body = raw.split_once("\r\n\r\n").map_or(raw, |(_, b)| b);
     let v: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {raw}"));
-    v["article"]["id"].as_i64().unwrap_or_else(|| panic!("no id: {raw}"))
+    v["article"]["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no id: {raw}"))
 }
 
 fn article(headline: &str, body_bytes: usize) -> String {
