@@ -431,7 +431,23 @@ pub(crate) async fn get_article(
     value["authors"] = json!(a.authors.iter().map(|x| &x.name).collect::<Vec<_>>());
     value["tags"] = json!(a.tags.iter().map(|x| &x.name).collect::<Vec<_>>());
     value["sources"] = json!(a.sources);
+    value["instruments"] = json!(a.instruments);
+    value["importance"] = json!(a.importance);
+    value["pinned"] = json!(a.pinned);
     value["embargo_until"] = json!(a.embargo_until.map(|t| t.to_rfc3339()));
+    // In the shape `hero` is written in, so that a read-modify-write keeps the photo.
+    value["hero"] = a.hero.as_ref().map_or(Value::Null, |h| {
+        json!({
+            "media_id": h.media.id,
+            "alt": h.alt,
+            "caption": h.caption,
+            "photographer": h.credit.photographer.as_deref().unwrap_or_default(),
+            "agency": h.credit.agency.as_deref().unwrap_or_default(),
+            "via": h.credit.via.as_deref().unwrap_or_default(),
+        })
+    });
+    value["seo_title"] = json!(a.seo_title);
+    value["seo_description"] = json!(a.seo_description);
     Ok(json_response(StatusCode::OK, &json!({ "article": value })))
 }
 

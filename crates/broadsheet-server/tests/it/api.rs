@@ -1004,8 +1004,65 @@ async fn photos_upload_through_the_admin_api_and_bad_ones_are_refused() {
     // The photo can be the hero of a story written through the API.
     let mut body = story("Mines strike as copper climbs");
     body["hero"] = serde_json::json!({ "media_id": id, "alt": "Trucks at a mine", "caption": "The Cerro Alto mine.", "photographer": "Lucia Paredes" });
+    body["seo_title"] = serde_json::json!("Copper miners strike");
     let created = send_json(&site, "POST", "/api/v1/admin/articles", &author, &body).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+
+    // Read, change the headline, write back what was read: the photo, its credit and the
+    // SEO title survive (the GET used to leave them out, so the PUT dropped the hero).
+    let article_id = json(&created)["article"]["id"].as_i64().expect("id");
+    let path = format!("/api/v1/admin/articles/{article_id}");
+    let read = send(&site, "GET", &path, &author, Vec::new(), "application/json").await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.text());
+    let read = json(&read)["article"].clone();
+    assert_eq!(read["hero"]["media_id"], id);
+    assert_eq!(read["hero"]["photographer"], "Lucia Paredes");
+    let mut edit = serde_json::Map::new();
+    for field in [
+        "standfirst",
+        "body",
+        "section",
+        "authors",
+        "tags",
+        "sources",
+        "instruments",
+        "importance",
+        "pinned",
+        "embargo_until",
+        "hero",
+        "seo_title",
+        "seo_description",
+    ] {
+        edit.insert(field.to_owned(), read[field].clone());
+    }
+    edit.insert(
+        "headline".into(),
+        "Copper mines strike as prices climb".into(),
+    );
+    edit.insert("base_version".into(), read["version"].clone());
+    let put = send_json(
+        &site,
+        "PUT",
+        &path,
+        &author,
+        &serde_json::Value::Object(edit),
+    )
+    .await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.text());
+    let saved = site
+        .store
+        .article_by_id(article_id)
+        .await
+        .expect("read")
+        .expect("article");
+    assert_eq!(saved.headline, "Copper mines strike as prices climb");
+    let hero = saved
+        .hero
+        .expect("the hero photo survives a read-modify-write");
+    assert_eq!(hero.media.id, id);
+    assert_eq!(hero.caption, "The Cerro Alto mine.");
+    assert_eq!(hero.credit.photographer.as_deref(), Some("Lucia Paredes"));
+    assert_eq!(saved.seo_title, "Copper miners strike");
 
     let library = site
         .store
