@@ -119,8 +119,10 @@ pub struct NewsroomOptions {
     pub upload_max_megapixels: u64,
     /// Sign-in attempts per minute from one client address.
     pub sign_in_per_ip_per_minute: u32,
-    /// Sign-in attempts per minute for one account.
+    /// Sign-in attempts per minute for one account from one client address.
     pub sign_in_per_account_per_minute: u32,
+    /// Sign-in attempts per minute for one account from all addresses together.
+    pub sign_in_account_ceiling_per_minute: u32,
     /// Mark session cookies `Secure` (set automatically when the base URL is https).
     pub secure_cookies: bool,
 }
@@ -132,6 +134,7 @@ impl Default for NewsroomOptions {
             upload_max_megapixels: 50,
             sign_in_per_ip_per_minute: 20,
             sign_in_per_account_per_minute: 5,
+            sign_in_account_ceiling_per_minute: 30,
             secure_cookies: false,
         }
     }
@@ -346,6 +349,7 @@ impl AppState {
             sign_in_limiter: crate::limits::SignInLimiter::new(
                 newsroom.sign_in_per_ip_per_minute,
                 newsroom.sign_in_per_account_per_minute,
+                newsroom.sign_in_account_ceiling_per_minute,
             ),
             newsroom,
             assets,

@@ -12,6 +12,36 @@ use crate::support::{run, serve, stderr};
 
 /// One `GET` from source address `src` to `addr`, on its own connection; the status code.
 fn get_from(src: &str, addr: &str, path: &str, forwarded_for: Option<&str>) -> u16 {
+    let xff = forwarded_for
+        .map(|v| format!("X-Forwarded-For: {v}\r\n"))
+        .unwrap_or_default();
+    request_from(
+        src,
+        addr,
+        &format!("GET {path} HTTP/1.1\r\nHost: news.test\r\n{xff}Connection: close\r\n\r\n"),
+    )
+}
+
+/// A sign-in form posted from source address `src`; the status code.
+fn sign_in_from(src: &str, addr: &str, email: &str, password: &str) -> u16 {
+    let form = format!(
+        "email={}&password={}",
+        email.replace('@', "%40"),
+        password.replace(' ', "+")
+    );
+    request_from(
+        src,
+        addr,
+        &format!(
+            "POST /admin/sign-in HTTP/1.1\r\nHost: news.test\r\nConnection: close\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+            form.len()
+        ),
+    )
+}
+
+/// Sends `request` from source address `src` to `addr` on its own connection; the status.
+fn request_from(src: &str, addr: &str, request: &str) -> u16 {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -28,11 +58,6 @@ fn get_from(src: &str, addr: &str, path: &str, forwarded_for: Option<&str>) -> u
         .await
         .expect("connect in time")
         .expect("connect");
-        let xff = forwarded_for
-            .map(|v| format!("X-Forwarded-For: {v}\r\n"))
-            .unwrap_or_default();
-        let request =
-            format!("GET {path} HTTP/1.1\r\nHost: news.test\r\n{xff}Connection: close\r\n\r\n");
         conn.write_all(request.as_bytes()).await.expect("write");
         let mut answer = Vec::new();
         tokio::time::timeout(Duration::from_secs(30), conn.read_to_end(&mut answer))
@@ -45,6 +70,63 @@ fn get_from(src: &str, addr: &str, path: &str, forwarded_for: Option<&str>) -> u
             .and_then(|s| s.parse().ok())
             .unwrap_or_else(|| panic!("not an HTTP answer: {head:?}"))
     })
+}
+
+#[test]
+fn one_address_guessing_at_an_account_is_stopped_without_locking_its_owner_out() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("site");
+    let mut add = crate::support::bin()
+        .args([
+            "user",
+            "add",
+            "--role",
+            "editor",
+            "ana@example.com",
+            "--password-stdin",
+        ])
+        .arg("--data")
+        .arg(&data)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("user add");
+    add.stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"the owner's long password\n")
+        .expect("password");
+    assert!(add.wait().expect("user add").success());
+    let server = serve(&data, &[]);
+    let addr = server.addr.clone();
+
+    let guesses: Vec<u16> = (0..8)
+        .map(|i| {
+            sign_in_from(
+                "127.0.0.2",
+                &addr,
+                "ana@example.com",
+                &format!("guess number {i}"),
+            )
+        })
+        .collect();
+    assert_eq!(&guesses[..5], &[401; 5], "{guesses:?}");
+    assert_eq!(
+        &guesses[5..],
+        &[429; 3],
+        "the guessing address is stopped: {guesses:?}"
+    );
+    assert_eq!(
+        sign_in_from(
+            "127.0.0.3",
+            &addr,
+            "ana@example.com",
+            "the owner's long password"
+        ),
+        303,
+        "the owner, from another address, signs in"
+    );
 }
 
 #[test]
