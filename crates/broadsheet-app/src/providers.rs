@@ -38,6 +38,11 @@ pub struct ProviderConfig {
     pub interval_secs: u64,
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
+    /// Let the source be on loopback or a private network (a price service on this machine
+    /// or the internal network). Off by default, as for every address Broadsheet fetches
+    /// (`outbound::pin`); only the operator, in this file, can turn it on.
+    #[serde(default)]
+    pub allow_private: bool,
     /// Our symbol -> the source's name for it.
     pub symbols: BTreeMap<String, String>,
     #[serde(default, skip_serializing)]
@@ -70,7 +75,6 @@ pub trait QuoteProvider: Send + Sync + 'static {
 pub struct HttpProvider {
     config: ProviderConfig,
     symbols: Vec<(Symbol, String)>,
-    client: reqwest::Client,
 }
 
 impl HttpProvider {
@@ -93,17 +97,18 @@ impl HttpProvider {
                     .map_err(|e| err(e.to_string()))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(config.timeout_secs.max(1)))
-            .connect_timeout(Duration::from_secs(config.timeout_secs.clamp(1, 10)))
+        Ok(Self { config, symbols })
+    }
+
+    /// A client for one request, connecting to the address `outbound::pin` checked.
+    fn client(&self, pinned: &crate::outbound::Pinned) -> Result<reqwest::Client, String> {
+        pinned
+            .builder()
+            .timeout(Duration::from_secs(self.config.timeout_secs.max(1)))
+            .connect_timeout(Duration::from_secs(self.config.timeout_secs.clamp(1, 10)))
             .user_agent(concat!("Broadsheet/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| err(e.to_string()))?;
-        Ok(Self {
-            config,
-            symbols,
-            client,
-        })
+            .map_err(|e| e.to_string())
     }
 
     async fn fetch_one(&self, remote: &str) -> Result<Vec<Bar>, String> {
@@ -119,7 +124,13 @@ impl HttpProvider {
                 format!("{url}: {e}")
             }
         };
-        let mut response = self.client.get(&url).send().await.map_err(describe)?;
+        let pinned = crate::outbound::pin(&url, self.config.allow_private).await?;
+        let mut response = self
+            .client(&pinned)?
+            .get(pinned.url.clone())
+            .send()
+            .await
+            .map_err(describe)?;
         if !response.status().is_success() {
             return Err(format!("{url}: answered {}", response.status()));
         }

@@ -447,7 +447,7 @@ fn provider(
     symbols: &[(&str, &str)],
 ) -> broadsheet_app::providers::HttpProvider {
     let toml = format!(
-        "name = \"{name}\"\nurl = \"{url}\"\nformat = \"{format}\"\ntimeout_secs = 1\n[symbols]\n{}\n[json]\npointer = \"/data\"\ndate = \"d\"\nclose = \"last\"\n",
+        "name = \"{name}\"\nurl = \"{url}\"\nformat = \"{format}\"\ntimeout_secs = 1\nallow_private = true\n[symbols]\n{}\n[json]\npointer = \"/data\"\ndate = \"d\"\nclose = \"last\"\n",
         symbols
             .iter()
             .map(|(a, b)| format!("{a} = \"{b}\""))
@@ -529,6 +529,22 @@ async fn providers_poll_a_local_source_and_survive_its_failures() {
     assert!(
         after.contains(&"77.77".to_owned()),
         "the last good value stays"
+    );
+    // The same source without the operator's `allow_private` is refused: it is on loopback.
+    let private: broadsheet_app::providers::ProviderConfig = toml::from_str(&format!(
+        "name = \"loopback\"\nurl = \"{base}/csv/{{symbol}}\"\n[symbols]\nBRENT = \"brent\"\n"
+    ))
+    .expect("config");
+    let report = poll_once(
+        &site.state,
+        &broadsheet_app::providers::HttpProvider::new(private).expect("provider"),
+    )
+    .await;
+    assert_eq!(report.saved, 0);
+    assert!(
+        report.errors.len() == 1 && report.errors[0].contains("private or loopback"),
+        "{:?}",
+        report.errors
     );
     assert!(
         broadsheet_app::providers::HttpProvider::new(
