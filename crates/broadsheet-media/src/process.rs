@@ -108,11 +108,19 @@ pub enum ProcessError {
         height: u32,
         limit_mp: u64,
     },
+    #[error(
+        "the picture is {width}×{height} pixels; a side longer than {MAX_SIDE} pixels is not accepted"
+    )]
+    TooLong { width: u32, height: u32 },
     #[error("the image is damaged or incomplete ({0})")]
     Corrupt(String),
     #[error("cannot encode a variant: {0}")]
     Encode(String),
 }
+
+/// The longest side accepted: WebP's limit (a variant keeps the original's height, and the
+/// WebP encoder panics beyond it; found by the `image` fuzz target).
+pub const MAX_SIDE: u32 = 16_383;
 
 /// One stored copy of the photo.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,6 +177,9 @@ pub fn process(
             limit_mp: limits.max_pixels / 1_000_000,
         });
     }
+    if width.max(height) > MAX_SIDE {
+        return Err(ProcessError::TooLong { width, height });
+    }
     let mut reader = reader();
     let mut decode_limits = image::Limits::default();
     // Header checked above; this bounds what a lying header could still make it allocate.
@@ -184,7 +195,17 @@ pub fn process(
         DynamicImage::from_decoder(decoder).map_err(|e| ProcessError::Corrupt(e.to_string()))?;
     img.apply_orientation(orientation);
 
+    // The decoded picture may differ from its header (a GIF's frame is not its screen).
     let (w, h) = (img.width(), img.height());
+    if w == 0 || h == 0 {
+        return Err(ProcessError::Corrupt(format!("{w}×{h} pixels")));
+    }
+    if w.max(h) > MAX_SIDE {
+        return Err(ProcessError::TooLong {
+            width: w,
+            height: h,
+        });
+    }
     let mut widths: Vec<u32> = WIDTHS.into_iter().filter(|&x| x < w).collect();
     if widths.len() < WIDTHS.len() {
         widths.push(w.min(WIDTHS[WIDTHS.len() - 1]));

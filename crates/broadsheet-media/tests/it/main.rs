@@ -252,6 +252,17 @@ fn hostile_uploads_are_refused_with_a_reason() {
             },
         ),
         (
+            // Under the pixel cap, but taller than WebP can encode: the encoder panicked.
+            "a picture 3 pixels wide and 20,000 tall",
+            png_claiming(3, 20_000),
+            Some(Format::Png),
+            Limits::default(),
+            ProcessError::TooLong {
+                width: 3,
+                height: 20_000,
+            },
+        ),
+        (
             "over the size limit",
             png.clone(),
             None,
