@@ -13,7 +13,7 @@ const NODES_LIMIT: u32 = 2_000_000;
 /// Refuses a document type declaration that declares entities: agencies never need them, and
 /// they are how billion-laughs and external-entity attacks work.
 pub fn refuse_entities(text: &str) -> Result<(), WireError> {
-    let head = &text[..text.len().min(64 * 1024)];
+    let head = &text[..text.floor_char_boundary(64 * 1024)];
     if let Some(at) = head.find("<!DOCTYPE") {
         let rest = &text[at..];
         let end = rest
