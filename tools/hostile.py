@@ -78,7 +78,8 @@ HOSTILE = [
 
 
 def enc(s):
-    return urllib.parse.quote(s, safe="")
+    """Percent-encoded; a lone surrogate becomes the invalid UTF-8 byte it stands for."""
+    return urllib.parse.quote(s.encode("utf-8", "surrogateescape"), safe="")
 
 
 class Server:
@@ -153,17 +154,20 @@ def setup(binary, work):
     return data, config, content_key, admin_key, wire_token
 
 
-async def exchange(port, raw, timeout):
-    """Sends raw bytes on a new connection; (status or None, head, body, seconds)."""
+async def exchange(port, raw, timeout, eof=False):
+    """Sends raw bytes on a new connection (half-closing it after them when `eof`: hyper drops a
+    connection whose client half-closes, so only a truncated request wants that); (status or
+    None, head, body, seconds)."""
     start = time.perf_counter()
     reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)
     try:
         writer.write(raw)
         await writer.drain()
-        try:
-            writer.write_eof()
-        except OSError:
-            pass
+        if eof:
+            try:
+                writer.write_eof()
+            except OSError:
+                pass
         data = await asyncio.wait_for(reader.read(), timeout)
     except (ConnectionResetError, BrokenPipeError):
         data = b""
@@ -178,12 +182,12 @@ async def exchange(port, raw, timeout):
 def request(method, path, headers=None, body=b"", host="127.0.0.1"):
     headers = dict(headers or {})
     if isinstance(body, str):
-        body = body.encode("utf-8", "surrogatepass")
+        body = body.encode("utf-8", "surrogateescape")
     lines = [f"{method} {path} HTTP/1.1", f"Host: {host}", "Connection: close"]
     if body or method in ("POST", "PUT"):
         lines.append(f"Content-Length: {len(body)}")
     lines += [f"{k}: {v}" for k, v in headers.items()]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8", "surrogatepass") + body
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8", "surrogateescape") + body
 
 
 def form(fields):
@@ -362,7 +366,9 @@ async def attack(server, ctx, slow):
         nonlocal slowest, peak
         async with sem:
             try:
-                status, head, body, elapsed = await exchange(server.port, raw, slow * 3)
+                status, head, body, elapsed = await exchange(
+                    server.port, raw, slow * 3, eof=family == "raw-http"
+                )
             except asyncio.TimeoutError:
                 failures.append(f"{family}: no answer in {slow * 3} s: {raw[:120]!r}")
                 return

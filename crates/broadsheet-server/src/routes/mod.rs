@@ -45,10 +45,17 @@ const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; s
 /// Media is served as-is: an SVG opened directly must not run anything.
 const MEDIA_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
 
-/// A media path with a NUL byte in it names no file: 404 for every method (the file service
-/// answered `HEAD /media/%00` with a 500, its error for a path the filesystem refuses).
-async fn no_nul_in_media_paths(req: Request, next: axum::middleware::Next) -> Response {
-    if req.uri().path().contains("%00") {
+/// Longest file name (one path segment, as sent, percent-encoded) a media path may have: the
+/// names Broadsheet stores are far shorter, and a file system refuses names over 255 bytes.
+const MEDIA_NAME_MAX: usize = 200;
+
+/// A media path that names no file Broadsheet could have stored is 404 for every method before
+/// the file service sees it: the file service answers a path the file system refuses (a NUL
+/// byte: `HEAD /media/%00`; a name too long: `/media/aaaa…`, found by `tools/hostile.py`) with
+/// a 500, its error for an unexpected I/O failure.
+async fn only_storable_media_paths(req: Request, next: axum::middleware::Next) -> Response {
+    let path = req.uri().path();
+    if path.contains("%00") || path.split('/').any(|segment| segment.len() > MEDIA_NAME_MAX) {
         return AppError::NotFound.into_response();
     }
     next.run(req).await
@@ -64,7 +71,7 @@ pub(crate) fn router(state: AppState) -> Router {
         )
     };
     let media = media
-        .layer(axum::middleware::from_fn(no_nul_in_media_paths))
+        .layer(axum::middleware::from_fn(only_storable_media_paths))
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("public, max-age=86400"),

@@ -351,6 +351,9 @@ async fn unknown_paths_and_slugs_get_the_404_page() {
         "/media/nope.svg",
         "/media/%2e%2e/broadsheet.db",
         "/article/a%00b",
+        // A name longer than any file system takes (a 500 before).
+        &format!("/media/{}", "a".repeat(5000)),
+        &format!("/media/2026/{}.webp", "b".repeat(300)),
     ] {
         let get = site.get(path).await.status;
         let head = site
