@@ -390,6 +390,38 @@ async def attack(server, ctx, slow):
     return all_cases, stats, failures, slowest, peak
 
 
+def big_png(side=7000):
+    """A `side`×`side` 16-bit RGB PNG (49 megapixels at 7000, under the 50 MP cap) that
+    compresses to a few hundred kilobytes: decoding it takes about 300 MB."""
+    import zlib
+    import struct
+
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    z = zlib.compressobj(9)
+    row = b"\x00" + bytes(range(256)) * (side * 6 // 256) + bytes(side * 6 % 256)
+    parts = [z.compress(row) for _ in range(side)] + [z.flush()]
+    ihdr = struct.pack(">IIBBBBB", side, side, 16, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", b"".join(parts)) + chunk(b"IEND", b"")
+
+
+async def uploads(server, admin, n, timeout):
+    """`n` concurrent uploads of `big_png()`; (statuses, peak RSS in MB, seconds)."""
+    png = big_png()
+    raw = request("POST", "/api/v1/admin/media?alt=A%20big%20picture&name=big.png",
+                  headers={"Authorization": f"Bearer {admin}", "Content-Type": "image/png"}, body=png)
+    peak = server.rss_mb()
+    start = time.time()
+    tasks = [asyncio.create_task(exchange(server.port, raw, timeout)) for _ in range(n)]
+    while not all(t.done() for t in tasks):
+        peak = max(peak, server.rss_mb())
+        await asyncio.sleep(0.1)
+    statuses = [t.result()[0] for t in tasks]
+    return statuses, peak, time.time() - start
+
+
 async def soak(server, seconds, connections, headlines):
     paths = ["/", "/markets", "/feed.xml", "/section/economy", "/sitemap.xml"]
     _, _, home, _ = await exchange(server.port, request("GET", "/"), 30)
@@ -450,6 +482,8 @@ def main():
     ap.add_argument("--soak", type=float, default=60.0, help="soak seconds (0: none)")
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--soak-growth-mb", type=float, default=25.0)
+    ap.add_argument("--uploads", type=int, default=4, help="concurrent 49-megapixel uploads (0: none)")
+    ap.add_argument("--max-upload-mb", type=float, default=900.0)
     args = ap.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="broadsheet-hostile-"))
@@ -463,18 +497,28 @@ def main():
         t0 = time.time()
         all_cases, stats, failures, slowest, peak = asyncio.run(attack(server, ctx, args.slow))
         after = server.rss_mb()
+        time.sleep(3)
+        settled = server.rss_mb()
         print(f"hostile requests: {len(all_cases)} in {time.time() - t0:.0f} s")
         for fam in sorted(stats):
             s = stats[fam]
             shown = ", ".join(f"{k}: {v}" for k, v in sorted(s["statuses"].items(), key=lambda kv: str(kv[0])))
             print(f"  {fam:11} {s['sent']:5} sent, {s['5xx']} 5xx   ({shown})")
         print(f"  slowest answer {slowest[0]:.2f} s ({slowest[1]})")
-        print(f"  RSS idle {idle:.0f} MB, peak {peak:.0f} MB, after {after:.0f} MB")
+        print(f"  RSS idle {idle:.0f} MB, peak {peak:.0f} MB, just after {after:.0f} MB, 3 s later {settled:.0f} MB")
         failed += failures
         if len(all_cases) < 2000:
             failed.append(f"only {len(all_cases)} hostile requests")
         if peak - idle > args.max_growth_mb:
             failed.append(f"RSS grew {peak - idle:.0f} MB (bound {args.max_growth_mb:.0f})")
+        if args.uploads > 0:
+            statuses, upeak, secs = asyncio.run(uploads(server, admin, args.uploads, 300))
+            print(f"uploads: {args.uploads} concurrent 7000x7000 16-bit PNGs in {secs:.0f} s: "
+                  f"statuses {statuses}, peak RSS {upeak:.0f} MB")
+            if any(s != 201 for s in statuses):
+                failed.append(f"concurrent large uploads answered {statuses}")
+            if upeak > args.max_upload_mb:
+                failed.append(f"concurrent large uploads took RSS to {upeak:.0f} MB (bound {args.max_upload_mb:.0f})")
         status, _, _, _ = asyncio.run(exchange(server.port, request("GET", "/healthz"), 10))
         if status != 200:
             failed.append(f"/healthz answered {status} after the attack")

@@ -57,6 +57,17 @@ fn stem(name: &str) -> String {
         .to_owned()
 }
 
+/// The pixels being decoded at once, process-wide, and the budget's size: the first upload's
+/// pixel limit (one setting per process), clamped to what a semaphore counts.
+fn decode_budget(max_pixels: u64) -> (&'static tokio::sync::Semaphore, u32) {
+    static BUDGET: std::sync::OnceLock<(tokio::sync::Semaphore, u32)> = std::sync::OnceLock::new();
+    let (semaphore, total) = BUDGET.get_or_init(|| {
+        let total = u32::try_from(max_pixels.max(1)).unwrap_or(u32::MAX >> 3);
+        (tokio::sync::Semaphore::new(total as usize), total)
+    });
+    (semaphore, *total)
+}
+
 /// Checks, re-encodes and stores a photo with its variants, and registers it in the library.
 pub async fn store_upload(app: &App, limits: Limits, upload: Upload) -> Result<Media, UploadError> {
     let Upload {
@@ -66,10 +77,23 @@ pub async fn store_upload(app: &App, limits: Limits, upload: Upload) -> Result<M
         bytes,
         details,
     } = upload;
+    // Decoding takes memory in proportion to the pixels (up to 8 bytes each for a 16-bit
+    // picture, and its resized copies): uploads decode concurrently only while their pixels
+    // together stay within one largest-allowed picture's, so four maximal uploads at once
+    // take one picture's memory at a time, not four.
+    let (budget, total) = decode_budget(limits.max_pixels);
+    let weight = broadsheet_media::claimed_pixels(&bytes)
+        .map_or(1, |p| u32::try_from(p).unwrap_or(u32::MAX))
+        .clamp(1, total);
+    let slot = budget
+        .acquire_many(weight)
+        .await
+        .map_err(|e| Error::Worker(e.to_string()))?;
     let processed =
         tokio::task::spawn_blocking(move || broadsheet_media::process(&bytes, claimed, &limits))
             .await
             .map_err(|e| Error::Worker(e.to_string()))?;
+    drop(slot);
     let processed = match processed {
         Ok(p) => p,
         Err(e @ ProcessError::TooLarge { .. }) => return Err(UploadError::TooLarge(e.to_string())),

@@ -10,6 +10,9 @@ mod s3;
 mod storage;
 pub mod testing;
 
-pub use process::{Format, Limits, ProcessError, Processed, Variant, WIDTHS, process, sniff};
+pub use process::{
+    Format, Limits, MAX_SIDE, ProcessError, Processed, Variant, WIDTHS, claimed_pixels, process,
+    sniff,
+};
 pub use s3::{S3Config, S3Storage};
 pub use storage::{LocalDir, MediaStorage, StorageError, Stored, content_type_of};

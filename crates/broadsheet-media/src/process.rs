@@ -142,6 +142,17 @@ pub struct Processed {
     pub variants: Vec<Variant>,
 }
 
+/// The pixel count an image's header claims (width × height), read without decoding it;
+/// `None` when the bytes are no image this can read. For budgeting work before `process`.
+pub fn claimed_pixels(bytes: &[u8]) -> Option<u64> {
+    let (w, h) = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .ok()?
+        .into_dimensions()
+        .ok()?;
+    Some(u64::from(w) * u64::from(h))
+}
+
 /// Checks, decodes and resizes an upload. `claimed` is what the browser or the file name says
 /// it is; a file whose bytes say otherwise is refused.
 pub fn process(

@@ -55,7 +55,11 @@ const MEDIA_NAME_MAX: usize = 200;
 /// a 500, its error for an unexpected I/O failure.
 async fn only_storable_media_paths(req: Request, next: axum::middleware::Next) -> Response {
     let path = req.uri().path();
-    if path.contains("%00") || path.split('/').any(|segment| segment.len() > MEDIA_NAME_MAX) {
+    if path.contains("%00")
+        || path
+            .split('/')
+            .any(|segment| segment.len() > MEDIA_NAME_MAX)
+    {
         return AppError::NotFound.into_response();
     }
     next.run(req).await
