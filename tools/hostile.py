@@ -94,7 +94,11 @@ class Server:
             [binary, "serve", "--listen", "127.0.0.1:0", "--data", str(data), "--config", str(config)],
             stdout=subprocess.DEVNULL,
             stderr=log,
-            env={**os.environ, "BROADSHEET_LOG": "info"},
+            # As a service runs: without RUST_BACKTRACE. With it, the first panic (feed-rs's,
+            # caught) makes the standard library load the debug binary's symbols to print a
+            # backtrace, about 200 MB kept for the life of the process.
+            env={k: v for k, v in os.environ.items() if k not in ("RUST_BACKTRACE", "RUST_LIB_BACKTRACE")}
+            | {"BROADSHEET_LOG": "info"},
         )
         deadline = time.time() + 120
         self.port = None
@@ -115,7 +119,12 @@ class Server:
         return 0.0
 
     def panics(self):
-        return [l for l in self.log_path.read_text(errors="replace").splitlines() if "panicked" in l]
+        """Panic lines in the log, split into ours and feed-rs's. `wire::parse` runs feed-rs
+        inside `catch_unwind` and answers its panic as a malformed feed (422), but the
+        default hook still logs it: those are counted, not failures."""
+        lines = [l for l in self.log_path.read_text(errors="replace").splitlines() if "panicked" in l]
+        caught = [l for l in lines if "/feed-rs-" in l]
+        return [l for l in lines if l not in caught], caught
 
     def stop(self):
         self.proc.terminate()
@@ -538,8 +547,8 @@ def main():
                 failed.append(f"{done['bad']} 5xx under the soak")
             if last - second > args.soak_growth_mb:
                 failed.append(f"RSS kept growing under the soak: {second:.0f} -> {last:.0f} MB")
-        panics = server.panics()
-        print(f"panics in the log: {len(panics)}")
+        panics, caught = server.panics()
+        print(f"panics in the log: {len(panics)} (and {len(caught)} in feed-rs, caught and answered as malformed feeds)")
         failed += [f"panic: {p}" for p in panics[:10]]
     finally:
         server.stop()

@@ -548,21 +548,29 @@ pub(crate) async fn save_source(
             }
         },
     };
-    // Reaching this machine or the internal network is the administrator's decision: an editor
-    // could otherwise read a loopback-only service's answers on the desk.
-    if !form.allow_private.is_empty() && session.require(Permission::Admin).is_err() {
-        let m = "Only an administrator can let a source reach private and loopback addresses."
+    // Reaching this machine or the internal network is the operator's decision, made on the
+    // server (`broadsheet wire source add NAME --allow-private`), never a box in a form: from
+    // the admin, anyone signed in could read a loopback-only service's answers on the desk.
+    if !form.allow_private.is_empty() {
+        let m = "Private and loopback addresses are allowed only by the server's operator: \
+                 broadsheet wire source add NAME --allow-private"
             .to_owned();
         let refused = page().status(StatusCode::FORBIDDEN).error(m);
         return render_sources(&state, &session, refused, form, None).await;
     }
+    // An edit keeps what the operator chose.
+    let allow_private = state
+        .store
+        .wire_source(form.name.trim())
+        .await?
+        .is_some_and(|s| s.allow_private);
     let token = (kind == WireKind::Push).then(|| format!("wire_{}", random_token()));
     let new = NewWireSource {
         name: form.name.trim().to_owned(),
         kind,
         url: form.url.trim().to_owned(),
         token_hash: token.as_deref().map(token_hash),
-        allow_private: !form.allow_private.is_empty(),
+        allow_private,
         poll_secs,
         section: form.section.trim().to_owned(),
         auto_publish: !form.auto_publish.is_empty(),

@@ -785,10 +785,11 @@ async fn a_routing_rule_publishes_a_sources_items_in_its_section() {
     assert!(page.contains("A newer version (3) has arrived"), "{page}");
 }
 
-/// Letting a source reach this machine or the internal network is an administrator's
-/// decision: an editor who ticks it is refused and nothing is saved; an administrator may.
+/// Letting a source reach this machine or the internal network is the operator's decision,
+/// made on the server, never a box in the admin: an editor or an administrator who sends it is
+/// refused and nothing is saved; an edit keeps what the operator chose.
 #[tokio::test]
-async fn only_an_administrator_lets_a_source_reach_private_addresses() {
+async fn only_the_operator_lets_a_source_reach_private_addresses() {
     let site = Site::demo().await;
     let editor = member(&site, "editor@example.com", Role::Editor).await;
     let admin = member(&site, "boss@example.com", Role::Admin).await;
@@ -800,22 +801,43 @@ async fn only_an_administrator_lets_a_source_reach_private_addresses() {
         ("section", "economy"),
         ("allow_private", "1"),
     ];
-    let r = editor.post(&site, "/admin/wire/sources", &form).await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
-    assert!(r.text().contains("Only an administrator"), "{}", r.text());
+    for who in [&editor, &admin] {
+        let r = who.post(&site, "/admin/wire/sources", &form).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+        assert!(r.text().contains("--allow-private"), "{}", r.text());
+    }
     assert!(
         site.store.wire_sources().await.expect("sources").is_empty(),
         "nothing saved"
     );
-    // Without the box, the editor's source is saved, and keeps to public addresses.
+    // Without the field, the source is saved, and keeps to public addresses.
     let r = editor.post(&site, "/admin/wire/sources", &form[..5]).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    let r = admin.post(&site, "/admin/wire/sources", &form).await;
+    assert!(!site.store.wire_sources().await.expect("sources")[0].allow_private);
+    // The operator allows it on the server; an administrator's later edit keeps that.
+    let source = site
+        .store
+        .wire_source("internal")
+        .await
+        .expect("read")
+        .expect("source");
+    site.store
+        .upsert_wire_source(&broadsheet_store::NewWireSource {
+            name: source.name.clone(),
+            kind: source.kind,
+            url: source.url.clone(),
+            token_hash: None,
+            allow_private: true,
+            poll_secs: source.poll_secs,
+            section: source.section.clone(),
+            auto_publish: source.auto_publish,
+        })
+        .await
+        .expect("operator");
+    let r = admin.post(&site, "/admin/wire/sources", &form[..5]).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    let sources = site.store.wire_sources().await.expect("sources");
-    assert_eq!(sources.len(), 1);
     assert!(
-        sources[0].allow_private,
-        "the administrator's choice is kept"
+        site.store.wire_sources().await.expect("sources")[0].allow_private,
+        "the operator's choice is kept"
     );
 }
