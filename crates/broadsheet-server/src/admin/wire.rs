@@ -7,7 +7,7 @@
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use broadsheet_core::{Permission, WireItem};
+use broadsheet_core::WireItem;
 use broadsheet_store::{NewWireSource, StoreError, WireFilter, WireKind, WireRow, WireSource};
 use chrono::Utc;
 use http::StatusCode;
