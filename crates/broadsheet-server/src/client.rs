@@ -162,4 +162,25 @@ mod tests {
             .expect_err("refused");
         assert!(bad.to_string().contains("10.0.0.0/99"), "{bad}");
     }
+
+    proptest::proptest! {
+        /// Any header, from any peer: an answer, never a panic; the peer itself unless it is a
+        /// trusted proxy; otherwise an address the header or the peer named.
+        #[test]
+        fn any_forwarded_for_names_the_peer_or_an_address_in_it(
+            header in "[0-9a-f.:, \\[\\]%\\x00-\\x7f]{0,200}",
+            last in 0_u8..=255,
+            trusted_peer in proptest::bool::ANY,
+        ) {
+            let peer = IpAddr::from([127, 0, 0, if trusted_peer { 1 } else { last.max(2) }]);
+            let trusted = nets(&["127.0.0.1/32", "10.0.0.0/8"]);
+            let got = client_ip(peer, [header.as_str()].into_iter(), &trusted);
+            if !trusted_peer {
+                proptest::prop_assert_eq!(got, peer);
+            } else {
+                let named: Vec<IpAddr> = header.split(',').filter_map(parse_hop).collect();
+                proptest::prop_assert!(got == peer || named.contains(&got), "{got} from {header:?}");
+            }
+        }
+    }
 }

@@ -117,4 +117,29 @@ mod tests {
             );
         }
     }
+
+    proptest::proptest! {
+        /// A link signs one id for one purpose until it expires: any token that was not made
+        /// by `sign` (or is changed in any one character) is refused, and nothing panics.
+        #[test]
+        fn only_a_token_sign_made_verifies(
+            id in proptest::num::i64::ANY,
+            expires in 1_i64..i64::MAX,
+            junk in "\\PC{0,80}",
+            at in 0_usize..64,
+        ) {
+            let secret = b"a secret long enough for the property test";
+            let token = sign(secret, Purpose::Preferences, id, expires);
+            proptest::prop_assert_eq!(verify(secret, Purpose::Preferences, &token, expires - 1), Ok(id));
+            proptest::prop_assert!(verify(secret, Purpose::Unsubscribe, &token, expires - 1).is_err());
+            proptest::prop_assert!(verify(secret, Purpose::Preferences, &junk, 0).is_err());
+            let mut changed: Vec<char> = token.chars().collect();
+            let i = at % changed.len();
+            changed[i] = if changed[i] == '0' { '1' } else { '0' };
+            let changed: String = changed.into_iter().collect();
+            if changed != token {
+                proptest::prop_assert!(verify(secret, Purpose::Preferences, &changed, expires - 1).is_err());
+            }
+        }
+    }
 }

@@ -432,7 +432,9 @@ pub(crate) async fn get_article(
     value["tags"] = json!(a.tags.iter().map(|x| &x.name).collect::<Vec<_>>());
     value["sources"] = json!(a.sources);
     value["instruments"] = json!(a.instruments);
-    value["importance"] = json!(a.importance);
+    // The newsroom's four steps, as the editor shows them (an import may carry a higher
+    // number; it reads, and is written back, as 3).
+    value["importance"] = json!(a.importance.clamp(0, 3));
     value["pinned"] = json!(a.pinned);
     value["embargo_until"] = json!(a.embargo_until.map(|t| t.to_rfc3339()));
     // In the shape `hero` is written in, so that a read-modify-write keeps the photo.
