@@ -74,30 +74,9 @@ fn request_from(src: &str, addr: &str, request: &str) -> u16 {
 
 #[test]
 fn one_address_guessing_at_an_account_is_stopped_without_locking_its_owner_out() {
-    use std::io::Write;
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("site");
-    let mut add = crate::support::bin()
-        .args([
-            "user",
-            "add",
-            "--role",
-            "editor",
-            "ana@example.com",
-            "--password-stdin",
-        ])
-        .arg("--data")
-        .arg(&data)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("user add");
-    add.stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"the owner's long password\n")
-        .expect("password");
-    assert!(add.wait().expect("user add").success());
+    crate::support::add_editor(&data, "ana@example.com", "the owner's long password");
     let server = serve(&data, &[]);
     let addr = server.addr.clone();
 

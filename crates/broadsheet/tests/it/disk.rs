@@ -7,9 +7,9 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use crate::support::{bin, exchange, http_get, http_post, run, serve, stderr, stdout};
+use crate::support::{add_editor, http_get, http_post, run, serve, sign_in, stderr, stdout};
 
 /// A tmpfs of `size` mounted at `dir`, unmounted on drop; `None` (with a visible SKIPPED)
 /// where mounting is not allowed, unless `BROADSHEET_REQUIRE_TMPFS` is set (as CI sets it).
@@ -87,20 +87,7 @@ fn a_full_disk_refuses_writes_with_503_and_readyz_says_so_then_writes_work_again
     let data = dir.path().join("mnt/site");
     let out = run(&["demo"], &data);
     assert!(out.status.success(), "{}", stderr(&out));
-    let mut add = bin()
-        .args(["user", "add", "--role", "editor", "desk@example.com"])
-        .args(["--password-stdin", "--data"])
-        .arg(&data)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("user add");
-    add.stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"a long enough desk password\n")
-        .expect("password");
-    assert!(add.wait().expect("user add").success());
+    add_editor(&data, "desk@example.com", "a long enough desk password");
     let out = run(
         &["api-key", "add", "--user", "desk@example.com", "desk"],
         &data,
@@ -136,15 +123,7 @@ fn a_full_disk_refuses_writes_with_503_and_readyz_says_so_then_writes_work_again
         assert_eq!(status, 503, "write {i} on a full disk: {raw}");
         assert!(raw.to_ascii_lowercase().contains("retry-after"), "{raw}");
     }
-    let form = "email=desk%40example.com&password=a+long+enough+desk+password";
-    let (status, raw) = exchange(
-        &addr,
-        &format!(
-            "POST /admin/sign-in HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-             Content-Length: {}\r\n\r\n{form}",
-            form.len()
-        ),
-    );
+    let (status, raw) = sign_in(&addr, "desk@example.com", "a long enough desk password");
     assert_eq!(status, 503, "sign-in needs a session row: {raw}");
 
     std::fs::remove_file(&filler).expect("free the space");
@@ -156,14 +135,7 @@ fn a_full_disk_refuses_writes_with_503_and_readyz_says_so_then_writes_work_again
         &article("After", 2000),
     );
     assert_eq!(status, 201, "writes work again without a restart: {after}");
-    let (status, raw) = exchange(
-        &addr,
-        &format!(
-            "POST /admin/sign-in HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-             Content-Length: {}\r\n\r\n{form}",
-            form.len()
-        ),
-    );
+    let (status, raw) = sign_in(&addr, "desk@example.com", "a long enough desk password");
     assert_eq!(status, 303, "sign-in works again: {raw}");
     assert_eq!(
         id(&after),

@@ -183,3 +183,45 @@ pub fn story(
         editorial: Default::default(),
     }
 }
+
+/// `broadsheet user add --role editor EMAIL --password-stdin` on the site in `data`.
+pub fn add_editor(data: &Path, email: &str, password: &str) {
+    let mut add = bin()
+        .args([
+            "user",
+            "add",
+            "--role",
+            "editor",
+            email,
+            "--password-stdin",
+            "--data",
+        ])
+        .arg(data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("user add");
+    add.stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{password}\n").as_bytes())
+        .expect("password");
+    assert!(add.wait().expect("user add").success());
+}
+
+/// The sign-in form posted to `addr`; (status, the whole response).
+pub fn sign_in(addr: &str, email: &str, password: &str) -> (u16, String) {
+    let form = format!(
+        "email={}&password={}",
+        email.replace('@', "%40"),
+        password.replace(' ', "+")
+    );
+    exchange(
+        addr,
+        &format!(
+            "POST /admin/sign-in HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+             Content-Length: {}\r\n\r\n{form}",
+            form.len()
+        ),
+    )
+}
