@@ -4,8 +4,9 @@ endpoint, against the IPTC ninjs JSON Schema (jsonschema, draft 2020-12, formats
 
     python3 tools/check_ninjs.py http://127.0.0.1:8080 KEY ../shared/data/ninjs/schema/ninjs-schema_2.1.json
 
-Also checks that the schema rejects the IPTC's own not-valid examples beside it, so a
-validator that accepts everything cannot pass. Exit 1 on any problem.
+Also checks that the schema rejects every one of the IPTC's own not-valid examples beside it
+(and that there are some), so a validator that accepts everything cannot pass. Exit 1 on any
+problem.
 """
 
 import glob
@@ -29,8 +30,14 @@ def main():
     validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
     problems = []
 
-    invalid = glob.glob(os.path.join(os.path.dirname(schema_path), "..", "examples", "not-valid", "*.json"))
-    rejected = sum(1 for f in invalid if not validator.is_valid(json.load(open(f))))
+    examples = os.path.join(os.path.dirname(schema_path), "..", "examples")
+    invalid = sorted(glob.glob(os.path.join(examples, "not-valid", "*.json")))
+    if not invalid:
+        problems.append(f"no IPTC not-valid examples under {examples}: the validator cannot be checked")
+    for f in invalid:
+        if validator.is_valid(json.load(open(f))):
+            problems.append(f"the validator accepts the IPTC not-valid example {os.path.basename(f)}")
+    rejected = len(invalid) - sum(1 for p in problems if "accepts the IPTC not-valid" in p)
     print(f"the schema rejects {rejected} of {len(invalid)} IPTC not-valid examples")
 
     url = f"{origin}/api/v1/articles?limit=100"

@@ -444,6 +444,84 @@ mod tests {
         }
     }
 
+    /// The whole policy, written out: for every role, own or someone else's article, and
+    /// status, whether the role may Edit, Delete and Publish it, and move it to draft, in
+    /// review, scheduled, published, unpublished (`d i s p u`; `-`: refused). A change to any
+    /// rule shows here as a line that no longer holds.
+    const POLICY: &str = "
+        contributor own   draft       ED- di---
+        contributor own   in_review   --- -----
+        contributor own   scheduled   --- -----
+        contributor own   published   --- -----
+        contributor own   unpublished --- -----
+        contributor other draft       --- -----
+        contributor other in_review   --- -----
+        contributor other scheduled   --- -----
+        contributor other published   --- -----
+        contributor other unpublished --- -----
+        author      own   draft       EDP dispu
+        author      own   in_review   E-P dispu
+        author      own   scheduled   E-P dispu
+        author      own   published   E-P dispu
+        author      own   unpublished E-P dispu
+        author      other draft       --- -----
+        author      other in_review   --- -----
+        author      other scheduled   --- -----
+        author      other published   --- -----
+        author      other unpublished --- -----
+        editor      own   draft       EDP dispu
+        editor      own   in_review   EDP dispu
+        editor      own   scheduled   EDP dispu
+        editor      own   published   EDP dispu
+        editor      own   unpublished EDP dispu
+        editor      other draft       EDP dispu
+        editor      other in_review   EDP dispu
+        editor      other scheduled   EDP dispu
+        editor      other published   EDP dispu
+        editor      other unpublished EDP dispu
+        admin       own   draft       EDP dispu
+        admin       own   in_review   EDP dispu
+        admin       own   scheduled   EDP dispu
+        admin       own   published   EDP dispu
+        admin       own   unpublished EDP dispu
+        admin       other draft       EDP dispu
+        admin       other in_review   EDP dispu
+        admin       other scheduled   EDP dispu
+        admin       other published   EDP dispu
+        admin       other unpublished EDP dispu
+    ";
+
+    #[test]
+    fn every_role_status_and_action_is_as_the_policy_table_says() {
+        let mut seen = std::collections::BTreeSet::new();
+        for line in POLICY.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let [role, own, status, edp, moves] = f[..] else {
+                panic!("{line}");
+            };
+            let role: Role = role.parse().expect("role");
+            let own = own == "own";
+            let status = STATUSES
+                .into_iter()
+                .find(|s| s.as_str() == status)
+                .expect("status");
+            let a = ArticleAccess { own, status };
+            let flag = |s: &str, i: usize| s.as_bytes()[i] != b'-';
+            assert_eq!(may_edit(role, a), flag(edp, 0), "edit: {line}");
+            assert_eq!(may_delete(role, a), flag(edp, 1), "delete: {line}");
+            assert_eq!(may_publish(role, own), flag(edp, 2), "publish: {line}");
+            for (i, to) in STATUSES.into_iter().enumerate() {
+                assert_eq!(
+                    may_transition(role, a, to),
+                    flag(moves, i),
+                    "to {to:?}: {line}"
+                );
+            }
+            assert!(seen.insert((role, own, status.as_str())), "twice: {line}");
+        }
+        assert_eq!(seen.len(), Role::ALL.len() * 2 * STATUSES.len(), "every case");
+    }
+
     #[test]
     fn permissions_by_role() {
         let expect = [

@@ -9,23 +9,7 @@ use broadsheet_core::WireSignal;
 use broadsheet_ingest::wire::{self, Parsed};
 
 fn shared_data(what: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os("BROADSHEET_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    if dir.is_dir() {
-        Some(dir)
-    } else if std::env::var_os("BROADSHEET_REQUIRE_CORPUS").is_some() {
-        panic!(
-            "BROADSHEET_REQUIRE_CORPUS is set but {} does not exist",
-            dir.display()
-        );
-    } else {
-        eprintln!(
-            "SKIPPED {what}: {} not found (set BROADSHEET_SHARED_DATA)",
-            dir.display()
-        );
-        None
-    }
+    broadsheet_testkit::shared_data(what)
 }
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -1,6 +1,5 @@
 //! A real S3-compatible server for tests: moto's server (PyPI `moto[server]`) on a free
-//! loopback port. Without moto a test says it is skipped, unless `BROADSHEET_REQUIRE_S3` is set
-//! (CI), where its absence is a failure.
+//! loopback port. Without moto a test fails, unless skipping is allowed (`broadsheet_testkit`).
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -20,20 +19,16 @@ impl Drop for Moto {
     }
 }
 
-/// Starts moto's S3 server on a free loopback port, or `None` (with a visible SKIPPED) when it
-/// is not installed.
+/// Starts moto's S3 server on a free loopback port, or `None` after a skip when it is not
+/// installed (a failure unless skipping is allowed).
+#[track_caller]
 pub fn moto(what: &str) -> Option<Moto> {
-    let installed = Command::new("python3")
-        .args(["-c", "import moto.server"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !installed {
-        if std::env::var_os("BROADSHEET_REQUIRE_S3").is_some() {
-            panic!("BROADSHEET_REQUIRE_S3 is set but moto's server is not installed");
-        }
-        eprintln!("SKIPPED {what}: moto is not installed (pip install \"moto[server]\")");
+    if !broadsheet_testkit::python_has("moto.server") {
+        broadsheet_testkit::skip(
+            what,
+            "an S3 server (moto)",
+            "pip install \"moto[server]\"",
+        );
         return None;
     }
     let port = TcpListener::bind("127.0.0.1:0")

@@ -1,4 +1,4 @@
-//! A fast SMTP sink and a raw SMTP client, for `bench/newsletter.sh` only.
+//! A fast SMTP sink and a raw SMTP client, for the `newsletter` scenario of `bench/run` only.
 //!
 //! The Python sink the tests use (`tools/smtp_sink.py`, aiosmtpd) tops out near 1,100 messages
 //! a second on one core, so a benchmark through it measures the sink. This one is a plain

@@ -60,21 +60,9 @@ fn every_kept_crash_input_passes_its_check() {
     );
 }
 
-/// ../shared/data, or `None` with a visible SKIPPED (a failure when the corpora are required).
+/// ../shared/data, or `None` after a skip (a failure unless skipping is allowed).
 fn shared_data() -> Option<PathBuf> {
-    let dir = std::env::var_os("BROADSHEET_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/data"));
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("BROADSHEET_REQUIRE_CORPUS").is_none(),
-        "BROADSHEET_REQUIRE_CORPUS is set but {} does not exist",
-        dir.display()
-    );
-    eprintln!("SKIPPED fuzz seed corpora: {} not found", dir.display());
-    None
+    broadsheet_testkit::shared_data("fuzz seed corpora")
 }
 
 #[test]

@@ -1214,3 +1214,66 @@ async fn admins_make_and_revoke_keys_in_the_newsroom() {
         .await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
 }
+
+/// The Admin API's routes; every one needs a user's admin key (what that user may then do to
+/// an article is the newsroom policy's, `broadsheet_core::newsroom`, tested on every role and
+/// status there and through these routes above).
+const ADMIN_API_ROUTES: &[(&str, &str)] = &[
+    ("POST", "/api/v1/admin/articles"),
+    ("GET", "/api/v1/admin/articles/{id}"),
+    ("PUT", "/api/v1/admin/articles/{id}"),
+    ("POST", "/api/v1/admin/articles/{id}/publish"),
+    ("POST", "/api/v1/admin/articles/{id}/unpublish"),
+    ("POST", "/api/v1/admin/media"),
+];
+
+/// Every `/api/v1/admin` route the API router registers is in the table, and each refuses a
+/// request without a key (401), with an unknown key (401) and with a content key (403), as
+/// problem+json, before reading the body; nothing is written.
+#[tokio::test]
+async fn every_admin_api_route_in_the_router_needs_an_admin_key() {
+    let mut registered: Vec<(String, String)> = crate::support::routes_in_source("api/mod.rs")
+        .into_iter()
+        .filter(|(_, p)| p.starts_with("/api/v1/admin"))
+        .map(|(m, p)| (m.to_string(), p))
+        .collect();
+    let mut declared: Vec<(String, String)> = ADMIN_API_ROUTES
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    registered.sort();
+    declared.sort();
+    assert_eq!(registered, declared, "the router against this table");
+
+    let site = Site::demo().await;
+    let content = key(&site).await;
+    let before = article_count(&site).await;
+    for (method, path) in ADMIN_API_ROUTES {
+        let uri = path.replace("{id}", "1");
+        for (what, auth, want) in [
+            ("no key", None, StatusCode::UNAUTHORIZED),
+            ("unknown key", Some("bsa_".to_owned() + &"0".repeat(64)), StatusCode::UNAUTHORIZED),
+            ("content key", Some(content.clone()), StatusCode::FORBIDDEN),
+        ] {
+            let mut req = http::Request::builder()
+                .method(*method)
+                .uri(&uri)
+                .header("content-type", "application/json");
+            if let Some(k) = auth {
+                req = req.header("authorization", format!("Bearer {k}"));
+            }
+            let r = site
+                .request(
+                    req.body(axum::body::Body::from(story("Forged").to_string()))
+                        .expect("request"),
+                )
+                .await;
+            assert_eq!(r.status, want, "{what}: {method} {uri}: {}", r.text());
+            assert!(
+                r.header("content-type").starts_with("application/problem+json"),
+                "{what}: {method} {uri}"
+            );
+        }
+    }
+    assert_eq!(article_count(&site).await, before, "nothing written");
+}

@@ -18,6 +18,13 @@ async fn site_with(sink: &Sink) -> Site {
 
 /// A site with the menu sections Economy and Markets and no stories (`demo` false), or the demo.
 async fn site_of(sink: &Sink, demo: bool) -> Site {
+    site_at(sink, demo, None).await
+}
+
+/// The public address the digest test gives its site: mail links are absolute with it.
+const BASE_URL: &str = "https://news.example.com";
+
+async fn site_at(sink: &Sink, demo: bool, base_url: Option<&str>) -> Site {
     let mut options = Options {
         mailer: Some(sink.mailer()),
         ..Default::default()
@@ -26,7 +33,7 @@ async fn site_of(sink: &Sink, demo: bool) -> Site {
     options.newsletter.retry_base_secs = 1;
     options.newsletter.lease_secs = 2;
     options.newsletter.concurrency = 2;
-    let site = Site::build_with(None, demo, options).await;
+    let site = Site::build_full(None, demo, options, base_url).await;
     if !demo {
         for (i, (slug, name)) in [("economy", "Economy"), ("markets", "Markets")]
             .into_iter()
@@ -216,7 +223,7 @@ async fn the_digest_goes_once_to_each_subscriber_with_unsubscribe_headers() {
     let Some(sink) = Sink::start("newsletter digest", &[]) else {
         return;
     };
-    let site = site_of(&sink, false).await;
+    let site = site_at(&sink, false, Some(BASE_URL)).await;
     fresh_story(&site, "d1", "economy", "Central bank holds rates", 3).await;
     fresh_story(&site, "d2", "markets", "Stocks rally on the news", 1).await;
     fresh_story(&site, "d3", "economy", "Jobs report beats forecasts", 1).await;
@@ -281,7 +288,8 @@ async fn the_digest_goes_once_to_each_subscriber_with_unsubscribe_headers() {
         .find(|m| m.contains("To: ana@example.com"))
         .expect("ana's copy");
     for header in [
-        "List-Unsubscribe: </newsletter/unsubscribe/",
+        // RFC 8058: an absolute https URI.
+        "List-Unsubscribe: <https://news.example.com/newsletter/unsubscribe/",
         "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
         &format!("Message-ID: <digest-{}.{a}@localhost>", report.issue_id),
         "Content-Type: multipart/alternative",
@@ -303,14 +311,24 @@ async fn the_digest_goes_once_to_each_subscriber_with_unsubscribe_headers() {
         "only the sections ben chose"
     );
 
-    // The plain-text part, with the per-issue and per-reader parts redacted.
+    // The whole plain-text part, up to the MIME boundary (not the "-- " before the footer),
+    // with the per-issue and per-reader parts redacted.
+    let boundary = ana
+        .split("boundary=\"")
+        .nth(1)
+        .and_then(|b| b.split('"').next())
+        .expect("a multipart boundary");
     let text = ana
         .split("Content-Type: text/plain")
         .nth(1)
         .and_then(|t| t.split_once("\r\n\r\n").map(|p| p.1))
-        .and_then(|t| t.split("\r\n--").next())
+        .and_then(|t| t.split(&format!("\r\n--{boundary}")).next())
         .expect("the text part")
         .replace("\r\n", "\n");
+    assert!(
+        text.contains("/newsletter/unsubscribe/") && text.contains("/newsletter/preferences/"),
+        "the footer's links are in the snapshot: {text}"
+    );
     insta::with_settings!({filters => vec![
         (r"/(preferences|unsubscribe)/\d+\.\d+\.[0-9a-f]+", "/$1/[TOKEN]"),
         (r"/newsletter/\d+", "/newsletter/[ISSUE]"),

@@ -1486,3 +1486,113 @@ async fn admins_manage_users_and_settings() {
 pub async fn post_as(site: &Site, m: &Member, uri: &str, form: &[(&str, &str)]) -> Reply {
     post(site, Some(&m.cookie), uri, form).await
 }
+
+/// The admin pages anyone may use: signing in, resetting a password, the first admin's setup.
+/// Everything else the admin router registers needs a session and is in `ADMIN_ROUTES`.
+const PUBLIC_ADMIN_ROUTES: &[(Method, &str)] = &[
+    (Method::GET, "/admin/sign-in"),
+    (Method::POST, "/admin/sign-in"),
+    (Method::GET, "/admin/reset"),
+    (Method::POST, "/admin/reset"),
+    (Method::GET, "/admin/reset/{token}"),
+    (Method::POST, "/admin/reset/{token}"),
+    (Method::GET, "/admin/setup/{token}"),
+    (Method::POST, "/admin/setup/{token}"),
+];
+
+/// The matrix above walks `ADMIN_ROUTES`; this holds that table to the router itself: every
+/// route `admin::router` registers is in it (or is one of the public account pages), and
+/// every entry is registered.
+#[test]
+fn every_route_the_admin_router_registers_is_in_the_authorization_matrix() {
+    let mut registered: Vec<(Method, String)> = crate::support::routes_in_source("admin/mod.rs");
+    let mut declared: Vec<(Method, String)> = broadsheet_server::ADMIN_ROUTES
+        .iter()
+        .map(|(m, p, _)| (m.clone(), (*p).to_owned()))
+        .chain(
+            PUBLIC_ADMIN_ROUTES
+                .iter()
+                .map(|(m, p)| (m.clone(), (*p).to_owned())),
+        )
+        .collect();
+    let key = |r: &(Method, String)| (r.1.clone(), r.0.to_string());
+    registered.sort_by_key(key);
+    declared.sort_by_key(key);
+    let missing: Vec<_> = registered.iter().filter(|r| !declared.contains(r)).collect();
+    let stale: Vec<_> = declared.iter().filter(|r| !registered.contains(r)).collect();
+    assert!(
+        missing.is_empty(),
+        "routes in admin::router but not in ADMIN_ROUTES (add them with their permission): {missing:?}"
+    );
+    assert!(stale.is_empty(), "ADMIN_ROUTES entries no router registers: {stale:?}");
+}
+
+/// Every state-changing admin route, posted by a signed-in administrator (allowed everywhere)
+/// without the form's token, with a wrong one, or with the right one from another site, is
+/// refused with 403 and changes nothing; the public account forms get the cross-site check.
+#[tokio::test]
+async fn every_state_changing_admin_route_refuses_forged_posts() {
+    let site = Site::demo().await;
+    let admin = member(&site, "admin@example.com", Role::Admin).await;
+    let other = member(&site, "writer@example.com", Role::Author).await;
+    let before = site.store.counts().await.expect("counts");
+    let posts: Vec<&str> = broadsheet_server::ADMIN_ROUTES
+        .iter()
+        .filter(|(m, _, _)| *m == Method::POST)
+        .map(|(_, p, _)| *p)
+        .chain(
+            PUBLIC_ADMIN_ROUTES
+                .iter()
+                .filter(|(m, _)| *m == Method::POST)
+                .map(|(_, p)| *p),
+        )
+        .collect();
+    assert!(posts.len() >= 25, "{posts:?}");
+    let wrong = "0".repeat(64);
+    let mut refused = 0;
+    for route in posts {
+        let uri = route
+            .replace("{id}", &other.id.to_string())
+            .replace("{token}", &"a".repeat(43));
+        let public = PUBLIC_ADMIN_ROUTES.iter().any(|(_, p)| *p == route);
+        let form = [("action", "save"), ("headline", "Forged"), ("role", "admin")];
+        let mut attempts: Vec<(&str, Option<&str>, Vec<(&str, &str)>)> = vec![(
+            "cross-site",
+            Some(admin.csrf.as_str()),
+            vec![("sec-fetch-site", "cross-site")],
+        )];
+        attempts.push((
+            "foreign origin",
+            Some(admin.csrf.as_str()),
+            vec![("origin", "https://evil.example"), ("host", "localhost")],
+        ));
+        if !public {
+            attempts.push(("no token", None, vec![("sec-fetch-site", "same-origin")]));
+            attempts.push((
+                "wrong token",
+                Some(wrong.as_str()),
+                vec![("sec-fetch-site", "same-origin")],
+            ));
+        }
+        for (what, token, headers) in attempts {
+            let mut fields: Vec<(&str, &str)> = form.to_vec();
+            if let Some(t) = token {
+                fields.push(("csrf", t));
+            }
+            let cookie = (!public).then_some(admin.cookie.as_str());
+            let r = post_with(&site, cookie, &uri, &fields, &headers).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{what}: POST {uri}: {}", r.text());
+            refused += 1;
+        }
+    }
+    assert_eq!(site.store.counts().await.expect("counts"), before, "nothing changed");
+    assert!(refused > 100, "{refused}");
+    // No forged role change went through either (counts do not show that).
+    let (writer, _) = site
+        .store
+        .user_by_email(&Email::parse("writer@example.com").expect("email"))
+        .await
+        .expect("read")
+        .expect("the writer");
+    assert_eq!(writer.role, Role::Author);
+}

@@ -1,7 +1,7 @@
 //! Media in an S3-compatible bucket (moto's server on loopback, started here): an upload is
 //! stored in the bucket, not the data directory, and `/media/…` serves it from there; a
-//! missing file is 404 and a store that is down is 503. Prints SKIPPED without moto; CI
-//! installs it and sets `BROADSHEET_REQUIRE_S3`.
+//! missing file is 404 and a store that is down is 503. CI installs moto; without it the test
+//! fails unless skipping is allowed.
 
 use std::sync::Arc;
 

@@ -1,6 +1,6 @@
 //! A real SMTP server for the tests: `tools/smtp_sink.py` (aiosmtpd) on a free loopback port.
-//! Without Python's aiosmtpd the tests that need it print SKIPPED and pass, unless
-//! `BROADSHEET_REQUIRE_SMTP` is set (CI), where its absence is a failure.
+//! Without Python's aiosmtpd the tests that need it fail, unless skipping is allowed
+//! (`broadsheet_testkit`).
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -32,17 +32,8 @@ pub fn script() -> PathBuf {
 
 impl Sink {
     pub fn start(what: &str, extra: &[&str]) -> Option<Self> {
-        let available = Command::new("python3")
-            .args(["-c", "import aiosmtpd"])
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !available {
-            assert!(
-                std::env::var_os("BROADSHEET_REQUIRE_SMTP").is_none(),
-                "BROADSHEET_REQUIRE_SMTP is set but python3 cannot import aiosmtpd"
-            );
-            eprintln!("SKIPPED {what}: python3 with aiosmtpd not found (pip install aiosmtpd)");
+        if !broadsheet_testkit::python_has("aiosmtpd") {
+            broadsheet_testkit::skip(what, "an SMTP server (aiosmtpd)", "pip install aiosmtpd");
             return None;
         }
         let dir = tempfile::tempdir().expect("tempdir");

@@ -84,6 +84,16 @@ impl Site {
     }
 
     pub async fn build_with(theme: Option<&Path>, demo: bool, options: Options) -> Self {
+        Self::build_full(theme, demo, options, None).await
+    }
+
+    /// As `build_with`, with the site's public address (`[site] base_url`) set.
+    pub async fn build_full(
+        theme: Option<&Path>,
+        demo: bool,
+        options: Options,
+        base_url: Option<&str>,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let store: Arc<dyn Store> = Arc::new(
             SqliteStore::open(&dir.path().join("broadsheet.db"))
@@ -99,6 +109,7 @@ impl Site {
         }
         let site = SiteConfig {
             name: "The Meridian Ledger".into(),
+            base_url: base_url.map(str::to_owned),
             ..SiteConfig::default()
         };
         let search: Arc<dyn SearchIndex> =
@@ -164,4 +175,64 @@ impl Site {
         let end = start + html[start..].find('"').expect("end quote");
         html[start..end].to_owned()
     }
+}
+
+/// Every `(method, path)` a router function registers, read from its source file
+/// (`src/<file>`): each `.route("path", get(…).post(…))` with the methods its method router
+/// names. The route tables the matrix tests walk are compared with this, so a route added to
+/// the router and not to its table fails a test.
+pub fn routes_in_source(file: &str) -> Vec<(http::Method, String)> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src")
+        .join(file);
+    let src = std::fs::read_to_string(&path).expect("router source");
+    let mut out = Vec::new();
+    let mut rest = src.as_str();
+    while let Some(at) = rest.find(".route(") {
+        rest = &rest[at + ".route(".len()..];
+        let quoted = rest.trim_start();
+        let Some(after_quote) = quoted.strip_prefix('"') else {
+            panic!("a .route( without a literal path in {file}: {}", &quoted[..60.min(quoted.len())]);
+        };
+        let end = after_quote.find('"').expect("closing quote");
+        let route = after_quote[..end].to_owned();
+        // The method router: up to the parenthesis that closes `.route(`.
+        let body = &after_quote[end + 1..];
+        let mut depth = 1;
+        let mut close = body.len();
+        for (i, c) in body.char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        close = i;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let methods = &body[..close];
+        for (name, method) in [
+            ("get", http::Method::GET),
+            ("post", http::Method::POST),
+            ("put", http::Method::PUT),
+            ("delete", http::Method::DELETE),
+            ("patch", http::Method::PATCH),
+        ] {
+            let call = format!("{name}(");
+            let named = methods.match_indices(&call).any(|(i, _)| {
+                i == 0 || {
+                    let before = methods.as_bytes()[i - 1];
+                    !(before.is_ascii_alphanumeric() || before == b'_' || before == b':')
+                }
+            });
+            if named {
+                out.push((method, route.clone()));
+            }
+        }
+    }
+    assert!(!out.is_empty(), "no routes found in {file}");
+    out
 }

@@ -217,13 +217,18 @@ async fn failing_receivers_are_retried_with_backoff_then_marked_failed() {
         .await
         .expect("save");
 
+    let first_try = clock.now();
     assert_eq!(deliver_due(&site.state).await.expect("send"), 1);
     let d = log(&site).await[0].clone();
     assert_eq!(
         (d.status, d.attempts, d.last_status),
         (HookStatus::Pending, 1, Some(500))
     );
-    assert!(d.next_attempt_at > clock.now(), "the retry waits");
+    assert_eq!(
+        (d.next_attempt_at - first_try).num_seconds(),
+        1,
+        "the first wait is the base (retry_base_secs = 1)"
+    );
     assert_eq!(
         deliver_due(&site.state).await.expect("send"),
         0,
@@ -231,11 +236,13 @@ async fn failing_receivers_are_retried_with_backoff_then_marked_failed() {
     );
 
     clock.advance(chrono::Duration::seconds(1));
+    let second_try = clock.now();
     assert_eq!(deliver_due(&site.state).await.expect("send"), 1);
     let second = log(&site).await[0].clone();
     assert_eq!((second.status, second.attempts), (HookStatus::Pending, 2));
-    assert!(
-        second.next_attempt_at - d.next_attempt_at >= chrono::Duration::seconds(1),
+    assert_eq!(
+        (second.next_attempt_at - second_try).num_seconds(),
+        2,
         "the wait doubles"
     );
 

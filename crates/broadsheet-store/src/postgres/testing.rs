@@ -1,7 +1,8 @@
 //! Throw-away schemas for tests on a real PostgreSQL: each test gets its own schema in the
 //! database named by `BROADSHEET_TEST_POSTGRES` (so tests run in parallel), dropped again
-//! when the guard goes. Without the variable the tests say they are skipped, unless
-//! `BROADSHEET_REQUIRE_POSTGRES=1` (CI), where a missing database fails them.
+//! when the guard goes. Without the variable the tests fail, unless skipping is allowed
+//! (`broadsheet_testkit`: `BROADSHEET_ALLOW_SKIP=1`, as `tools/test` sets on a machine without
+//! services).
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -10,16 +11,17 @@ use super::{PgSettings, PgStore};
 /// The variable naming the test database, e.g. `postgres://postgres@127.0.0.1:5432/test`.
 pub const URL_VAR: &str = "BROADSHEET_TEST_POSTGRES";
 
-/// The test database's URL, or `None` after printing why the caller skips.
+/// The test database's URL, or `None` after a skip (a failure unless skipping is allowed).
+#[track_caller]
 pub fn url(test: &str) -> Option<String> {
     match std::env::var(URL_VAR) {
         Ok(url) if !url.trim().is_empty() => Some(url),
         _ => {
-            assert!(
-                std::env::var("BROADSHEET_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-                "{URL_VAR} is not set but BROADSHEET_REQUIRE_POSTGRES=1"
+            broadsheet_testkit::skip(
+                test,
+                "PostgreSQL",
+                &format!("set {URL_VAR}=postgres://postgres@127.0.0.1:5432/test"),
             );
-            eprintln!("SKIPPED {test}: set {URL_VAR} to a PostgreSQL database to run it");
             None
         }
     }

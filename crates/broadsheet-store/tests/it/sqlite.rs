@@ -57,11 +57,37 @@ async fn reopening_keeps_data_and_does_not_reapply_migrations() {
     let (dir, store) = open().await.expect("sqlite opens");
     store_one(&store).await;
     drop(store);
-    let store = SqliteStore::open(&dir.path().join("test.db"))
-        .await
-        .expect("reopen");
+    let path = dir.path().join("test.db");
+    let before = applied_migrations(&path).await;
+    assert!(!before.is_empty(), "the first open applied the migrations");
+    // A second later, so that a migration applied again would carry a new time.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let store = SqliteStore::open(&path).await.expect("reopen");
     use broadsheet_store::Store;
     assert_eq!(store.counts().await.expect("counts").articles, 1);
+    drop(store);
+    assert_eq!(
+        applied_migrations(&path).await,
+        before,
+        "the same migrations, applied at the same instants: none ran again"
+    );
+}
+
+/// Every applied migration: (version, name, when it was applied).
+async fn applied_migrations(path: &std::path::Path) -> Vec<(i64, String, i64)> {
+    use sqlx::{ConnectOptions, Row};
+    let mut c = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(path)
+        .connect()
+        .await
+        .expect("connect");
+    sqlx::query("SELECT version, name, applied_at FROM _migrations ORDER BY version")
+        .fetch_all(&mut c)
+        .await
+        .expect("the migrations table")
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect()
 }
 
 async fn store_one(store: &SqliteStore) {

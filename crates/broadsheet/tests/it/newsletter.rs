@@ -29,17 +29,12 @@ impl Drop for Sink {
 }
 
 pub fn sink(delay_ms: u32) -> Option<Sink> {
-    let ok = Command::new("python3")
-        .args(["-c", "import aiosmtpd"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            std::env::var_os("BROADSHEET_REQUIRE_SMTP").is_none(),
-            "BROADSHEET_REQUIRE_SMTP is set but python3 cannot import aiosmtpd"
+    if !broadsheet_testkit::python_has("aiosmtpd") {
+        broadsheet_testkit::skip(
+            "send-digest kill test",
+            "an SMTP server (aiosmtpd)",
+            "pip install aiosmtpd",
         );
-        eprintln!("SKIPPED send-digest kill test: python3 with aiosmtpd not found");
         return None;
     }
     let dir = tempfile::tempdir().expect("tempdir");

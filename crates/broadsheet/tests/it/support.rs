@@ -134,27 +134,11 @@ pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-/// `../shared/data` (or `BROADSHEET_SHARED_DATA`): the research corpora. Absent on a fresh
-/// machine, where `what` is skipped with a visible message; CI sets `BROADSHEET_REQUIRE_CORPUS`
-/// so that absence fails there instead.
+/// `../shared/data` (or `BROADSHEET_SHARED_DATA`): the research corpora, or `None` after a skip
+/// (a failure unless skipping is allowed).
+#[track_caller]
 pub fn shared_data(what: &str) -> Option<std::path::PathBuf> {
-    let dir = std::env::var_os("BROADSHEET_SHARED_DATA")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    if dir.is_dir() {
-        Some(dir)
-    } else if std::env::var_os("BROADSHEET_REQUIRE_CORPUS").is_some() {
-        panic!(
-            "BROADSHEET_REQUIRE_CORPUS is set but {} does not exist",
-            dir.display()
-        );
-    } else {
-        eprintln!(
-            "SKIPPED {what}: {} not found (set BROADSHEET_SHARED_DATA)",
-            dir.display()
-        );
-        None
-    }
+    broadsheet_testkit::shared_data(what)
 }
 
 /// A story in the "economy" section by "Desk", published (or due) at `at`.
