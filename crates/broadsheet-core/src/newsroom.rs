@@ -519,7 +519,11 @@ mod tests {
             }
             assert!(seen.insert((role, own, status.as_str())), "twice: {line}");
         }
-        assert_eq!(seen.len(), Role::ALL.len() * 2 * STATUSES.len(), "every case");
+        assert_eq!(
+            seen.len(),
+            Role::ALL.len() * 2 * STATUSES.len(),
+            "every case"
+        );
     }
 
     #[test]

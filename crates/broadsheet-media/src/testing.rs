@@ -24,11 +24,7 @@ impl Drop for Moto {
 #[track_caller]
 pub fn moto(what: &str) -> Option<Moto> {
     if !broadsheet_testkit::python_has("moto.server") {
-        broadsheet_testkit::skip(
-            what,
-            "an S3 server (moto)",
-            "pip install \"moto[server]\"",
-        );
+        broadsheet_testkit::skip(what, "an S3 server (moto)", "pip install \"moto[server]\"");
         return None;
     }
     let port = TcpListener::bind("127.0.0.1:0")

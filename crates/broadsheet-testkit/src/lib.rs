@@ -57,10 +57,7 @@ pub fn shared_data(test: &str) -> Option<PathBuf> {
         skip(
             test,
             "the research corpora (../shared/data)",
-            &format!(
-                "{} not found; set BROADSHEET_SHARED_DATA",
-                dir.display()
-            ),
+            &format!("{} not found; set BROADSHEET_SHARED_DATA", dir.display()),
         );
         None
     }

@@ -180,8 +180,6 @@ const JUDGEMENTS: &[(&str, &[&str])] = &[
 
 const MIN_PRECISION_AT_5: f64 = 0.70;
 const MIN_MRR: f64 = 0.90;
-const PG_MIN_PRECISION_AT_5: f64 = 0.0;
-const PG_MIN_MRR: f64 = 0.0;
 
 fn shared_data() -> Option<PathBuf> {
     broadsheet_testkit::shared_data("relevance test")
@@ -193,13 +191,13 @@ fn escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// The same judgements on both indexes, each held to its own floor: tantivy (the embedded
-/// default) and PostgreSQL full-text search (several nodes), which ranks by `ts_rank_cd` and
-/// matches fewer typos, so it is allowed less.
+/// The same judgements, held to the same floors, on both indexes: tantivy (the embedded
+/// default) and PostgreSQL full-text search (several nodes). Measured 2026-12-07: tantivy
+/// P@5 0.800, MRR 0.952; PostgreSQL P@5 0.844, MRR 0.952.
 #[test]
 fn bbc_queries_find_what_readers_expect_on_tantivy() {
     let Some(data) = shared_data() else { return };
-    judge(&super::Tantivy, &data, MIN_PRECISION_AT_5, MIN_MRR);
+    judge(&super::Tantivy, &data, "tantivy");
 }
 
 #[test]
@@ -208,10 +206,10 @@ fn bbc_queries_find_what_readers_expect_on_postgres() {
     let Some(backend) = super::Postgres::new() else {
         return;
     };
-    judge(&backend, &data, PG_MIN_PRECISION_AT_5, PG_MIN_MRR);
+    judge(&backend, &data, "PostgreSQL");
 }
 
-fn judge(backend: &dyn super::Backend, data: &Path, min_p5: f64, min_mrr: f64) {
+fn judge(backend: &dyn super::Backend, data: &Path, name: &str) {
     let text = std::fs::read_to_string(data.join("news-bbc/bbc_news_2225.jsonl")).expect("corpus");
     let when = Utc
         .with_ymd_and_hms(2005, 1, 1, 12, 0, 0)
@@ -300,9 +298,12 @@ fn judge(backend: &dyn super::Backend, data: &Path, min_p5: f64, min_mrr: f64) {
     let n = JUDGEMENTS.len() as f64;
     let (p5, mrr) = (precision_sum / n, rr_sum / n);
     eprintln!(
-        "BBC relevance over {} queries: mean P@5 {p5:.3}, MRR {mrr:.3}",
+        "{name}: BBC relevance over {} queries: mean P@5 {p5:.3}, MRR {mrr:.3}",
         JUDGEMENTS.len()
     );
-    assert!(p5 >= min_p5, "mean P@5 {p5:.3} below {min_p5}");
-    assert!(mrr >= min_mrr, "MRR {mrr:.3} below {min_mrr}");
+    assert!(
+        p5 >= MIN_PRECISION_AT_5,
+        "{name}: mean P@5 {p5:.3} below {MIN_PRECISION_AT_5}"
+    );
+    assert!(mrr >= MIN_MRR, "{name}: MRR {mrr:.3} below {MIN_MRR}");
 }

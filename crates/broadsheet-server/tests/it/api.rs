@@ -1252,7 +1252,11 @@ async fn every_admin_api_route_in_the_router_needs_an_admin_key() {
         let uri = path.replace("{id}", "1");
         for (what, auth, want) in [
             ("no key", None, StatusCode::UNAUTHORIZED),
-            ("unknown key", Some("bsa_".to_owned() + &"0".repeat(64)), StatusCode::UNAUTHORIZED),
+            (
+                "unknown key",
+                Some("bsa_".to_owned() + &"0".repeat(64)),
+                StatusCode::UNAUTHORIZED,
+            ),
             ("content key", Some(content.clone()), StatusCode::FORBIDDEN),
         ] {
             let mut req = http::Request::builder()
@@ -1270,7 +1274,8 @@ async fn every_admin_api_route_in_the_router_needs_an_admin_key() {
                 .await;
             assert_eq!(r.status, want, "{what}: {method} {uri}: {}", r.text());
             assert!(
-                r.header("content-type").starts_with("application/problem+json"),
+                r.header("content-type")
+                    .starts_with("application/problem+json"),
                 "{what}: {method} {uri}"
             );
         }

@@ -291,7 +291,10 @@ async fn the_digest_goes_once_to_each_subscriber_with_unsubscribe_headers() {
         // RFC 8058: an absolute https URI.
         "List-Unsubscribe: <https://news.example.com/newsletter/unsubscribe/",
         "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
-        &format!("Message-ID: <digest-{}.{a}@localhost>", report.issue_id),
+        &format!(
+            "Message-ID: <digest-{}.{a}@news.example.com>",
+            report.issue_id
+        ),
         "Content-Type: multipart/alternative",
         "Content-Type: text/plain",
         "Content-Type: text/html",

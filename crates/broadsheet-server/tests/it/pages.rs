@@ -711,7 +711,9 @@ async fn metrics_are_off_without_a_token_and_count_requests_and_cache_hits_with_
 /// with brotli)".
 fn readme_page_weight(readme: &str) -> Option<(usize, usize)> {
     let flat = readme.split_whitespace().collect::<Vec<_>>().join(" ");
-    let rest = flat.split("an article page with its CSS well under ").nth(1)?;
+    let rest = flat
+        .split("an article page with its CSS well under ")
+        .nth(1)?;
     let (plain, rest) = rest.split_once(" KB (under ")?;
     let (brotli, _) = rest.split_once(" KB with brotli)")?;
     Some((plain.parse().ok()?, brotli.parse().ok()?))

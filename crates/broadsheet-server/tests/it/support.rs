@@ -192,7 +192,10 @@ pub fn routes_in_source(file: &str) -> Vec<(http::Method, String)> {
         rest = &rest[at + ".route(".len()..];
         let quoted = rest.trim_start();
         let Some(after_quote) = quoted.strip_prefix('"') else {
-            panic!("a .route( without a literal path in {file}: {}", &quoted[..60.min(quoted.len())]);
+            panic!(
+                "a .route( without a literal path in {file}: {}",
+                &quoted[..60.min(quoted.len())]
+            );
         };
         let end = after_quote.find('"').expect("closing quote");
         let route = after_quote[..end].to_owned();

@@ -486,7 +486,12 @@ fn a_node_answers_503_while_the_database_is_gone_and_recovers_without_a_restart(
             "{n} {kind} requests answered {status}: {seen:?}"
         );
     }
-    for key in [("readyz", 503), ("uncached", 503), ("uncached", 404), ("cached", 200)] {
+    for key in [
+        ("readyz", 503),
+        ("uncached", 503),
+        ("uncached", 404),
+        ("cached", 200),
+    ] {
         assert!(seen.contains_key(&key), "no {key:?} among {seen:?}");
     }
     drop(node);
