@@ -1536,6 +1536,9 @@ fn every_route_the_admin_router_registers_is_in_the_authorization_matrix() {
     );
 }
 
+/// One forged post: what it is, the form token it carries, the headers it is sent with.
+type Forgery<'a> = (&'a str, Option<&'a str>, Vec<(&'a str, &'a str)>);
+
 /// Every state-changing admin route, posted by a signed-in administrator (allowed everywhere)
 /// without the form's token, with a wrong one, or with the right one from another site, is
 /// refused with 403 and changes nothing; the public account forms get the cross-site check.
@@ -1569,7 +1572,7 @@ async fn every_state_changing_admin_route_refuses_forged_posts() {
             ("headline", "Forged"),
             ("role", "admin"),
         ];
-        let mut attempts: Vec<(&str, Option<&str>, Vec<(&str, &str)>)> = vec![(
+        let mut attempts: Vec<Forgery> = vec![(
             "cross-site",
             Some(admin.csrf.as_str()),
             vec![("sec-fetch-site", "cross-site")],
