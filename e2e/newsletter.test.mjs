@@ -1,6 +1,9 @@
 // The sign-up dialog in a real browser: it appears after its delay, is an accessible dialog
 // (focus inside, Esc closes, focus returns), Close hides it for good, and signing up through it
-// works (the confirmation lands in the outbox, as no SMTP relay is configured here).
+// works (the confirmation lands in the outbox, as no SMTP relay is configured here). It respects
+// the reader: never after a sign-up through any form, never twice, never over a sign-up box,
+// never on /subscribe, and on a phone it fits the screen. A sign-up faster than a person gets a
+// visible second step.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -84,6 +87,78 @@ test('signing up through the dialog sends the confirmation', async () => {
   await page.goto(`${base}/`);
   await page.waitForTimeout(2500);
   assert.equal(await page.locator('#signup-dialog').isVisible(), false);
+});
+
+test('a sign-up through the box under a story: the dialog never covers the box, and never comes back', async () => {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`${base}/section/politics`);
+  const href = await page.locator('.listing .card-headline a').first().getAttribute('href');
+  // Arriving at the box itself (the fragment scrolls there before any script runs).
+  await page.goto(`${base}${href}#story-title`);
+  await page.waitForTimeout(2500);
+  assert.equal(await page.locator('#signup-dialog').isVisible(), false, 'no dialog over the box the reader is at');
+  await page.locator('#story-email').fill('story-reader@example.com');
+  await page.locator('.story-signup button[type=submit]').click();
+  await page.waitForURL(`${base}/subscribe`);
+  assert.match(await page.locator('h1').innerText(), /Check your inbox/);
+  for (const path of ['/', '/section/world']) {
+    await page.goto(`${base}${path}`);
+    await page.waitForTimeout(2500);
+    assert.equal(await page.locator('#signup-dialog').isVisible(), false, `no dialog on ${path} after a sign-up`);
+  }
+});
+
+test('a dialog shown once and ignored is not shown again', async () => {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`${base}/`);
+  await page.getByRole('dialog').waitFor({ state: 'visible', timeout: 10_000 });
+  // The reader neither closes it nor signs up: they follow a link (here, go to another page).
+  await page.goto(`${base}/section/world`);
+  await page.waitForTimeout(2500);
+  assert.equal(await page.locator('#signup-dialog').isVisible(), false, 'the default is one showing');
+  const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('broadsheet-newsletter')));
+  assert.equal(stored.shown, 1);
+  assert.equal(await page.evaluate(() => document.cookie), '', 'no cookie');
+});
+
+test('no dialog on the sign-up and preferences pages', async () => {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`${base}/subscribe`);
+  await page.waitForTimeout(2500);
+  assert.equal(await page.locator('#signup-dialog').count(), 0);
+});
+
+test('on a phone the dialog fits the screen: Close and Subscribe can be reached', async () => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  await page.goto(`${base}/`);
+  const dialog = page.getByRole('dialog');
+  await dialog.waitFor({ state: 'visible', timeout: 10_000 });
+  assert.equal(await page.evaluate(() => window.innerWidth), 390, 'the layout viewport is the device width');
+  for (const name of ['Close', 'Subscribe']) {
+    const box = await dialog.getByRole('button', { name, exact: true }).boundingBox();
+    assert.ok(box && box.x >= 0 && box.x + box.width <= 390 && box.y >= 0 && box.y + box.height <= 844, `${name} on screen: ${JSON.stringify(box)}`);
+  }
+  await dialog.getByRole('button', { name: 'Close', exact: true }).tap();
+  await dialog.waitFor({ state: 'hidden' });
+});
+
+test('a sign-up sent at once (autofill and Enter) gets a visible second step, then the mail', async () => {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`${base}/subscribe`);
+  await page.fill('#page-email', 'quick-reader@example.com');
+  await page.press('#page-email', 'Enter');
+  await page.waitForURL(`${base}/subscribe`);
+  assert.equal(await page.locator('h1').innerText(), 'One more step');
+  assert.match(await page.locator('[role=status]').innerText(), /not a robot/);
+  assert.equal(await page.locator('#step-email').inputValue(), 'quick-reader@example.com');
+  const results = await new AxeBuilder({ page }).analyze();
+  assert.deepEqual(results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id), []);
+  await page.getByRole('button', { name: /not a robot/ }).click();
+  assert.match(await page.locator('h1').innerText(), /Check your inbox/);
+  const outbox = join(data.dir, 'outbox');
+  const mails = readdirSync(outbox).filter((f) => f.endsWith('.eml')).map((f) => readFileSync(join(outbox, f), 'utf8'));
+  assert.ok(mails.some((m) => m.includes('To: quick-reader@example.com') && m.includes('/subscribe/confirm/')), 'confirmation written');
 });
 
 test('without JavaScript the footer form and /subscribe work', async () => {

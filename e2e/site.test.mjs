@@ -8,6 +8,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { AxeBuilder } from '@axe-core/playwright';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { dataDir as freshDir, startServer, launchBrowser } from './harness.mjs';
 
 let server;
@@ -86,13 +89,71 @@ for (const [name, path] of [['home', '/'], ['section', '/section/world'], ['arti
   });
 }
 
-test('on a 360 px phone nothing overflows and the nested menu opens by keyboard', async () => {
+// Every public page, at phone widths under real phone emulation (a page wider than the device
+// widens the layout viewport, so `innerWidth` alone proves nothing: compare with the device) and
+// at tablet and desktop widths. Phone screenshots go to e2e/screenshots/ for a reviewer.
+const PUBLIC_PAGES = [
+  ['home', '/'], ['section', '/section/world'], ['article', '/article/copper-hits-18-month-high-on-supply-worries'],
+  ['markets', '/markets'], ['instrument-1m', '/markets/CAR40?range=1M'], ['instrument-1y', '/markets/CAR40?range=1Y'],
+  ['instrument-max', '/markets/CAR40?range=Max'], ['search', '/search?q=copper'], ['empty-search', '/search?q=bnak'],
+  ['subscribe', '/subscribe'], ['newsletter', '/newsletter'], ['not-found', '/nope'],
+];
+const shots = join(dirname(fileURLToPath(import.meta.url)), 'screenshots');
+
+for (const [width, height, mobile] of [[360, 740, true], [390, 844, true], [430, 932, true], [768, 1024, false], [1440, 900, false]]) {
+  test(`at ${width} px${mobile ? ' (phone emulation)' : ''} every public page fits the screen`, async () => {
+    const page = await newPage({ viewport: { width, height }, isMobile: mobile, hasTouch: mobile });
+    if (mobile) mkdirSync(shots, { recursive: true });
+    for (const [name, path] of PUBLIC_PAGES) {
+      await page.goto(`${base}${path}`);
+      const m = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
+      assert.equal(m.inner, width, `${path}: the layout viewport is ${m.inner} px wide, not the device's ${width}`);
+      assert.ok(m.scroll <= width, `${path} is ${m.scroll} px wide at ${width}`);
+      // Every table cell in view: nothing cut off at the right edge.
+      const cut = await page.evaluate((w) => [...document.querySelectorAll('main td, main th')]
+        .filter((c) => c.offsetParent !== null && c.getBoundingClientRect().right > w + 0.5)
+        .map((c) => c.textContent.trim()), width);
+      assert.deepEqual(cut, [], `${path}: table cells beyond the edge at ${width}`);
+      if (mobile && width === 390) await page.screenshot({ path: join(shots, `phone-${name}.png`), fullPage: true });
+    }
+    // Every top-level section is on screen: the menu wraps, it never hides sections sideways.
+    await page.goto(`${base}/`);
+    const items = await page.locator('nav.menu .menu-list > li > a, nav.menu .menu-list > li > details > summary').all();
+    assert.ok(items.length >= 5, 'the demo menu');
+    for (const item of items) {
+      const box = await item.boundingBox();
+      assert.ok(box && box.x >= 0 && box.x + box.width <= width, `menu item "${await item.innerText()}" on screen at ${width}: ${JSON.stringify(box)}`);
+    }
+    if (mobile) console.log(`# phone screenshots: ${shots}`);
+  });
+}
+
+test('charts have readable labels at round values and dates at calendar intervals, on a phone', async () => {
   const page = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true });
-  for (const path of ['/', '/section/world', '/article/copper-hits-18-month-high-on-supply-worries', '/markets', '/markets/CAR40', '/search?q=copper']) {
-    await page.goto(`${base}${path}`);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    assert.ok(overflow <= 0, `${path} overflows by ${overflow}px`);
+  for (const range of ['1M', '1Y', 'Max']) {
+    await page.goto(`${base}/markets/CAR40?range=${range}`);
+    const labels = await page.locator('svg.chart > text').evaluateAll((ts) => ts
+      .filter((t) => getComputedStyle(t).display !== 'none')
+      .map((t) => ({ text: t.textContent, height: t.getBoundingClientRect().height, anchor: t.getAttribute('text-anchor'), y: t.getAttribute('y') })));
+    const values = labels.filter((l) => l.y !== '100%');
+    const dates = labels.filter((l) => l.y === '100%');
+    for (const l of labels) assert.ok(l.height >= 11, `${range}: label "${l.text}" is ${l.height.toFixed(1)} px tall`);
+    assert.ok(values.length >= 3, `${range}: ${values.length} value labels`);
+    const numbers = values.map((l) => Number(l.text.replaceAll(',', '')));
+    const step = Math.abs(numbers[1] - numbers[0]);
+    const mantissa = step / 10 ** Math.floor(Math.log10(step));
+    assert.ok([1, 2, 5].some((r) => Math.abs(mantissa - r) < 1e-6), `${range}: gridlines ${numbers.join(' / ')} are not round`);
+    assert.ok(dates.length >= 2, `${range}: ${dates.length} date labels`);
+    if (range === 'Max') assert.ok(dates.every((l) => /^\d{4}$/.test(l.text)), `Max: year labels, got ${dates.map((l) => l.text)}`);
+    // Visible labels do not overlap.
+    const boxes = await page.locator('svg.chart > text[y="100%"]').evaluateAll((ts) => ts
+      .filter((t) => getComputedStyle(t).display !== 'none').map((t) => t.getBoundingClientRect()).map((r) => [r.left, r.right]));
+    for (let i = 1; i < boxes.length; i += 1) assert.ok(boxes[i][0] >= boxes[i - 1][1], `${range}: date labels overlap`);
   }
+});
+
+test('the nested menu opens by keyboard on a phone', async () => {
+  const page = await newPage({ viewport: { width: 360, height: 740 }, isMobile: true });
   await page.goto(`${base}/`);
   const world = page.locator('nav.menu summary', { hasText: 'World' });
   await world.focus();

@@ -83,6 +83,10 @@ pub struct NewsletterOptions {
     pub modal_delay_secs: u32,
     /// Or when they have scrolled this far down a page (percent).
     pub modal_scroll_percent: u32,
+    /// How many times the dialog is shown to one browser at most, counted in its local storage
+    /// (no cookie); 0 turns the dialog off. It is never shown again after a Close or a sign-up
+    /// through any form.
+    pub modal_max_shows: u32,
     /// Messages sent at once.
     pub concurrency: usize,
     /// Messages per second at most; 0 for no limit.
@@ -115,6 +119,7 @@ impl Default for NewsletterOptions {
                 .into(),
             modal_delay_secs: 20,
             modal_scroll_percent: 50,
+            modal_max_shows: 1,
             concurrency: 4,
             messages_per_second: 0,
             max_attempts: 6,

@@ -10,6 +10,7 @@ pub mod html;
 mod market;
 mod newsroom;
 pub mod policy;
+pub mod prose;
 mod section;
 mod slug;
 mod wire;

@@ -118,6 +118,11 @@ impl Theme {
         );
         env.add_filter("date", format_date);
         env.add_filter("isodate", iso_date);
+        // `{{ site.name|the }}` → "the Broadsheet Daily" or "The Meridian Ledger";
+        // `|the(true)` at the start of a sentence.
+        env.add_filter("the", |name: &str, start: Option<bool>| {
+            broadsheet_core::prose::with_the(name, start.unwrap_or(false)).into_owned()
+        });
 
         for page in PAGES {
             env.get_template(page)

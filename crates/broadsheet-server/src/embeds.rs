@@ -127,7 +127,7 @@ async fn render(state: &AppState, tag: &Tag) -> Result<Option<String>, AppError>
             let _ = write!(
                 html,
                 r#"<figure class="embed-chart chart-figure">{}<figcaption>{} <a href="{}">More on {}</a></figcaption></figure>"#,
-                charts::line_chart(&points, &title, &desc, i.decimals),
+                charts::line_chart(&points, &title, &desc),
                 escape(&format!("{title}. {desc}")),
                 q.url,
                 escape(&i.name)

@@ -22,29 +22,7 @@ pub(crate) struct Quote {
     pub url: String,
 }
 
-/// 8412.6 -> "8,412.60" with `decimals` places.
-pub(crate) fn format_number(v: f64, decimals: u8) -> String {
-    let s = format!("{:.*}", usize::from(decimals), v.abs());
-    let (int, frac) = s
-        .split_once('.')
-        .map_or((s.as_str(), None), |(i, f)| (i, Some(f)));
-    let mut grouped = String::with_capacity(int.len() + int.len() / 3);
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    let sign = if v < 0.0 && s.chars().any(|c| c.is_ascii_digit() && c != '0') {
-        "-"
-    } else {
-        ""
-    };
-    match frac {
-        Some(f) => format!("{sign}{grouped}.{f}"),
-        None => format!("{sign}{grouped}"),
-    }
-}
+pub(crate) use broadsheet_render::charts::format_number;
 
 /// The quote of `instrument` from its latest bars (oldest first); `None` without any bar. A
 /// last bar from before `fresh_since` is marked stale (shown with its date).

@@ -82,6 +82,7 @@ pub(crate) struct NewsletterBox {
     pub pitch: String,
     pub delay: u32,
     pub scroll: u32,
+    pub max_shows: u32,
     /// The signed time the form was rendered (the minimum fill time check).
     pub t: String,
 }
@@ -115,6 +116,7 @@ pub(crate) async fn chrome(
             pitch: options.pitch.clone(),
             delay: options.modal_delay_secs,
             scroll: options.modal_scroll_percent,
+            max_shows: options.modal_max_shows,
             t: broadsheet_app::newsletter::links::form_time(state),
         },
         market,

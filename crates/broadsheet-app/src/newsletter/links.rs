@@ -20,6 +20,9 @@ pub enum Purpose {
     Preferences,
     Unsubscribe,
     FormTime,
+    /// The second step offered to a sign-up sent faster than a person types (autofill and
+    /// Enter): the reader confirms with a button and the timing check is not made again.
+    SecondStep,
 }
 
 impl Purpose {
@@ -29,6 +32,7 @@ impl Purpose {
             Self::Preferences => "preferences",
             Self::Unsubscribe => "unsubscribe",
             Self::FormTime => "form-time",
+            Self::SecondStep => "second-step",
         }
     }
 }
@@ -67,6 +71,18 @@ pub fn verify(secret: &[u8], purpose: Purpose, token: &str, now: i64) -> Result<
 pub fn form_time(app: &App) -> String {
     let now = app.now().timestamp();
     sign(&app.newsletter.secret, Purpose::FormTime, now, now + 86_400)
+}
+
+/// The token of the sign-up's second step ("please confirm you are not a robot"), valid for an
+/// hour.
+pub fn second_step(app: &App) -> String {
+    let now = app.now().timestamp();
+    sign(
+        &app.newsletter.secret,
+        Purpose::SecondStep,
+        now,
+        now + 3_600,
+    )
 }
 
 /// The preferences page of subscriber `id`, valid for 400 days.

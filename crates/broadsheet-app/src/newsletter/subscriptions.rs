@@ -3,6 +3,7 @@
 //! time). The sign-up pages are the server's; what a sign-up does is here.
 
 use broadsheet_core::Email;
+use broadsheet_core::prose::with_the as the;
 use broadsheet_store::{Subscriber, SubscriberStatus};
 
 use super::links::{LinkError, Purpose, preferences_url, sign, verify};
@@ -14,13 +15,18 @@ use crate::error::Error;
 pub enum SignUp {
     /// Recorded; a confirmation mail went out unless one did a moment ago.
     Recorded,
-    /// A bot (the hidden field filled, no or a forged form time, or faster than a person):
-    /// nothing stored or sent, and the caller answers as it would a person.
+    /// A bot (the hidden field filled, no or a forged form time): nothing stored or sent,
+    /// and the caller answers as it would a person.
     Automated,
+    /// Sent sooner after the page was made than a person fills in a form, which autofill and
+    /// Enter can do: nothing stored or sent yet, and the caller offers a visible second step
+    /// (`links::second_step`), never a silent drop.
+    TooFast,
 }
 
 /// Signs `email` up. `honeypot` is the hidden field people leave empty; `form_time` the
-/// signed time the form was made (`links::form_time`).
+/// signed time the form was made (`links::form_time`), or the second step's token
+/// (`links::second_step`), which skips the timing check.
 pub async fn sign_up(
     app: &App,
     email: &Email,
@@ -29,12 +35,15 @@ pub async fn sign_up(
 ) -> Result<SignUp, Error> {
     let now = app.now().timestamp();
     let options = &app.newsletter.options;
-    let filled_at = verify(&app.newsletter.secret, Purpose::FormTime, form_time, now);
-    let bot = !honeypot.is_empty()
-        || filled_at.is_err()
-        || filled_at.is_ok_and(|t| now - t < options.min_fill_secs);
-    if bot {
+    let secret = &app.newsletter.secret;
+    if !honeypot.is_empty() {
         return Ok(SignUp::Automated);
+    }
+    match verify(secret, Purpose::FormTime, form_time, now) {
+        Ok(t) if now - t < options.min_fill_secs => return Ok(SignUp::TooFast),
+        Ok(_) => {}
+        Err(_) if verify(secret, Purpose::SecondStep, form_time, now).is_ok() => {}
+        Err(_) => return Ok(SignUp::Automated),
     }
     let signup = app
         .store
@@ -59,16 +68,16 @@ async fn send_confirmation(app: &App, s: &Subscriber) -> Result<(), Error> {
         sign(&app.newsletter.secret, Purpose::Confirm, s.id, expires)
     ));
     let text = format!(
-        "Please confirm that you want the {name} daily newsletter:\n\n{link}\n\nThe link works \
+        "Please confirm that you want {name} daily newsletter:\n\n{link}\n\nThe link works \
          for {hours} hours. If you did not sign up, ignore this message and you will hear \
          nothing more from us.\n",
-        name = site.name,
+        name = the(&site.name, false),
         hours = options.confirm_hours
     );
     app.mailer
         .send(&broadsheet_mail::Email {
             to: s.email.to_string(),
-            subject: format!("Confirm your {} newsletter", site.name),
+            subject: format!("Confirm your subscription to {} daily", site.name),
             text,
             ..Default::default()
         })
@@ -132,10 +141,10 @@ pub async fn confirm(app: &App, token: &str) -> Result<Confirmed, ConfirmError> 
             to: after.email.to_string(),
             subject: format!("Welcome to {}", site.name),
             text: format!(
-                "You are subscribed to the {} daily digest: the most important stories of the \
+                "You are subscribed to {} daily digest: the most important stories of the \
                  day, every morning.\n\nChoose sections, alerts or a pause, or unsubscribe, \
                  at any time:\n{prefs}\n",
-                site.name
+                the(&site.name, false)
             ),
             ..Default::default()
         })

@@ -241,16 +241,20 @@ pub(crate) async fn send_reset_link(
     let link = site.url(&format!("/admin/reset/{token}"));
     let (subject, text) = if invitation {
         (
-            format!("You have been invited to the {} newsroom", site.name),
             format!(
-                "Hello {},\n\nAn account has been created for you in the {} newsroom. Choose your \
+                "You have been invited to {} newsroom",
+                broadsheet_core::prose::with_the(&site.name, false)
+            ),
+            format!(
+                "Hello {},\n\nAn account has been created for you in {} newsroom. Choose your \
                  password here (the link works once, for 3 days):\n\n{link}\n",
-                user.name, site.name
+                user.name,
+                broadsheet_core::prose::with_the(&site.name, false)
             ),
         )
     } else {
         (
-            format!("Reset your {} password", site.name),
+            format!("Reset your password for {}", site.name),
             format!(
                 "Hello {},\n\nSomeone (we hope you) asked to reset your password. Choose a new one \
                  here (the link works once, for {RESET_MINUTES} minutes):\n\n{link}\n\nIf you did \

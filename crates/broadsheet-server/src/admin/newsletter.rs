@@ -77,7 +77,6 @@ pub(crate) async fn page(
             &points,
             "Confirmed subscribers over time",
             &format!("{} confirmed sign-ups in all", total as i64),
-            0,
         )
     } else {
         String::new()

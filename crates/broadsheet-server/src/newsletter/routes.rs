@@ -109,6 +109,15 @@ pub(crate) async fn subscribe(
         SignUp::Recorded => {}
         // Answered like a person, so the bot learns nothing; nothing is stored or sent.
         SignUp::Automated => tracing::info!(client = %client.ip(), "sign-up refused as automated"),
+        // Autofill and Enter: a person may be that fast. Ask once more, visibly.
+        SignUp::TooFast => {
+            let mut p = SubscribePage::new(
+                "second-step",
+                broadsheet_app::newsletter::links::second_step(&state),
+            );
+            p.email = email.to_string();
+            return page(&state, StatusCode::OK, p).await;
+        }
     }
     page(&state, StatusCode::OK, SubscribePage::new("sent", ft)).await
 }

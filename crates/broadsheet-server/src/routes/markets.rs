@@ -250,7 +250,7 @@ pub(crate) async fn instrument(
                         active: n == range,
                     })
                     .collect(),
-                chart: charts::line_chart(&points, &title, &desc, d),
+                chart: charts::line_chart(&points, &title, &desc),
                 chart_caption: format!("{title}. {desc}"),
                 day_range: latest
                     .last()

@@ -196,6 +196,84 @@ async fn bots_bad_addresses_and_floods_get_no_mail() {
     );
 }
 
+/// The hidden `t` of the form on a sign-up answer page.
+fn hidden_t(html: &str) -> String {
+    let at = html.find("name=\"t\" value=\"").expect("t") + 16;
+    let end = at + html[at..].find('"').expect("end");
+    html[at..end].to_owned()
+}
+
+#[tokio::test]
+async fn a_sign_up_faster_than_a_person_gets_a_visible_second_step_not_a_silent_drop() {
+    let Some(sink) = Sink::start("newsletter second step", &[]) else {
+        return;
+    };
+    let mut options = Options {
+        mailer: Some(sink.mailer()),
+        ..Default::default()
+    };
+    options.newsletter.min_fill_secs = 30;
+    let site = Site::build_with(None, true, options).await;
+    let t = form_time(&site).await;
+    let r = post(
+        &site,
+        "/subscribe",
+        &format!("email=Quick%40Example.com&t={t}"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let html = r.text();
+    assert!(html.contains("<h1>One more step</h1>"), "{html}");
+    assert!(html.contains("not a robot"));
+    assert!(
+        html.contains(r#"value="quick@example.com""#),
+        "the address is kept"
+    );
+    let step = hidden_t(&html);
+    assert_ne!(step, t);
+    assert!(
+        site.store
+            .subscribers(None, 10)
+            .await
+            .expect("list")
+            .is_empty(),
+        "nothing stored yet"
+    );
+
+    // The second step's token does not pass for something else, and a bot still fails it.
+    for (what, body) in [
+        (
+            "honeypot",
+            format!("email=quick%40example.com&website=x&t={step}"),
+        ),
+        (
+            "forged",
+            format!("email=quick%40example.com&t={}", step.replace('.', ".1")),
+        ),
+        ("edited", format!("email=quick%40example.com&t=1{step}")),
+    ] {
+        let r = post(&site, "/subscribe", &body).await;
+        assert!(
+            r.text().contains("Check your inbox"),
+            "{what}: answered like a person"
+        );
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(sink.received().len(), 0, "no mail for the bots");
+
+    // The person's button: sent at once, and the confirmation goes out.
+    let r = post(
+        &site,
+        "/subscribe",
+        &format!("email=quick%40example.com&t={step}"),
+    )
+    .await;
+    assert!(r.text().contains("Check your inbox"));
+    let got = sink.wait_for(1);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].rcpt, "quick@example.com");
+}
+
 async fn active(site: &Site, address: &str) -> i64 {
     let email = Email::parse(address).expect("email");
     let s = site

@@ -1651,3 +1651,147 @@ async fn post_multipart(
     site.request(req.body(Body::from(body)).expect("request"))
         .await
 }
+
+/// "the The Meridian Ledger daily": every text that puts an article before the site's name.
+fn doubled_article(text: &str) -> Option<String> {
+    let words: Vec<&str> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.windows(2).find_map(|w| {
+        let bad = w[1] == "The" && ["the", "The", "your", "a"].contains(&w[0]);
+        bad.then(|| format!("{} {}", w[0], w[1]))
+    })
+}
+
+#[tokio::test]
+async fn a_site_name_that_begins_with_the_reads_right_on_every_page_and_in_every_mail() {
+    let site = Site::demo().await;
+    assert_eq!(site.state.site().name, "The Meridian Ledger");
+    assert_eq!(
+        doubled_article("Sign up for the The Meridian Ledger daily"),
+        Some("the The".into())
+    );
+    let admin = member(&site, "admin@example.com", Role::Admin).await;
+    let article = site.first_article_on("/section/politics").await;
+    let mut pages = Vec::new();
+    for uri in [
+        "/",
+        "/section/politics",
+        article.as_str(),
+        "/markets",
+        "/markets/CAR40",
+        "/search?q=copper",
+        "/search?q=bnak",
+        "/subscribe",
+        "/newsletter",
+        "/nope",
+        "/feed.xml",
+        "/admin/sign-in",
+        "/admin/reset",
+    ] {
+        pages.push((uri.to_owned(), site.get(uri).await.text()));
+    }
+    for (method, path, _) in broadsheet_server::ADMIN_ROUTES {
+        if *method == Method::GET && !path.contains('{') {
+            pages.push((path.to_string(), admin.get(&site, path).await.text()));
+        }
+    }
+
+    // The mails: an invitation, a password reset, a too-quick sign-up's second step, the
+    // confirmation, the welcome, a digest and its page in the archive.
+    let r = admin
+        .post(
+            &site,
+            "/admin/users",
+            &[
+                ("email", "new@example.com"),
+                ("name", "New Writer"),
+                ("role", "author"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    post(
+        &site,
+        None,
+        "/admin/reset",
+        &[("email", "admin@example.com")],
+    )
+    .await;
+    let form = site.get("/subscribe").await.text();
+    let t = form
+        .split("name=\"t\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("t");
+    let quick = post(
+        &site,
+        None,
+        "/subscribe",
+        &[("email", "reader@example.com"), ("t", t)],
+    )
+    .await;
+    let step_page = quick.text();
+    assert!(
+        step_page.contains("One more step"),
+        "the demo's default 3 s minimum"
+    );
+    let step = step_page
+        .split("name=\"t\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("t");
+    let sent = post(
+        &site,
+        None,
+        "/subscribe",
+        &[("email", "reader@example.com"), ("t", step)],
+    )
+    .await;
+    pages.push(("/subscribe (second step)".into(), step_page.clone()));
+    pages.push(("/subscribe (sent)".into(), sent.text()));
+    let confirm = outbox(&site)
+        .iter()
+        .find(|m| m.contains("To: reader@example.com"))
+        .and_then(|m| {
+            let at = m.find("/subscribe/confirm/")?;
+            m[at..]
+                .split(|c: char| c.is_whitespace() || c == '"' || c == '>')
+                .next()
+                .map(str::to_owned)
+        })
+        .expect("a confirmation mail");
+    pages.push(("/subscribe/confirm".into(), site.get(&confirm).await.text()));
+    let mut fresh = crate::pages::article("the-1", "politics", "Parliament sits late", "Body.");
+    fresh.standfirst = "A long night.".into();
+    site.store.save_article(&fresh).await.expect("story");
+    broadsheet_app::newsletter::send::run_digest(&site.state, chrono::Utc::now(), true)
+        .await
+        .expect("send")
+        .expect("a digest");
+    pages.push(("/newsletter".into(), site.get("/newsletter").await.text()));
+    let mails = outbox(&site);
+    assert!(
+        mails.len() >= 5,
+        "invitation, reset, confirmation, welcome, digest: {}",
+        mails.len()
+    );
+    for (what, text) in &pages {
+        assert_eq!(doubled_article(text), None, "{what}");
+    }
+    for m in &mails {
+        let subject = m.lines().find(|l| l.starts_with("Subject:")).unwrap_or("");
+        assert_eq!(doubled_article(m), None, "the mail {subject}");
+    }
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.contains("Subject: Confirm your subscription to The Meridian Ledger daily"))
+    );
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.contains("invited to The Meridian Ledger newsroom"))
+    );
+}
