@@ -22,6 +22,7 @@ mod options;
 pub mod outbound;
 pub mod providers;
 pub mod publishing;
+pub mod quotes;
 pub mod readiness;
 pub mod search;
 pub mod search_sync;

@@ -26,6 +26,38 @@ pub struct Item {
     pub standfirst: String,
     pub url: String,
     pub section: String,
+    /// The lead's picture (the others have none, to keep the mail light). Issues frozen before
+    /// pictures were added have none.
+    #[serde(default)]
+    pub image: Option<Picture>,
+}
+
+/// A story's photo in the mail: an absolute URL of a JPEG copy about as wide as the mail
+/// (mail clients do not all show WebP), its alt text, caption and credit line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Picture {
+    pub url: String,
+    pub width: u32,
+    pub height: u32,
+    pub alt: String,
+    pub caption: String,
+    pub credit: String,
+}
+
+/// One instrument of the market strip in the mail's short market summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarketLine {
+    pub name: String,
+    pub value: String,
+    pub unit: String,
+    pub percent: String,
+    /// "up", "down" or "flat".
+    pub direction: String,
+    /// "up 0.52%": the change in words, not in colour alone.
+    pub direction_text: String,
+    /// The day of the close, e.g. "Fri 4 Dec".
+    pub as_of: String,
+    pub url: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +72,9 @@ pub struct DigestContent {
     pub lead: Option<Item>,
     pub top: Vec<Item>,
     pub sections: Vec<Block>,
+    /// The instruments of the site's market strip at their latest close.
+    #[serde(default)]
+    pub markets: Vec<MarketLine>,
 }
 
 impl DigestContent {
@@ -51,6 +86,7 @@ impl DigestContent {
         Self {
             lead: self.lead.clone(),
             top: self.top.clone(),
+            markets: self.markets.clone(),
             sections: self
                 .sections
                 .iter()
@@ -68,7 +104,63 @@ pub fn item(app: &App, a: &ArticleSummary) -> Item {
         standfirst: a.standfirst.clone(),
         url: app.site().url(&format!("/article/{}", a.slug)),
         section: a.section.name.clone(),
+        image: None,
     }
+}
+
+/// The mail's copy of a story's hero photo: the JPEG variant nearest 1,200 px wide (twice the
+/// mail's 600 px column), or the original when it is a JPEG, PNG or GIF without variants. Vector
+/// art (SVG) has no picture in the mail: Gmail and Outlook do not show SVG images.
+pub(crate) fn picture(app: &App, hero: &broadsheet_core::HeroImage) -> Option<Picture> {
+    let media = &hero.media;
+    let best = media
+        .variants
+        .iter()
+        .filter(|v| v.format == "jpeg")
+        .min_by_key(|v| v.width.abs_diff(1200));
+    let (path, width, height) = match best {
+        Some(v) => (v.path.as_str(), v.width, v.height),
+        None if ["image/jpeg", "image/png", "image/gif"].contains(&media.mime.as_str()) => {
+            (media.path.as_str(), media.width, media.height)
+        }
+        None => return None,
+    };
+    Some(Picture {
+        url: app.site().url(&format!("/media/{path}")),
+        width,
+        height,
+        alt: hero.alt.clone(),
+        caption: hero.caption.clone(),
+        credit: hero.credit.to_string(),
+    })
+}
+
+/// The market strip's instruments at their latest close, for the mail's summary.
+async fn markets(app: &App) -> Result<Vec<MarketLine>, Error> {
+    let mut lines = Vec::new();
+    for i in app
+        .store
+        .instruments()
+        .await?
+        .into_iter()
+        .filter(|i| i.in_ticker)
+    {
+        let bars = app.store.latest_bars(i.id, 2).await?;
+        // Staleness is shown by the date on each line, so no cut-off is needed here.
+        if let Some(q) = crate::quotes::quote(&i, &bars, chrono::NaiveDate::MIN) {
+            lines.push(MarketLine {
+                url: app.site().url(&q.url),
+                as_of: q.as_of.format("%a %-d %b").to_string(),
+                name: q.name,
+                value: q.value,
+                unit: q.unit,
+                percent: q.percent,
+                direction: q.direction.to_owned(),
+                direction_text: q.direction_text,
+            });
+        }
+    }
+    Ok(lines)
 }
 
 /// The most important stories of the 24 hours before `now`: the editors' pinned stories and
@@ -111,10 +203,13 @@ pub async fn choose(app: &App, now: chrono::DateTime<chrono::Utc>) -> Result<Dig
             });
         }
     }
+    let mut lead_item = item(app, &lead);
+    lead_item.image = lead.hero.as_ref().and_then(|h| picture(app, h));
     Ok(DigestContent {
-        lead: Some(item(app, &lead)),
+        lead: Some(lead_item),
         top: top.into_iter().map(|a| item(app, a)).collect(),
         sections: blocks,
+        markets: markets(app).await?,
     })
 }
 

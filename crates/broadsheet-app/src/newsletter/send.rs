@@ -116,6 +116,7 @@ pub async fn start_alert(app: &App, article_id: i64) -> Result<bool, Error> {
             standfirst: a.standfirst.clone(),
             url: app.site().url(&format!("/article/{}", a.slug)),
             section: a.section.name.clone(),
+            image: a.hero.as_ref().and_then(|h| compose::picture(app, h)),
         }),
         ..Default::default()
     };

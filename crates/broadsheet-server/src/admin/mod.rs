@@ -204,7 +204,15 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .layer(csrf)
 }
 
-/// The navigation a role sees.
+/// The navigation a role sees, in groups: the desk's daily work in a row, the site's and the
+/// administrator's pages in two menus (`<details>`, no script), so it never wraps into a wall
+/// of links.
+#[derive(Serialize)]
+struct NavGroup {
+    label: &'static str,
+    items: Vec<NavItem>,
+}
+
 #[derive(Serialize)]
 struct NavItem {
     href: &'static str,
@@ -212,52 +220,77 @@ struct NavItem {
     key: &'static str,
 }
 
-fn nav(role: Role) -> Vec<NavItem> {
-    let all = [
-        ("/admin", "Dashboard", "dashboard", Permission::Signed),
+type NavEntry = (&'static str, &'static str, &'static str, Permission);
+
+fn nav(role: Role) -> Vec<NavGroup> {
+    let groups: [(&'static str, &[NavEntry]); 3] = [
         (
-            "/admin/articles",
-            "Articles",
-            "articles",
-            Permission::Signed,
+            "",
+            &[
+                ("/admin", "Dashboard", "dashboard", Permission::Signed),
+                (
+                    "/admin/articles",
+                    "Articles",
+                    "articles",
+                    Permission::Signed,
+                ),
+                (
+                    "/admin/articles/new",
+                    "New article",
+                    "new",
+                    Permission::Signed,
+                ),
+                ("/admin/media", "Media", "media", Permission::Signed),
+                ("/admin/wire", "Wire", "wire", Permission::Signed),
+            ],
         ),
         (
-            "/admin/articles/new",
-            "New article",
-            "new",
-            Permission::Signed,
+            "Site",
+            &[
+                ("/admin/home", "Home page", "home", Permission::ManageSite),
+                (
+                    "/admin/sections",
+                    "Sections & menu",
+                    "sections",
+                    Permission::ManageSite,
+                ),
+                ("/admin/tags", "Tags", "tags", Permission::ManageSite),
+                (
+                    "/admin/newsletter",
+                    "Newsletter",
+                    "newsletter",
+                    Permission::ManageSite,
+                ),
+                (
+                    "/admin/wire/sources",
+                    "Wire sources",
+                    "wire-sources",
+                    Permission::ManageSite,
+                ),
+                ("/admin/audit", "Audit log", "audit", Permission::ManageSite),
+            ],
         ),
-        ("/admin/media", "Media", "media", Permission::Signed),
-        ("/admin/wire", "Wire", "wire", Permission::Signed),
-        ("/admin/home", "Home page", "home", Permission::ManageSite),
         (
-            "/admin/sections",
-            "Sections & menu",
-            "sections",
-            Permission::ManageSite,
+            "Administration",
+            &[
+                ("/admin/users", "Users", "users", Permission::Admin),
+                ("/admin/settings", "Settings", "settings", Permission::Admin),
+                ("/admin/webhooks", "Webhooks", "webhooks", Permission::Admin),
+                ("/admin/api-keys", "API keys", "api-keys", Permission::Admin),
+            ],
         ),
-        ("/admin/tags", "Tags", "tags", Permission::ManageSite),
-        (
-            "/admin/newsletter",
-            "Newsletter",
-            "newsletter",
-            Permission::ManageSite,
-        ),
-        (
-            "/admin/wire/sources",
-            "Wire sources",
-            "wire-sources",
-            Permission::ManageSite,
-        ),
-        ("/admin/audit", "Audit log", "audit", Permission::ManageSite),
-        ("/admin/users", "Users", "users", Permission::Admin),
-        ("/admin/settings", "Settings", "settings", Permission::Admin),
-        ("/admin/webhooks", "Webhooks", "webhooks", Permission::Admin),
-        ("/admin/api-keys", "API keys", "api-keys", Permission::Admin),
     ];
-    all.into_iter()
-        .filter(|(_, _, _, p)| p.allows(role))
-        .map(|(href, label, key, _)| NavItem { href, label, key })
+    groups
+        .into_iter()
+        .map(|(label, entries)| NavGroup {
+            label,
+            items: entries
+                .iter()
+                .filter(|(_, _, _, p)| p.allows(role))
+                .map(|&(href, label, key, _)| NavItem { href, label, key })
+                .collect(),
+        })
+        .filter(|g| !g.items.is_empty())
         .collect()
 }
 
@@ -274,7 +307,7 @@ struct Chrome {
     site: Arc<SiteConfig>,
     user: Option<UserView>,
     csrf: String,
-    nav: Vec<NavItem>,
+    nav: Vec<NavGroup>,
     active: &'static str,
     title: String,
     /// A one-line confirmation ("Saved.") or problem shown at the top.

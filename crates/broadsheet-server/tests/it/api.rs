@@ -26,7 +26,7 @@ async fn get(site: &Site, key: &str, uri: &str) -> Reply {
         .await
 }
 
-fn json(reply: &Reply) -> Value {
+pub(crate) fn json(reply: &Reply) -> Value {
     serde_json::from_slice(&reply.body)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", reply.text()))
 }
@@ -640,7 +640,7 @@ async fn the_openapi_document_describes_the_routes_that_answer() {
 
 // ---- The Admin API ----
 
-async fn admin_key(site: &Site, email: &str, role: broadsheet_core::Role) -> String {
+pub(crate) async fn admin_key(site: &Site, email: &str, role: broadsheet_core::Role) -> String {
     let id = crate::newsroom::add_user(site, email, role).await;
     create_api_key(site.store.as_ref(), email, ApiKeyKind::Admin, Some(id))
         .await
@@ -648,7 +648,7 @@ async fn admin_key(site: &Site, email: &str, role: broadsheet_core::Role) -> Str
         .0
 }
 
-async fn send(
+pub(crate) async fn send(
     site: &Site,
     method: &str,
     uri: &str,
@@ -668,7 +668,13 @@ async fn send(
     .await
 }
 
-async fn send_json(site: &Site, method: &str, uri: &str, key: &str, body: &Value) -> Reply {
+pub(crate) async fn send_json(
+    site: &Site,
+    method: &str,
+    uri: &str,
+    key: &str,
+    body: &Value,
+) -> Reply {
     send(
         site,
         method,
@@ -680,7 +686,7 @@ async fn send_json(site: &Site, method: &str, uri: &str, key: &str, body: &Value
     .await
 }
 
-fn story(headline: &str) -> Value {
+pub(crate) fn story(headline: &str) -> Value {
     serde_json::json!({
         "headline": headline,
         "standfirst": "Written through the Admin API.",

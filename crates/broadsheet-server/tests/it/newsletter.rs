@@ -701,3 +701,124 @@ async fn the_subscriber_export_is_safe_to_open_in_a_spreadsheet() {
         assert!(Email::parse(hostile).is_err(), "{hostile:?}");
     }
 }
+
+#[tokio::test]
+async fn the_digest_carries_the_leads_photo_with_its_credit_standfirsts_and_a_market_summary() {
+    use broadsheet_app::newsletter::compose;
+    let Some(sink) = Sink::start("newsletter digest content", &[]) else {
+        return;
+    };
+    let site = site_at(&sink, true, Some(BASE_URL)).await;
+    // The demo's art is vector (SVG), which mail clients do not show: no picture for it.
+    let now = Utc::now();
+    let content = compose::choose(&site.state, now).await.expect("choose");
+    assert!(
+        content
+            .lead
+            .as_ref()
+            .expect("a lead in the demo")
+            .image
+            .is_none()
+    );
+
+    // A photo uploaded through the API, on a pinned story: the lead, with its picture.
+    use crate::api::{admin_key, json, send, send_json, story};
+    let editor = admin_key(&site, "desk@example.com", broadsheet_core::Role::Editor).await;
+    let jpeg = crate::newsroom::photo_jpeg(1800, 1000);
+    let up = send(&site, "POST", "/api/v1/admin/media?alt=Cranes%20over%20the%20harbour&photographer=Hanne%20Voss&agency=MPA&name=cranes.jpg", &editor, jpeg, "image/jpeg").await;
+    assert_eq!(up.status, StatusCode::CREATED, "{}", up.text());
+    let media_id = json(&up)["media"]["id"].as_i64().expect("id");
+    let mut body = story("Harbour cranes idle as dockers strike");
+    body["hero"] = serde_json::json!({ "media_id": media_id, "alt": "Cranes over the harbour", "caption": "The east quay at dawn.", "photographer": "Hanne Voss", "agency": "MPA" });
+    body["pinned"] = serde_json::json!(true);
+    body["importance"] = serde_json::json!(3);
+    let created = send_json(&site, "POST", "/api/v1/admin/articles", &editor, &body).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let id = json(&created)["article"]["id"].as_i64().expect("id");
+    let published = send(
+        &site,
+        "POST",
+        &format!("/api/v1/admin/articles/{id}/publish"),
+        &editor,
+        vec![],
+        "application/json",
+    )
+    .await;
+    assert_eq!(published.status, StatusCode::OK, "{}", published.text());
+
+    let now = Utc::now();
+    let content = compose::choose(&site.state, now).await.expect("choose");
+    let lead = content.lead.as_ref().expect("a lead story");
+    assert_eq!(lead.headline, "Harbour cranes idle as dockers strike");
+    let image = lead.image.as_ref().expect("the lead's photo");
+    assert!(
+        (600..1800).contains(&image.width),
+        "a resized copy near twice the mail's 600 px column, not the 1,800 px original: {}",
+        image.width
+    );
+    assert_eq!(image.credit, "Hanne Voss, MPA");
+    assert!(
+        image.url.starts_with("https://news.example.com/media/") && image.url.ends_with(".jpg"),
+        "{}",
+        image.url
+    );
+    assert!(
+        !image.alt.is_empty() && !image.credit.is_empty(),
+        "{image:?}"
+    );
+    assert!(
+        content.top.iter().all(|i| !i.standfirst.is_empty()),
+        "the demo's stories have standfirsts"
+    );
+    let names: Vec<&str> = content.markets.iter().map(|m| m.name.as_str()).collect();
+    assert!(names.contains(&"Carrow 40"), "{names:?}");
+    assert!(
+        content
+            .markets
+            .iter()
+            .all(|m| m.url.starts_with("https://news.example.com/markets/"))
+    );
+
+    let mut copy =
+        compose::render(&site.state, "digest", "Subject", "", 1, now, &content).expect("render");
+    // The template escapes "/" in attributes as "&#x2f;", which a mail client reads as "/".
+    copy.html = copy.html.replace("&#x2f;", "/");
+    assert!(
+        copy.html.contains(&format!("src=\"{}\"", image.url)),
+        "the picture in the HTML: {}",
+        copy.html
+    );
+    assert!(copy.html.contains(&format!(
+        "alt=\"{}\"",
+        broadsheet_core::html::escape(&image.alt)
+    )));
+    assert!(copy.html.contains(&format!(
+        "Photo: {}",
+        broadsheet_core::html::escape(&image.credit)
+    )));
+    assert!(
+        copy.html
+            .contains(&broadsheet_core::html::escape(&content.top[0].standfirst))
+    );
+    assert!(copy.html.contains(">Markets<") && copy.html.contains("Carrow 40"));
+    assert!(copy.text.contains(&format!("(Photo: {})", image.credit)));
+    assert!(copy.text.contains(&content.top[0].standfirst));
+    let carrow = content
+        .markets
+        .iter()
+        .find(|m| m.name == "Carrow 40")
+        .expect("Carrow 40");
+    assert!(
+        copy.text.contains(&format!(
+            "- Carrow 40: {} points, {}",
+            carrow.value, carrow.direction_text
+        )),
+        "{}",
+        copy.text
+    );
+
+    // The issue frozen before this change (no pictures, no markets) still reads.
+    let old = r#"{"lead":{"id":1,"headline":"h","standfirst":"s","url":"u","section":"x"},"top":[],"sections":[]}"#;
+    let parsed: compose::DigestContent = serde_json::from_str(old).expect("an old issue");
+    assert!(parsed.lead.expect("lead").image.is_none() && parsed.markets.is_empty());
+}
