@@ -5,7 +5,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { AxeBuilder } from '@axe-core/playwright';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { dataDir, run, startServer, launchBrowser } from './harness.mjs';
+
+const shots = join(dirname(fileURLToPath(import.meta.url)), 'screenshots');
 
 const PASSWORD = 'correct horse battery staple';
 let data;
@@ -186,5 +191,93 @@ test('an admin adds a webhook and makes an API key, with pages that pass axe', {
   const refused = await admin.request.get(`${base}/api/v1/sections`);
   assert.equal(refused.status(), 401);
   assert.equal(refused.headers()['content-type'], 'application/problem+json');
+  await admin.context().close();
+});
+
+test('axe finds nothing serious or critical on any admin page, and the navigation is grouped', { timeout: 180_000 }, async () => {
+  const anonymous = await (await browser.newContext()).newPage();
+  for (const path of ['/admin/sign-in', '/admin/reset']) {
+    await anonymous.goto(`${base}${path}`);
+    await axe(anonymous, path);
+  }
+  const admin = await signIn('ada@example.com');
+  // The desk's pages in a row; the site's and the administrator's in two menus.
+  const row = await admin.locator('nav[aria-label="Newsroom"] > ul > li > a').allInnerTexts();
+  assert.deepEqual(row, ['Dashboard', 'Articles', 'New article', 'Media', 'Wire', 'View site']);
+  assert.deepEqual(await admin.locator('nav[aria-label="Newsroom"] summary').allInnerTexts(), ['Site', 'Administration']);
+  const header = await admin.locator('.admin-header').boundingBox();
+  assert.ok(header.height < 90, `the header is one row at 1280 px, not a wall of links (${header.height} px)`);
+  await admin.locator('nav[aria-label="Newsroom"] summary', { hasText: 'Administration' }).click();
+  await admin.getByRole('link', { name: 'Users', exact: true }).click();
+  await admin.waitForURL(`${base}/admin/users`);
+
+  const pages = new Set(await admin.locator('nav[aria-label="Newsroom"] a[href^="/admin"]').evaluateAll((as) => as.map((a) => a.getAttribute('href'))));
+  // Pages behind an id: an article's editor and revisions, a user.
+  await admin.goto(`${base}/admin/articles`);
+  const edit = await admin.locator('main a[href^="/admin/articles/"]').evaluateAll((as) => as.map((a) => a.getAttribute('href')).filter((h) => /^\/admin\/articles\/\d+$/.test(h)));
+  assert.ok(edit.length > 0, 'an article to open');
+  pages.add(edit[0]);
+  pages.add(`${edit[0]}/revisions`);
+  await admin.goto(`${base}/admin/users`);
+  const user = await admin.locator('main a[href^="/admin/users/"]').first().getAttribute('href').catch(() => null);
+  if (user) pages.add(user);
+  assert.ok(pages.size >= 17, `admin pages found: ${[...pages].join(' ')}`);
+  for (const path of pages) {
+    const r = await admin.goto(`${base}${path}`);
+    assert.equal(r.status(), 200, path);
+    await axe(admin, path);
+  }
+  await admin.context().close();
+});
+
+test('the digest e-mail at phone and desktop widths: the lead photo with its credit, standfirsts, markets', { timeout: 120_000 }, async () => {
+  const admin = await signIn('ada@example.com');
+  await admin.goto(`${base}/admin/api-keys`);
+  await admin.locator('#key-name').fill('Digest check');
+  const owner = await admin.locator('#key-owner option', { hasText: 'Ada Park' }).getAttribute('value');
+  await admin.locator('#key-owner').selectOption(owner);
+  await admin.getByRole('button', { name: 'Make key' }).click();
+  const auth = { Authorization: `Bearer ${await admin.locator('#new-key').inputValue()}` };
+  const up = await admin.request.post(`${base}/api/v1/admin/media?alt=Cranes%20over%20the%20east%20quay&photographer=Hanne%20Voss&agency=MPA&name=quay.jpg`, {
+    headers: { ...auth, 'Content-Type': 'image/jpeg' }, data: await photo(admin),
+  });
+  assert.equal(up.status(), 201, await up.text());
+  const media = (await up.json()).media;
+  const lead = `Dockers walk out at the east quay ${Date.now() % 100000}`;
+  const created = await admin.request.post(`${base}/api/v1/admin/articles`, {
+    headers: auth,
+    data: {
+      headline: lead, standfirst: 'Cranes stand idle as the port talks break down.', body: 'The strike began at dawn.', section: 'economy',
+      pinned: true, importance: 3,
+      hero: { media_id: media.id, alt: 'Cranes over the east quay', caption: 'The east quay at dawn.', photographer: 'Hanne Voss', agency: 'MPA' },
+    },
+  });
+  assert.equal(created.status(), 201, await created.text());
+  const id = (await created.json()).article.id;
+  assert.equal((await admin.request.post(`${base}/api/v1/admin/articles/${id}/publish`, { headers: auth })).status(), 200);
+
+  const storageState = await admin.context().storageState();
+  mkdirSync(shots, { recursive: true });
+  for (const [name, options] of [['phone', { viewport: { width: 390, height: 844 }, isMobile: true }], ['desktop', { viewport: { width: 1440, height: 900 } }]]) {
+    const context = await browser.newContext({ ...options, storageState });
+    const page = await context.newPage();
+    await page.goto(`${base}/admin/newsletter/preview`);
+    const img = page.locator('img[alt="Cranes over the east quay"]');
+    await img.waitFor({ timeout: 10_000 }).catch(async () => { throw new Error(`no photo in the preview:\n${(await page.content()).slice(0, 3000)}`); });
+    assert.ok(await img.evaluate((i) => i.complete && i.naturalWidth > 0), `${name}: the lead's photo loaded`);
+    const text = await page.locator('body').innerText();
+    assert.match(text, new RegExp(lead));
+    assert.match(text, /Photo: Hanne Voss, MPA/);
+    assert.match(text, /Top stories/);
+    assert.match(text, /Markets[\s\S]*Carrow 40/);
+    const standfirsts = await page.locator('text=Top stories').evaluate(() => document.body.innerText.split('Top stories')[1] || '');
+    assert.ok(standfirsts.length > 200, `${name}: the top stories have standfirsts`);
+    const m = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
+    assert.ok(m.scroll <= options.viewport.width, `${name}: the mail is ${m.scroll} px wide`);
+    const box = await img.boundingBox();
+    assert.ok(box.width > 200 && box.x + box.width <= options.viewport.width, `${name}: the photo fits (${JSON.stringify(box)})`);
+    await page.screenshot({ path: join(shots, `digest-${name}.png`), fullPage: true });
+    await context.close();
+  }
   await admin.context().close();
 });
