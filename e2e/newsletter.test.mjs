@@ -161,6 +161,28 @@ test('a sign-up sent at once (autofill and Enter) gets a visible second step, th
   assert.ok(mails.some((m) => m.includes('To: quick-reader@example.com') && m.includes('/subscribe/confirm/')), 'confirmation written');
 });
 
+test('the confirmation and preferences pages pass axe, fit a phone, and end the dialog for this browser', async () => {
+  const outbox = join(data.dir, 'outbox');
+  const mail = readdirSync(outbox).filter((f) => f.endsWith('.eml')).map((f) => readFileSync(join(outbox, f), 'utf8').replace(/=\r?\n/g, '').replace(/=3D/g, '='))
+    .find((m) => m.includes('To: quick-reader@example.com'));
+  assert.ok(mail, 'the confirmation from the second-step test');
+  const confirm = mail.match(/\/subscribe\/confirm\/[^\s"<]+/)[0];
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  await page.goto(`${base}${confirm}`);
+  assert.equal(await page.locator('h1').innerText(), 'You are subscribed');
+  await page.getByRole('link', { name: /Choose sections/ }).tap();
+  assert.equal(await page.locator('h1').innerText(), 'Your newsletter');
+  assert.equal(await page.evaluate(() => window.innerWidth), 390);
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= 390);
+  const results = await new AxeBuilder({ page }).analyze();
+  assert.deepEqual(results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id), []);
+  // This browser has a subscription now: no dialog on the site.
+  await page.goto(`${base}/`);
+  await page.waitForTimeout(2500);
+  assert.equal(await page.locator('#signup-dialog').isVisible(), false);
+});
+
 test('without JavaScript the footer form and /subscribe work', async () => {
   const checked = await (await browser.newContext()).newPage();
   await checked.goto(`${base}/subscribe`);
