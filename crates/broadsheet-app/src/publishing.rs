@@ -267,6 +267,39 @@ pub fn authorize(
     Ok(target)
 }
 
+/// A hero photo newly chosen for a story brings what the library knows about it: each of its
+/// alt text, caption and credit that the draft leaves empty is the library's (entered at
+/// upload, or the agency's for a wire picture). The same photo kept keeps what the writer made
+/// of it, even an emptied caption.
+async fn with_library_details(
+    app: &App,
+    article: Option<&Article>,
+    mut draft: Draft,
+) -> Result<Draft, EditError> {
+    let Some(hero) = draft.hero.as_mut() else {
+        return Ok(draft);
+    };
+    let kept = article
+        .and_then(|a| a.hero.as_ref())
+        .is_some_and(|h| h.media.id == hero.media_id);
+    if kept {
+        return Ok(draft);
+    }
+    let Some(item) = app.store.media_item(hero.media_id).await? else {
+        return Ok(draft);
+    };
+    if hero.alt.trim().is_empty() {
+        hero.alt = item.alt;
+    }
+    if hero.caption.trim().is_empty() {
+        hero.caption = item.caption;
+    }
+    if hero.credit.clone().trimmed().is_empty() {
+        hero.credit = item.credit;
+    }
+    Ok(draft)
+}
+
 /// Checks the rules, saves the draft as `user`, brings the caches and the index up to date
 /// and starts a breaking-news alert if one was asked for. Returns what was saved and the
 /// status it was saved with (publishing with a time still to come schedules).
@@ -280,6 +313,7 @@ pub async fn apply_edit(
     let current = article.map(|a| a.status);
     let sections = app.store.sections().await?;
     let alert = draft.alert;
+    let draft = with_library_details(app, article, draft).await?;
     let input =
         to_input(draft, article, target, user, &sections, app.now()).map_err(EditError::Invalid)?;
     // "Publish" that turned into scheduling (a future time) needs the same right.

@@ -47,27 +47,76 @@ fn byline_authors(byline: &str) -> Vec<String> {
         .collect()
 }
 
+/// Why an item's picture is not in the draft made from it. The editor says so in words
+/// (`PictureProblem::as_str` is the code in its address, `sentence` the words), so a fixed set:
+/// nothing the agency sent is shown as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PictureProblem {
+    /// The agency's server did not give it (unreachable, an error status, a private address).
+    Unreachable,
+    /// Larger than the upload limits allow.
+    TooLarge,
+    /// Not a picture the library takes, or a damaged one.
+    NotAPhoto,
+}
+
+impl PictureProblem {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unreachable => "unreachable",
+            Self::TooLarge => "too-large",
+            Self::NotAPhoto => "not-a-photo",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        [Self::Unreachable, Self::TooLarge, Self::NotAPhoto]
+            .into_iter()
+            .find(|p| p.as_str() == code)
+    }
+
+    /// What the editor tells the journalist.
+    pub fn sentence(self) -> &'static str {
+        match self {
+            Self::Unreachable => {
+                "The agency's picture could not be fetched (its server did not give it), so this draft has no hero photo. Upload it, or choose one from the library."
+            }
+            Self::TooLarge => {
+                "The agency's picture is larger than the upload limits allow, so this draft has no hero photo. Upload a smaller copy, or choose one from the library."
+            }
+            Self::NotAPhoto => {
+                "The agency's picture is not a photo the library takes (or it is damaged), so this draft has no hero photo. Upload it as a JPEG, PNG, WebP or GIF, or choose one from the library."
+            }
+        }
+    }
+}
+
 /// The picture of an item, fetched under the wire's rules (at most `limits.max_bytes`) and
-/// stored like an upload with its caption and credit. `None` (logged) when there is none or it
-/// cannot be had: the draft is made without it.
+/// stored like an upload with its caption and credit. `Ok(None)` when it has none; the problem
+/// (logged too) when it cannot be had: the draft is made without it.
 async fn fetch_picture(
     app: &App,
     user: &User,
     limits: Limits,
     source: Option<&WireSource>,
     item: &WireItem,
-) -> Option<i64> {
-    let picture = item.pictures.iter().find(|p| p.href.is_some())?;
-    let href = picture.href.as_deref()?;
+) -> Result<Option<i64>, PictureProblem> {
+    let Some((picture, href)) = item
+        .pictures
+        .iter()
+        .find_map(|p| Some((p, p.href.as_deref()?)))
+    else {
+        return Ok(None);
+    };
     let allow_private = source.is_some_and(|s| s.allow_private);
     let mut options = app.wire_options;
     options.max_bytes = options.max_bytes.min(limits.max_bytes);
     let bytes = match fetch(&options, href, allow_private, (None, None)).await {
         Ok(Fetch::Body { bytes, .. }) => bytes,
-        Ok(Fetch::NotModified) => return None,
+        Ok(Fetch::NotModified) => return Err(PictureProblem::Unreachable),
         Err(e) => {
             tracing::warn!(picture = %href, error = %e, "cannot fetch a wire picture");
-            return None;
+            return Err(PictureProblem::Unreachable);
         }
     };
     let clip = |s: &str| s.trim().chars().take(2000).collect::<String>();
@@ -83,12 +132,22 @@ async fn fetch_picture(
         },
     };
     match store_upload(app, limits, upload).await {
-        Ok(media) => Some(media.id),
-        Err(_) => {
-            tracing::warn!(picture = %href, "a wire picture was refused by the media checks");
-            None
+        Ok(media) => Ok(Some(media.id)),
+        Err(e) => {
+            tracing::warn!(picture = %href, error = %e, "a wire picture was refused by the media checks");
+            Err(match e {
+                crate::media::UploadError::TooLarge(_) => PictureProblem::TooLarge,
+                _ => PictureProblem::NotAPhoto,
+            })
         }
     }
+}
+
+/// A draft made from a wire item, and why its picture is missing when it is.
+#[derive(Debug)]
+pub struct Used {
+    pub saved: Saved,
+    pub picture: Option<PictureProblem>,
 }
 
 /// Makes a draft from `row` for `user`; `limits` bound its picture as an upload would be.
@@ -97,7 +156,7 @@ pub async fn use_item(
     user: &User,
     limits: Limits,
     row: &WireRow,
-) -> Result<Saved, UseError> {
+) -> Result<Used, UseError> {
     if row.killed || row.item.signal == WireSignal::Kill {
         return Err(UseError::Withdrawn);
     }
@@ -117,7 +176,10 @@ pub async fn use_item(
         .unwrap_or_default();
     let item = &row.item;
     let picture = item.pictures.first();
-    let hero = fetch_picture(app, user, limits, source, item).await;
+    let (hero, picture_problem) = match fetch_picture(app, user, limits, source, item).await {
+        Ok(hero) => (hero, None),
+        Err(problem) => (None, Some(problem)),
+    };
     let mut sources_list = vec![item.agency.clone()];
     if let Some(link) = &item.link {
         sources_list.push(link.clone());
@@ -163,5 +225,8 @@ pub async fn use_item(
         user = user.id,
         "draft made from a wire item"
     );
-    Ok(saved)
+    Ok(Used {
+        saved,
+        picture: picture_problem,
+    })
 }

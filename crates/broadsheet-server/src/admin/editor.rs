@@ -295,6 +295,9 @@ async fn editor(
 #[serde(default)]
 pub(crate) struct EditQuery {
     saved: String,
+    /// Why a wire item's picture is missing from the draft made from it (a code, see
+    /// `PictureProblem`; anything else is ignored).
+    picture: String,
 }
 
 pub(crate) async fn new(
@@ -354,10 +357,15 @@ pub(crate) async fn edit(
         _ => Some("Saved.".to_owned()),
     };
     let form = EditorForm::from_article(&article, state.site().tz());
+    let mut page =
+        Page::new("admin/editor.html", article.headline.clone(), "articles").notice(notice);
+    if let Some(problem) = broadsheet_app::wire_use::PictureProblem::parse(&q.picture) {
+        page = page.error(problem.sentence());
+    }
     editor(
         &state,
         &session,
-        Page::new("admin/editor.html", article.headline.clone(), "articles").notice(notice),
+        page,
         EditorState {
             article: Some(&article),
             form,

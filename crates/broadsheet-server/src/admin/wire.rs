@@ -369,7 +369,14 @@ pub(crate) async fn use_item(
     let row = load_item(&state, &id).await?;
     let limits = state.newsroom.upload_limits();
     match broadsheet_app::wire_use::use_item(&state, &session.user, limits, &row).await {
-        Ok(saved) => Ok(see_other(&format!("/admin/articles/{}?saved=1", saved.id))),
+        Ok(used) => Ok(see_other(&match used.picture {
+            None => format!("/admin/articles/{}?saved=1", used.saved.id),
+            Some(p) => format!(
+                "/admin/articles/{}?saved=1&picture={}",
+                used.saved.id,
+                p.as_str()
+            ),
+        })),
         Err(UseError::Withdrawn) => Err(AppError::BadRequest(
             "The agency has withdrawn this story: it cannot be used.".into(),
         )),

@@ -1795,3 +1795,60 @@ async fn a_site_name_that_begins_with_the_reads_right_on_every_page_and_in_every
             .any(|m| m.contains("invited to The Meridian Ledger newsroom"))
     );
 }
+
+#[tokio::test]
+async fn a_photo_chosen_from_the_library_brings_its_alt_text_caption_and_credit() {
+    use crate::api::{admin_key, json, send};
+    use crate::wire::stored_article;
+    let site = Site::demo().await;
+    let key = admin_key(&site, "photo-desk@example.com", Role::Editor).await;
+    let up = send(
+        &site,
+        "POST",
+        "/api/v1/admin/media?alt=Cranes%20over%20the%20east%20quay&caption=The%20east%20quay%20at%20dawn.&photographer=Hanne%20Voss&agency=MPA&name=quay.jpg",
+        &key,
+        photo_jpeg(1200, 800),
+        "image/jpeg",
+    )
+    .await;
+    assert_eq!(up.status, StatusCode::CREATED, "{}", up.text());
+    let media = json(&up)["media"]["id"].as_i64().expect("id").to_string();
+
+    // Chosen in the editor's list with nothing typed: publishing works, with the library's words.
+    let editor = member(&site, "editor@example.com", Role::Editor).await;
+    let mut form = story(
+        "Dockers strike at the east quay",
+        "The strike began at dawn.",
+        "publish",
+    );
+    form.push(("hero_media_id", &media));
+    let r = editor.post(&site, "/admin/articles/new", &form).await;
+    let id = saved_id(&r);
+    let hero = stored_article(&site, id).await.hero.expect("a hero");
+    assert_eq!(hero.alt, "Cranes over the east quay");
+    assert_eq!(hero.caption, "The east quay at dawn.");
+    assert_eq!(hero.credit.photographer.as_deref(), Some("Hanne Voss"));
+    assert_eq!(hero.credit.agency.as_deref(), Some("MPA"));
+
+    // What the writer types wins; the same photo kept keeps an emptied caption empty.
+    let f = form_of(&site, &editor, id).await;
+    let r = post_form(
+        &site,
+        &editor,
+        &format!("/admin/articles/{id}"),
+        &with(
+            &f,
+            &[
+                ("hero_alt", "Two idle cranes"),
+                ("hero_caption", ""),
+                ("action", "save"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let hero = stored_article(&site, id).await.hero.expect("a hero");
+    assert_eq!(hero.alt, "Two idle cranes");
+    assert_eq!(hero.caption, "");
+    assert_eq!(hero.credit.photographer.as_deref(), Some("Hanne Voss"));
+}

@@ -700,7 +700,7 @@ async fn routed_source(site: &Site, name: &str, auto_publish: bool) {
         .expect("source");
 }
 
-async fn stored_article(site: &Site, id: i64) -> broadsheet_core::Article {
+pub(crate) async fn stored_article(site: &Site, id: i64) -> broadsheet_core::Article {
     site.store
         .article_by_id(id)
         .await
@@ -840,4 +840,77 @@ async fn only_the_operator_lets_a_source_reach_private_addresses() {
         site.store.wire_sources().await.expect("sources")[0].allow_private,
         "the operator's choice is kept"
     );
+}
+
+#[tokio::test]
+async fn use_says_in_the_editor_why_the_agencys_picture_is_missing() {
+    let site = site_with(WireOptions::default()).await;
+    let server = feed_server().await;
+    let src = source(&site, "andes", WireKind::Push, "", true).await;
+    let editor = member(&site, "editor@example.com", Role::Editor).await;
+    for (guid, path, code, words) in [
+        (
+            "urn:andes:gone",
+            "/no-such-photo.jpg",
+            "unreachable",
+            "could not be fetched",
+        ),
+        (
+            "urn:andes:text",
+            "/garbage.xml",
+            "not-a-photo",
+            "not a photo the library takes",
+        ),
+    ] {
+        let picture = format!(
+            r#", "associations": {{"featuremedia": {{"uri": "{guid}:pic", "type": "picture",
+                "description_text": "A picture", "creditline": "Andes Wire",
+                "renditions": {{"original": {{"href": "{}{path}"}}}}}}}}"#,
+            server.base
+        );
+        ingest(
+            &site.state,
+            &src,
+            ninjs(guid, 1, "Mine output falls", &picture).into(),
+            "test",
+        )
+        .await
+        .expect("ingest");
+        let row = site
+            .store
+            .wire_items(&WireFilter {
+                limit: 50,
+                ..WireFilter::default()
+            })
+            .await
+            .expect("items")
+            .into_iter()
+            .find(|r| r.item.guid == guid)
+            .expect("the item");
+        let used = editor
+            .post(&site, &format!("/admin/wire/{}/use", row.id), &[])
+            .await;
+        assert_eq!(used.status, StatusCode::SEE_OTHER, "{}", used.text());
+        let to = location(&used);
+        assert!(to.ends_with(&format!("&picture={code}")), "{to}");
+        let page = editor.get(&site, &to).await.text();
+        assert!(page.contains(words), "{page}");
+        assert!(page.contains(r#"role="alert""#));
+        let id: i64 = to
+            .trim_start_matches("/admin/articles/")
+            .split('?')
+            .next()
+            .and_then(|s| s.parse().ok())
+            .expect("article id");
+        assert!(
+            stored_article(&site, id).await.hero.is_none(),
+            "the draft is made without it"
+        );
+    }
+    // A code made up in the address shows nothing.
+    let page = editor
+        .get(&site, "/admin/articles/1?picture=%3Cscript%3E")
+        .await
+        .text();
+    assert!(!page.contains("role=\"alert\"") && !page.contains("<script>"));
 }
