@@ -281,3 +281,69 @@ test('the digest e-mail at phone and desktop widths: the lead photo with its cre
   }
   await admin.context().close();
 });
+
+test('the editor: a media picker that never leaves the page, the photo details filled in, a word count, and a closed tab that loses nothing', { timeout: 180_000 }, async () => {
+  const page = await signIn('ada@example.com');
+  await page.goto(`${base}/admin/articles/new`);
+  await page.locator('#headline').fill('Port talks resume after the strike');
+  await page.locator('#body').fill('Talks resumed on *Monday* at the [port](https://example.com/port) offices.');
+  assert.equal(await page.locator('#word-count').innerText(), '8 words', 'markup and link addresses are not words');
+
+  // Upload from the picker, without leaving the editor: the photo is chosen with its details.
+  await page.getByRole('button', { name: 'Choose from the library…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Choose a photo' });
+  await dialog.waitFor();
+  await axe(page, 'the editor with the media picker open');
+  await dialog.locator('summary', { hasText: 'Upload a new photo' }).click();
+  await dialog.locator('#pu-file').setInputFiles({ name: 'talks.jpg', mimeType: 'image/jpeg', buffer: await photo(page) });
+  await dialog.locator('#pu-alt').fill('Negotiators at the port offices');
+  await dialog.locator('#pu-caption').fill('The talks in the harbour master\'s office.');
+  await dialog.locator('#pu-photographer').fill('Lena Marsh');
+  await dialog.locator('#pu-agency').fill('Meridian Press Agency');
+  await dialog.getByRole('button', { name: 'Upload and choose' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+  const chosen = await page.locator('#hero_media_id').inputValue();
+  assert.match(chosen, /^\d+$/);
+  assert.equal(await page.locator('#hero_alt').inputValue(), 'Negotiators at the port offices');
+  assert.equal(await page.locator('#credit_photographer').inputValue(), 'Lena Marsh');
+  assert.ok(await page.locator('#hero-thumb img').isVisible(), 'the chosen photo, shown small');
+  assert.equal(page.url(), `${base}/admin/articles/new`, 'never left the editor');
+
+  // Chosen again from the list by search: the stored details come back after being cleared.
+  for (const id of ['#hero_alt', '#hero_caption', '#credit_photographer', '#credit_agency']) await page.locator(id).fill('');
+  await page.getByRole('button', { name: 'Choose from the library…' }).click();
+  await dialog.locator('#picker-q').fill('port offices');
+  await dialog.getByRole('button', { name: 'Search' }).click();
+  await dialog.getByRole('button', { name: new RegExp(`^Choose Negotiators at the port offices · Lena Marsh \\(media ${chosen}\\)$`) }).click();
+  assert.equal(await page.locator('#hero_caption').inputValue(), 'The talks in the harbour master\'s office.');
+  assert.equal(await page.locator('#credit_agency').inputValue(), 'Meridian Press Agency');
+
+  // A bad file gets its reason in the dialog.
+  await page.getByRole('button', { name: 'Choose from the library…' }).click();
+  await dialog.locator('#pu-file').setInputFiles({ name: 'notes.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('not a picture at all') });
+  await dialog.getByRole('button', { name: 'Upload and choose' }).click();
+  await dialog.locator('#picker-problem').waitFor();
+  assert.ok((await dialog.locator('#picker-problem').innerText()).length > 10);
+  await dialog.getByRole('button', { name: 'Close', exact: true }).click();
+
+  // The tab is closed before saving; the editor opened again offers the text back.
+  await page.locator('#body').fill('Talks resumed on Monday. Both sides called them constructive.');
+  await page.waitForTimeout(1500);
+  const context = page.context();
+  await page.close();
+  const again = await context.newPage();
+  await again.goto(`${base}/admin/articles/new`);
+  const offer = again.getByRole('region', { name: 'Unsaved changes' });
+  await offer.waitFor();
+  await axe(again, 'the editor with a restore offer');
+  await offer.getByRole('button', { name: 'Restore them' }).click();
+  assert.equal(await again.locator('#headline').inputValue(), 'Port talks resume after the strike');
+  assert.equal(await again.locator('#body').inputValue(), 'Talks resumed on Monday. Both sides called them constructive.');
+  assert.equal(await again.locator('#hero_media_id').inputValue(), chosen);
+  assert.equal(await again.locator('#word-count').innerText(), '9 words');
+  await again.getByRole('button', { name: 'Save', exact: true }).click();
+  await again.waitForURL(/\/admin\/articles\/\d+\?saved=/);
+  assert.equal(await again.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('broadsheet-editor:')).length), 0, 'the copy is dropped once saved');
+  assert.equal(await again.locator('#hero_alt').inputValue(), 'Negotiators at the port offices');
+  await context.close();
+});
