@@ -100,6 +100,8 @@ test('a contributor drafts and submits, an editor schedules, the story appears a
   await writer.keyboard.type(headline);
   await writer.keyboard.press('Tab');
   await writer.keyboard.type('The port stopped for the first time in a decade.');
+  // This writer works in Markdown (the rich mode has its own test).
+  await writer.getByRole('group', { name: 'Editing mode' }).getByRole('button', { name: 'Markdown' }).click();
   await writer.locator('#body').focus();
   await writer.keyboard.type('Dockers walked out at dawn, the union said.\n\nShipping lines diverted *six* vessels.');
   // The live preview follows the typing.
@@ -286,6 +288,7 @@ test('the editor: a media picker that never leaves the page, the photo details f
   const page = await signIn('ada@example.com');
   await page.goto(`${base}/admin/articles/new`);
   await page.locator('#headline').fill('Port talks resume after the strike');
+  await page.getByRole('group', { name: 'Editing mode' }).getByRole('button', { name: 'Markdown' }).click();
   await page.locator('#body').fill('Talks resumed on *Monday* at the [port](https://example.com/port) offices.');
   assert.equal(await page.locator('#word-count').innerText(), '8 words', 'markup and link addresses are not words');
 
@@ -346,4 +349,203 @@ test('the editor: a media picker that never leaves the page, the photo details f
   assert.equal(await again.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('broadsheet-editor:')).length), 0, 'the copy is dropped once saved');
   assert.equal(await again.locator('#hero_alt').inputValue(), 'Negotiators at the port offices');
   await context.close();
+});
+
+const WORD_HTML = `<html xmlns:o="urn:schemas-microsoft-com:office:office"><head><style>p.MsoNormal{margin:0}</style>
+<!--[if gte mso 9]><xml><o:OfficeDocumentSettings></o:OfficeDocumentSettings></xml><![endif]--></head><body>
+<h2>Port reopens</h2>
+<p class=MsoNormal>Dockers went back to work on <b>Tuesday</b> after a <i>six-day</i> strike.<o:p></o:p></p>
+<p class=MsoListParagraphCxSpFirst style='mso-list:l0 level1 lfo1'><span style='mso-list:Ignore'>·<span>&nbsp;&nbsp;</span></span>Cranes restart first<o:p></o:p></p>
+<p class=MsoListParagraphCxSpLast style='mso-list:l0 level1 lfo1'><span style='mso-list:Ignore'>·<span>&nbsp;&nbsp;</span></span>Ships queue offshore<o:p></o:p></p>
+<p class=MsoListParagraphCxSpFirst style='mso-list:l1 level1 lfo2'><span style='mso-list:Ignore'>1.<span>&nbsp;</span></span>First, the backlog<o:p></o:p></p>
+<p class=MsoListParagraphCxSpLast style='mso-list:l1 level1 lfo2'><span style='mso-list:Ignore'>2.<span>&nbsp;</span></span>Then the talks<o:p></o:p></p>
+<table><tr><td>cell one</td><td>cell two</td></tr></table>
+<script>alert(1)</script><img src="data:image/png;base64,iVBORw0KGgo="><img src="http://tracker.example/pixel.gif" width=1 height=1>
+<p class=MsoNormal><a href="https://port.example/statement">The port's statement</a></p>
+</body></html>`;
+
+const DOCS_HTML = `<meta charset="utf-8"><b style="font-weight:normal;" id="docs-internal-guid-5f1e"><p dir="ltr"><span style="font-weight:400;">Plain words, </span><span style="font-weight:700;">strong words</span><span style="font-weight:400;"> and </span><span style="font-style:italic;font-weight:400;">slanted words</span></p><ul><li dir="ltr"><p dir="ltr"><span>One</span></p></li><li dir="ltr"><p dir="ltr"><span>Two</span></p></li></ul><blockquote><p>A quoted line</p></blockquote></b>`;
+
+async function paste(page, html) {
+  await page.locator('.rich-body').evaluate((el, h) => {
+    el.focus();
+    const data = new DataTransfer();
+    data.setData('text/html', h);
+    data.setData('text/plain', 'plain fallback');
+    el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  }, html);
+}
+
+test('the rich editor: writing, pasting from Word and Google Docs, photos and market data from pickers, and Markdown that round-trips', { timeout: 240_000 }, async () => {
+  const page = await signIn('ada@example.com');
+  await page.goto(`${base}/admin/articles/new`);
+  const modes = page.getByRole('group', { name: 'Editing mode' });
+  assert.equal(await modes.getByRole('button', { name: 'Rich text' }).getAttribute('aria-pressed'), 'true', 'rich text by default');
+  await axe(page, 'the editor in rich-text mode');
+  await page.locator('#headline').fill('Port reopens after the strike');
+  const body = page.getByRole('textbox', { name: 'Story' });
+  await body.click();
+  await page.keyboard.type('The strike is over. ');
+  await page.keyboard.press('Control+b');
+  await page.keyboard.type('Ports reopen');
+  await page.keyboard.press('Control+b');
+  await page.keyboard.type(' today.');
+  await page.keyboard.press('Enter');
+  const markdown = () => page.locator('#body').inputValue();
+  assert.match(await markdown(), /^The strike is over\. \*\*Ports reopen\*\* today\.\n/);
+
+  await paste(page, WORD_HTML);
+  let md = await markdown();
+  assert.match(md, /^## Port reopens$/m, md);
+  assert.match(md, /Dockers went back to work on \*\*Tuesday\*\* after a \*six-day\* strike\./);
+  assert.match(md, /^\* Cranes restart first\n\* Ships queue offshore$/m, `Word's bullets are a list:\n${md}`);
+  assert.match(md, /^1\. First, the backlog\n2\. Then the talks$/m, `Word's numbers are a list:\n${md}`);
+  assert.match(md, /\[The port's statement\]\(https:\/\/port\.example\/statement\)/);
+  for (const gone of ['alert', 'script', 'tracker.example', 'data:', 'mso', 'MsoNormal', 'o:p', '<table', '·']) assert.ok(!md.includes(gone), `"${gone}" dropped:\n${md}`);
+  assert.match(md, /cell one/, 'a table pasted keeps its words');
+
+  await page.keyboard.press('Control+End');
+  await page.keyboard.press('Enter');
+  await paste(page, DOCS_HTML);
+  md = await markdown();
+  assert.match(md, /Plain words, \*\*strong words\*\* and \*slanted words\*/, md);
+  assert.ok(!md.includes('**Plain'), 'the Google Docs wrapper is not bold');
+  assert.match(md, /^\* One\n\* Two$/m);
+  assert.match(md, /^> A quoted line$/m);
+
+  // Out of the quote (Enter on an empty line leaves it), then a photo uploaded from the
+  // picker, in the body with its caption and credit.
+  await page.keyboard.press('Control+End');
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Enter');
+  await page.getByRole('toolbar', { name: 'Formatting' }).getByRole('button', { name: 'Photo…' }).click();
+  const picker = page.getByRole('dialog', { name: 'Choose a photo' });
+  await picker.waitFor();
+  await picker.locator('summary', { hasText: 'Upload a new photo' }).click();
+  await picker.locator('#pu-file').setInputFiles({ name: 'quay.jpg', mimeType: 'image/jpeg', buffer: await photo(page) });
+  await picker.locator('#pu-alt').fill('The quay with its cranes moving again');
+  await picker.locator('#pu-caption').fill('Work resumed at dawn.');
+  await picker.locator('#pu-photographer').fill('Hanne Voss');
+  await picker.locator('#pu-agency').fill('MPA');
+  await picker.getByRole('button', { name: 'Upload and choose' }).click();
+  await picker.waitFor({ state: 'hidden' });
+  md = await markdown();
+  assert.match(md, /^<figure><img src="\/media\/[^"]+\.jpg" alt="The quay with its cranes moving again"><figcaption>Work resumed at dawn\. Photo: Hanne Voss, MPA<\/figcaption><\/figure>$/m, md);
+  assert.equal(await page.locator('#hero_media_id').inputValue(), '', 'the body photo is not the hero');
+  assert.ok(await page.locator('.rich-body .source-block img').isVisible(), 'the photo shows in the editor');
+
+  // Market data from the picker, not typed tags.
+  await page.getByRole('toolbar', { name: 'Formatting' }).getByRole('button', { name: 'Market data…' }).click();
+  const market = page.getByRole('dialog', { name: 'Insert market data' });
+  await market.waitFor();
+  await market.getByLabel('Instrument').selectOption('CAR40');
+  await market.getByLabel('A chart').check();
+  await market.getByLabel('over').selectOption('5Y');
+  await market.getByRole('button', { name: 'Insert' }).click();
+  assert.match(await markdown(), /^\{\{chart CAR40 5Y\}\}$/m);
+
+  // Markdown mode shows the same text; back in rich mode nothing changed.
+  const before = await markdown();
+  await modes.getByRole('button', { name: 'Markdown' }).click();
+  assert.ok(await page.locator('#body').isVisible());
+  assert.equal(await markdown(), before);
+  await page.locator('#body').fill(`${before}\nAdded in *Markdown* mode.\n`);
+  await modes.getByRole('button', { name: 'Rich text' }).click();
+  assert.ok(await page.locator('.rich-body em', { hasText: 'Markdown' }).isVisible());
+  assert.equal(await markdown(), `${before}\nAdded in *Markdown* mode.\n`);
+
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.waitForURL(/\/admin\/articles\/\d+\?saved=/);
+  assert.match(await page.locator('#body').inputValue(), /\{\{chart CAR40 5Y\}\}/);
+
+  // Every demo story, and one with everything the rich mode cannot show itself, renders the
+  // same after a trip through the rich editor (the server's own preview renders both).
+  const tricky = [
+    'Intro with a footnote[^1] and ~~struck~~ text and <abbr title="x">HTML</abbr>.', '',
+    '| a | b |', '|---|---|', '| 1 | 2 |', '',
+    '<figure><img src="/media/x.jpg" alt="A"><figcaption>Cap</figcaption></figure>', '',
+    '1. one', '   - nested *em*', '2. two', '', '```', 'code <b>', '```', '',
+    'A [reference link][r] and a hard  ', 'break, "smart" quotes -- dashes.', '',
+    '[r]: https://example.com/r', '[^1]: The footnote.', '',
+  ].join('\n');
+  const ids = await page.evaluate(async () => {
+    const r = await fetch('/admin/articles?limit=100');
+    const doc = new DOMParser().parseFromString(await r.text(), 'text/html');
+    return [...new Set([...doc.querySelectorAll('main a[href^="/admin/articles/"]')].map((a) => a.getAttribute('href')).filter((h) => /^\/admin\/articles\/\d+$/.test(h)))];
+  });
+  assert.ok(ids.length >= 20, `demo stories: ${ids.length}`);
+  const problems = await page.evaluate(async ({ ids, tricky }) => {
+    const csrf = document.querySelector('form.editor input[name=csrf]').value;
+    const render = async (md) => {
+      const data = new URLSearchParams({ csrf, body: md });
+      return (await fetch('/admin/preview', { method: 'POST', body: data })).text();
+    };
+    const out = [];
+    const sources = [['tricky', tricky]];
+    for (const id of ids) {
+      const doc = new DOMParser().parseFromString(await (await fetch(id)).text(), 'text/html');
+      sources.push([id, doc.querySelector('#body').value]);
+    }
+    for (const [id, md] of sources) {
+      const again = window.BroadsheetEditor.serializeMarkdown(window.BroadsheetEditor.parseMarkdown(md));
+      const [a, b] = [await render(md), await render(again)];
+      if (a !== b) out.push(`${id}:\n${a}\n---\n${b}`);
+    }
+    return out;
+  }, { ids, tricky });
+  assert.deepEqual(problems, []);
+  await page.context().close();
+});
+
+test('the rich editor refuses what it cannot take, out loud: files that are not photos, scripts, nesting, 5 MB', { timeout: 180_000 }, async () => {
+  const page = await signIn('ada@example.com');
+  await page.goto(`${base}/admin/articles/new`);
+  await page.getByRole('group', { name: 'Editing mode' }).getByRole('button', { name: 'Rich text' }).click();
+  const markdown = () => page.locator('#body').inputValue();
+  const drop = (name, type, bytes) => page.locator('.rich-body').evaluate((el, [n, t, b]) => {
+    const data = new DataTransfer();
+    data.items.add(new File([new Uint8Array(b)], n, { type: t }));
+    const r = el.getBoundingClientRect();
+    el.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true, clientX: r.left + 5, clientY: r.top + 5 }));
+  }, [name, type, [...bytes]]);
+
+  await drop('notes.pdf', 'application/pdf', Buffer.from('%PDF-1.4'));
+  assert.match(await page.locator('.rich-problem').innerText(), /“notes\.pdf” is not a photo/);
+  assert.equal((await markdown()).trim(), '', 'nothing added');
+
+  // A photo dropped in goes through the upload form, for its alt text and credit.
+  await drop('dropped.jpg', 'image/jpeg', await photo(page));
+  const picker = page.getByRole('dialog', { name: 'Choose a photo' });
+  await picker.waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'pu-alt');
+  await picker.locator('#pu-alt').fill('A photo dropped into the story');
+  await picker.getByRole('button', { name: 'Upload and choose' }).click();
+  await picker.waitFor({ state: 'hidden' });
+  assert.match(await markdown(), /<figure><img src="\/media\/[^"]+" alt="A photo dropped into the story"><\/figure>/);
+
+  // Pasted scripts, handlers, styles, iframes and deep nesting: only the words and the schema's
+  // structure remain.
+  let nested = 'deep';
+  for (let i = 0; i < 60; i += 1) nested = `<ul><li>level ${i}${nested}</li></ul>`;
+  await page.locator('.rich-body').evaluate((el, h) => {
+    el.focus();
+    const data = new DataTransfer();
+    data.setData('text/html', h);
+    el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  }, `<p onclick="alert(1)">Click <a href="javascript:alert(2)">me</a><iframe src="https://evil.example"></iframe><style>*{display:none}</style></p>${nested}`);
+  const md = await markdown();
+  for (const bad of ['onclick', 'javascript:', 'iframe', 'evil.example', 'display:none']) assert.ok(!md.includes(bad), `${bad} in:\n${md.slice(0, 500)}`);
+  assert.match(md, /level 59/);
+  await page.getByRole('group', { name: 'Editing mode' }).getByRole('button', { name: 'Markdown' }).click();
+  await page.locator('#preview').getByText('level 59').waitFor({ timeout: 10_000 });
+  assert.equal(await page.locator('#preview a[href^="javascript"]').count(), 0);
+
+  // 5 MB of text: stopped before it is sent, with the reason, and the text kept.
+  await page.locator('#headline').fill('A very long story');
+  await page.locator('#body').evaluate((el) => { el.value = 'All work and no play. '.repeat(240_000); el.dispatchEvent(new Event('input', { bubbles: true })); });
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByText(/Not saved: the story is 5\.3 MB/).waitFor();
+  assert.equal(page.url(), `${base}/admin/articles/new`);
+  assert.equal((await markdown()).length, 22 * 240_000);
+  await page.context().close();
 });

@@ -147,6 +147,9 @@
   var thumb = document.getElementById("hero-thumb");
   var csrf = document.querySelector("form.editor input[name=csrf]");
   var items = [];
+  // Who gets the chosen photo: the hero fields, or the story (a figure in the rich editor).
+  var onChoose = null;
+  var opener = open;
   open.hidden = false;
   function set(id, value) {
     var el = document.getElementById(id);
@@ -163,6 +166,13 @@
     thumb.hidden = false;
   }
   function choose(item) {
+    if (onChoose) {
+      var take = onChoose;
+      onChoose = null;
+      dialog.close();
+      take({ src: item.src, alt: item.alt, caption: item.caption, photographer: item.photographer, agency: item.agency, via: item.via });
+      return;
+    }
     var option = select.querySelector("option[value='" + item.id + "']");
     if (!option) {
       option = document.createElement("option");
@@ -181,6 +191,27 @@
     dialog.close();
     open.focus();
   }
+  // `file`: a photo dropped or pasted into the story, ready in the upload form for its
+  // alt text, caption and credit.
+  function openPicker(callback, from, file) {
+    onChoose = callback || null;
+    opener = from || open;
+    dialog.showModal();
+    problem.hidden = true;
+    if (file) {
+      var transfer = new DataTransfer();
+      transfer.items.add(file);
+      document.getElementById("pu-file").files = transfer.files;
+      upload.closest("details").open = true;
+      document.getElementById("pu-alt").focus();
+    } else {
+      q.focus();
+    }
+    return load(q.value);
+  }
+  dialog.addEventListener("close", function () { onChoose = null; if (opener) { opener.focus(); } });
+  window.BroadsheetPickers = window.BroadsheetPickers || {};
+  window.BroadsheetPickers.photo = function (callback, from, file) { openPicker(callback, from, file); };
   function render() {
     list.textContent = "";
     items.forEach(function (item) {
@@ -220,18 +251,14 @@
         var doc = new DOMParser().parseFromString(html, "text/html");
         items = Array.prototype.map.call(doc.querySelectorAll("ul.library > li[data-id]"), function (li) {
           var d = li.dataset;
-          return { id: d.id, thumb: d.thumb, name: d.name, alt: d.alt, caption: d.caption, photographer: d.photographer, agency: d.agency, via: d.via };
+          return { id: d.id, thumb: d.thumb, src: d.src, name: d.name, alt: d.alt, caption: d.caption, photographer: d.photographer, agency: d.agency, via: d.via };
         });
         render();
       })
       .catch(function () { status.textContent = "The library could not be loaded. Try again, or use the library page."; });
   }
-  open.addEventListener("click", function () {
-    dialog.showModal();
-    q.focus();
-    load(q.value);
-  });
-  document.getElementById("close-picker").addEventListener("click", function () { dialog.close(); open.focus(); });
+  open.addEventListener("click", function () { openPicker(null, open); });
+  document.getElementById("close-picker").addEventListener("click", function () { dialog.close(); });
   dialog.querySelector(".picker-search").addEventListener("submit", function (e) { e.preventDefault(); load(q.value); });
   upload.addEventListener("submit", function (e) {
     e.preventDefault();
@@ -267,4 +294,80 @@
       showThumb(items.filter(function (i) { return i.id === select.value; })[0]);
     });
   }
+}());
+
+// The market data picker: an instrument from the markets page, as a quote in the sentence or a
+// chart, inserted as the tag the story's Markdown uses ({{quote SYMBOL}}, {{chart SYMBOL 1Y}}).
+(function () {
+  "use strict";
+  var dialog = document.getElementById("market-picker");
+  if (!dialog || typeof dialog.showModal !== "function") { return; }
+  var select = document.getElementById("mp-instrument");
+  var range = document.getElementById("mp-range");
+  var form = document.getElementById("market-form");
+  var callback = null;
+  var opener = null;
+  var loaded = null;
+  function load() {
+    if (loaded) { return loaded; }
+    loaded = fetch("/markets", { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
+      var doc = new DOMParser().parseFromString(html, "text/html");
+      Array.prototype.forEach.call(doc.querySelectorAll("table.market-table tbody tr"), function (tr) {
+        var name = tr.querySelector("th a");
+        var symbol = tr.querySelector("th .symbol");
+        if (!name || !symbol) { return; }
+        var o = document.createElement("option");
+        o.value = symbol.textContent.trim();
+        o.textContent = name.textContent.trim() + " (" + o.value + ")";
+        select.appendChild(o);
+      });
+    });
+    return loaded;
+  }
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var symbol = select.value;
+    var chart = document.getElementById("mp-chart").checked;
+    var take = callback;
+    callback = null;
+    dialog.close();
+    if (take && symbol) {
+      take(chart ? { tag: "{{chart " + symbol + " " + range.value + "}}", block: true } : { tag: "{{quote " + symbol + "}}", block: false });
+    }
+  });
+  document.getElementById("mp-cancel").addEventListener("click", function () { callback = null; dialog.close(); });
+  dialog.addEventListener("close", function () { if (opener) { opener.focus(); } });
+  window.BroadsheetPickers = window.BroadsheetPickers || {};
+  window.BroadsheetPickers.market = function (cb, from) {
+    callback = cb;
+    opener = from;
+    load().then(function () { dialog.showModal(); select.focus(); });
+  };
+}());
+
+// A story over the server's limit (2 MB of Markdown) is stopped here with the reason, before
+// the browser sends it, so the text stays in the editor rather than meeting an error page.
+(function () {
+  "use strict";
+  var form = document.querySelector("form.editor");
+  var body = document.getElementById("body");
+  if (!form || !body || !window.TextEncoder) { return; }
+  var LIMIT = 2000000;
+  var problem = document.createElement("p");
+  problem.className = "problem";
+  problem.setAttribute("role", "alert");
+  problem.hidden = true;
+  body.parentNode.insertBefore(problem, body);
+  form.addEventListener("submit", function (e) {
+    var bytes = new TextEncoder().encode(body.value).length;
+    if (bytes > LIMIT) {
+      e.preventDefault();
+      e.stopImmediatePropagation();
+      problem.textContent = "Not saved: the story is " + (bytes / 1e6).toFixed(1) + " MB, and a story can be at most 2 MB. Shorten it, or split it into two stories; your text is still here.";
+      problem.hidden = false;
+      problem.scrollIntoView({ block: "center" });
+    } else {
+      problem.hidden = true;
+    }
+  }, true);
 }());

@@ -29,6 +29,8 @@ struct Item {
     #[serde(flatten)]
     item: LibraryItem,
     thumb: String,
+    /// The copy a photo in the story's body uses: the JPEG variant nearest 1,200 px wide.
+    large: String,
     credit_line: String,
 }
 
@@ -99,6 +101,13 @@ async fn page(
                 .variants
                 .iter()
                 .find(|v| v.format == "jpeg")
+                .map_or_else(|| item.media.path.clone(), |v| v.path.clone()),
+            large: item
+                .media
+                .variants
+                .iter()
+                .filter(|v| v.format == "jpeg")
+                .min_by_key(|v| v.width.abs_diff(1200))
                 .map_or_else(|| item.media.path.clone(), |v| v.path.clone()),
             credit_line: item.credit.to_string(),
             item,
