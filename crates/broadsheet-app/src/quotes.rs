@@ -69,6 +69,26 @@ pub fn quote(instrument: &Instrument, bars: &[Bar], fresh_since: NaiveDate) -> O
     })
 }
 
+/// The instruments of the market strip with their latest quotes, in the strip's order: what
+/// every page's strip shows (the server keeps it cached) and the digest's market summary.
+pub async fn strip(
+    app: &crate::context::App,
+    fresh_since: NaiveDate,
+) -> Result<Vec<Quote>, broadsheet_store::StoreError> {
+    let mut quotes = Vec::new();
+    for i in app
+        .store
+        .instruments()
+        .await?
+        .into_iter()
+        .filter(|i| i.in_ticker)
+    {
+        let bars = app.store.latest_bars(i.id, 2).await?;
+        quotes.extend(quote(&i, &bars, fresh_since));
+    }
+    Ok(quotes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

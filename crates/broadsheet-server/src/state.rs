@@ -387,19 +387,7 @@ impl AppState {
         {
             return Ok(t.clone());
         }
-        let fresh_since = self.fresh_since();
-        let mut quotes = Vec::new();
-        for i in self
-            .store
-            .instruments()
-            .await?
-            .into_iter()
-            .filter(|i| i.in_ticker)
-        {
-            let bars = self.store.latest_bars(i.id, 2).await?;
-            quotes.extend(crate::market::quote(&i, &bars, fresh_since));
-        }
-        let quotes = Arc::new(quotes);
+        let quotes = Arc::new(broadsheet_app::quotes::strip(self, self.fresh_since()).await?);
         *self.ticker.write().unwrap_or_else(|e| e.into_inner()) = Some(quotes.clone());
         Ok(quotes)
     }

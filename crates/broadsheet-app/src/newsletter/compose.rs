@@ -137,30 +137,21 @@ pub(crate) fn picture(app: &App, hero: &broadsheet_core::HeroImage) -> Option<Pi
 
 /// The market strip's instruments at their latest close, for the mail's summary.
 async fn markets(app: &App) -> Result<Vec<MarketLine>, Error> {
-    let mut lines = Vec::new();
-    for i in app
-        .store
-        .instruments()
-        .await?
+    // Staleness is shown by the date on each line, so no cut-off is needed here.
+    let quotes = crate::quotes::strip(app, chrono::NaiveDate::MIN).await?;
+    Ok(quotes
         .into_iter()
-        .filter(|i| i.in_ticker)
-    {
-        let bars = app.store.latest_bars(i.id, 2).await?;
-        // Staleness is shown by the date on each line, so no cut-off is needed here.
-        if let Some(q) = crate::quotes::quote(&i, &bars, chrono::NaiveDate::MIN) {
-            lines.push(MarketLine {
-                url: app.site().url(&q.url),
-                as_of: q.as_of.format("%a %-d %b").to_string(),
-                name: q.name,
-                value: q.value,
-                unit: q.unit,
-                percent: q.percent,
-                direction: q.direction.to_owned(),
-                direction_text: q.direction_text,
-            });
-        }
-    }
-    Ok(lines)
+        .map(|q| MarketLine {
+            url: app.site().url(&q.url),
+            as_of: q.as_of.format("%a %-d %b").to_string(),
+            name: q.name,
+            value: q.value,
+            unit: q.unit,
+            percent: q.percent,
+            direction: q.direction.to_owned(),
+            direction_text: q.direction_text,
+        })
+        .collect())
 }
 
 /// The most important stories of the 24 hours before `now`: the editors' pinned stories and

@@ -69,10 +69,24 @@ async fn post(site: &Site, uri: &str, body: &str) -> Reply {
 
 /// The signed form time from a page's sign-up form.
 async fn form_time(site: &Site) -> String {
-    let html = site.get("/subscribe").await.text();
+    hidden_t(&site.get("/subscribe").await.text())
+}
+
+/// The hidden `t` of the (first) sign-up form on a page.
+pub(crate) fn hidden_t(html: &str) -> String {
     let at = html.find("name=\"t\" value=\"").expect("t") + 16;
     let end = at + html[at..].find('"').expect("end");
     html[at..end].to_owned()
+}
+
+/// Mail to `sink`, and a minimum fill time no test sign-up meets.
+fn strict_options(sink: &Sink) -> Options {
+    let mut options = Options {
+        mailer: Some(sink.mailer()),
+        ..Default::default()
+    };
+    options.newsletter.min_fill_secs = 30;
+    options
 }
 
 fn link(message: &str, prefix: &str) -> String {
@@ -143,11 +157,7 @@ async fn bots_bad_addresses_and_floods_get_no_mail() {
     let Some(sink) = Sink::start("newsletter bots", &[]) else {
         return;
     };
-    let mut options = Options {
-        mailer: Some(sink.mailer()),
-        ..Default::default()
-    };
-    options.newsletter.min_fill_secs = 30;
+    let mut options = strict_options(&sink);
     options.newsletter.sign_ups_per_minute = 4;
     let site = Site::build_with(None, true, options).await;
     let t = form_time(&site).await;
@@ -196,24 +206,12 @@ async fn bots_bad_addresses_and_floods_get_no_mail() {
     );
 }
 
-/// The hidden `t` of the form on a sign-up answer page.
-fn hidden_t(html: &str) -> String {
-    let at = html.find("name=\"t\" value=\"").expect("t") + 16;
-    let end = at + html[at..].find('"').expect("end");
-    html[at..end].to_owned()
-}
-
 #[tokio::test]
 async fn a_sign_up_faster_than_a_person_gets_a_visible_second_step_not_a_silent_drop() {
     let Some(sink) = Sink::start("newsletter second step", &[]) else {
         return;
     };
-    let mut options = Options {
-        mailer: Some(sink.mailer()),
-        ..Default::default()
-    };
-    options.newsletter.min_fill_secs = 30;
-    let site = Site::build_with(None, true, options).await;
+    let site = Site::build_with(None, true, strict_options(&sink)).await;
     let t = form_time(&site).await;
     let r = post(
         &site,
