@@ -549,3 +549,52 @@ test('the rich editor refuses what it cannot take, out loud: files that are not 
   assert.equal((await markdown()).length, 22 * 240_000);
   await page.context().close();
 });
+
+test('a restored copy over a newer version meets the conflict rule, and the editor works without JavaScript', { timeout: 120_000 }, async () => {
+  const page = await signIn('ed@example.com');
+  await page.goto(`${base}/admin/articles`);
+  const edit = await page.locator('main a[href^="/admin/articles/"]').evaluateAll((as) => as.map((a) => a.getAttribute('href')).find((h) => /^\/admin\/articles\/\d+$/.test(h)));
+  await page.goto(`${base}${edit}`);
+  await page.getByRole('group', { name: 'Editing mode' }).getByRole('button', { name: 'Markdown' }).click();
+  const mine = `${await page.locator('#body').inputValue()}\nA paragraph typed before the tab closed.\n`;
+  await page.locator('#body').fill(mine);
+  await page.waitForTimeout(1500);
+  const context = page.context();
+  await page.close();
+
+  // A colleague saves a newer version meanwhile.
+  const other = await signIn('ada@example.com');
+  await other.goto(`${base}${edit}`);
+  await other.getByRole('group', { name: 'Editing mode' }).getByRole('button', { name: 'Markdown' }).click();
+  await other.locator('#standfirst').fill('A standfirst from a colleague.');
+  await other.getByRole('button', { name: 'Save', exact: true }).click();
+  await other.waitForURL(/saved=/);
+  await other.context().close();
+
+  const again = await context.newPage();
+  await again.goto(`${base}${edit}`);
+  await again.getByRole('region', { name: 'Unsaved changes' }).getByRole('button', { name: 'Restore them' }).click();
+  assert.equal(await again.locator('#body').inputValue(), mine);
+  await again.getByRole('button', { name: 'Save', exact: true }).click();
+  const problem = again.locator('[role=alert]', { hasText: 'Not saved' });
+  await problem.waitFor();
+  assert.match(await problem.innerText(), /Not saved/);
+  assert.equal(await again.locator('#body').inputValue(), mine, 'the text is still in the form');
+  await context.close();
+
+  // Without JavaScript: the Markdown form, visible, and saving works.
+  const noJs = await browser.newContext({ javaScriptEnabled: false });
+  const p = await noJs.newPage();
+  await p.goto(`${base}/admin/sign-in`);
+  await p.locator('#email').fill('ed@example.com');
+  await p.locator('#password').fill(PASSWORD);
+  await p.getByRole('button', { name: /Sign in/ }).click();
+  await p.goto(`${base}/admin/articles/new`);
+  assert.ok(await p.locator('#body').isVisible(), 'the story field');
+  assert.equal(await p.locator('.rich-editor').count(), 0);
+  await p.locator('#headline').fill('Written without JavaScript');
+  await p.locator('#body').fill('A plain *Markdown* story.');
+  await p.getByRole('button', { name: 'Save', exact: true }).click();
+  await p.waitForURL(/\/admin\/articles\/\d+\?saved=/);
+  await noJs.close();
+});

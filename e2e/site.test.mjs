@@ -104,7 +104,11 @@ for (const [width, height, mobile] of [[360, 740, true], [390, 844, true], [430,
   test(`at ${width} px${mobile ? ' (phone emulation)' : ''} every public page fits the screen`, async () => {
     const page = await newPage({ viewport: { width, height }, isMobile: mobile, hasTouch: mobile });
     if (mobile) mkdirSync(shots, { recursive: true });
-    for (const [name, path] of PUBLIC_PAGES) {
+    // An author's and a tag's page, found from a story.
+    await page.goto(`${base}/article/copper-hits-18-month-high-on-supply-worries`);
+    const author = await page.locator('a[rel="author"]').first().getAttribute('href');
+    const tag = await page.locator('.tags a').first().getAttribute('href');
+    for (const [name, path] of [...PUBLIC_PAGES, ['author', author], ['tag', tag]]) {
       await page.goto(`${base}${path}`);
       const m = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
       assert.equal(m.inner, width, `${path}: the layout viewport is ${m.inner} px wide, not the device's ${width}`);

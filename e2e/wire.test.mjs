@@ -149,6 +149,22 @@ test('an agency story goes from the wire desk to a published article with its ph
   assert.equal(await figure.locator('.credit-via').innerText(), 'Pool Photo via Andes Wire');
   assert.match(await reader.locator('article.story').innerText(), /Andes Wire/, 'the agency is named as a source');
 
+  // The agency kills the story: the desk flags the article, and the flag's "Clear flag"
+  // button passes axe (its visible words are its name).
+  const killed = await fetch(`${base}/api/wire/andes`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ uri: item.uri, version: '2', pubstatus: 'canceled', headline: 'KILL' }),
+  });
+  assert.equal(killed.status, 200, await killed.text());
+  await page.goto(`${base}/admin/wire`);
+  const clear = page.getByRole('button', { name: `Clear flag on ${headline}` });
+  assert.ok(await clear.isVisible(), 'the flag and its button');
+  await axe(page, 'wire desk with a flag');
+  await clear.click();
+  await page.waitForURL(/\/admin\/wire/);
+  assert.equal(await page.getByRole('button', { name: `Clear flag on ${headline}` }).count(), 0);
+
   // The sources page lists the push source and passes axe.
   await page.goto(`${base}/admin/wire/sources`);
   await axe(page, 'wire sources');
