@@ -41,6 +41,11 @@ before(async () => {
   await page.context().close();
   photoBytes = Buffer.from(dataUrl.split(',')[1], 'base64');
   photoServer = createServer((req, res) => {
+    if (req.url === '/missing.jpg') {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
     res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': photoBytes.length });
     res.end(photoBytes);
   });
@@ -164,6 +169,22 @@ test('an agency story goes from the wire desk to a published article with its ph
   await clear.click();
   await page.waitForURL(/\/admin\/wire/);
   assert.equal(await page.getByRole('button', { name: `Clear flag on ${headline}` }).count(), 0);
+
+  // An item whose picture the agency's server does not give: Use says so in the editor.
+  const broken = { ...item, uri: `${item.uri}:nopic`, headline: `${headline} (no picture)`, associations: { featuremedia: { ...item.associations.featuremedia, renditions: { original: { href: `http://127.0.0.1:${port}/missing.jpg` } } } } };
+  const pushedBroken = await fetch(`${base}/api/wire/andes`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(broken),
+  });
+  assert.equal(pushedBroken.status, 200, await pushedBroken.text());
+  await page.goto(`${base}/admin/wire?q=${encodeURIComponent('no picture')}`);
+  await page.getByRole('link', { name: broken.headline }).click();
+  await page.getByRole('button', { name: /^Use/ }).click();
+  await page.waitForURL(/\/admin\/articles\/\d+\?saved=1&picture=unreachable/);
+  assert.match(await page.locator('#form-problem').innerText(), /picture could not be fetched/);
+  assert.equal(await page.locator('#hero_media_id').inputValue(), '');
+  await axe(page, 'the editor saying why the picture is missing');
 
   // The sources page lists the push source and passes axe.
   await page.goto(`${base}/admin/wire/sources`);
