@@ -74,7 +74,7 @@ test('a reader follows Politics in the menu and opens an article with its credit
   assert.deepEqual(page.foreign, []);
 });
 
-for (const [name, path] of [['home', '/'], ['section', '/section/world'], ['article', null], ['not found', '/nope'], ['search results', '/search?q=copper'], ['empty search', '/search?q=bnak'], ['markets', '/markets'], ['instrument', '/markets/CAR40']]) {
+for (const [name, path] of [['home', '/'], ['section', '/section/world'], ['article', null], ['not found', '/nope'], ['search results', '/search?q=copper'], ['empty search', '/search?q=bnak'], ['markets', '/markets'], ['instrument', '/markets/CAR40'], ['calendar', '/calendar'], ['indicator', '/calendar/valdoria-cpi-y-y']]) {
   test(`axe finds no serious or critical violation on the ${name} page`, async () => {
     const page = await newPage();
     let target = path;
@@ -97,6 +97,7 @@ const PUBLIC_PAGES = [
   ['markets', '/markets'], ['instrument-1m', '/markets/CAR40?range=1M'], ['instrument-1y', '/markets/CAR40?range=1Y'],
   ['instrument-max', '/markets/CAR40?range=Max'], ['search', '/search?q=copper'], ['empty-search', '/search?q=bnak'],
   ['subscribe', '/subscribe'], ['newsletter', '/newsletter'], ['not-found', '/nope'],
+  ['calendar', '/calendar'], ['calendar-day', '/calendar?view=day'], ['indicator', '/calendar/valdoria-cpi-y-y'],
 ];
 const shots = join(dirname(fileURLToPath(import.meta.url)), 'screenshots');
 

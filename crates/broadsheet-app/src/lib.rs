@@ -9,6 +9,7 @@
 
 pub mod accounts;
 pub mod backup;
+pub mod calendar;
 pub mod clock;
 mod context;
 mod error;

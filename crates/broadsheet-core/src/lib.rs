@@ -4,6 +4,7 @@
 //! No I/O, no async runtime, no database and no HTTP here: every other crate depends on this one.
 
 mod article;
+pub mod calendar;
 mod cursor;
 mod error;
 pub mod html;

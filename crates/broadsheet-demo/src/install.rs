@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use broadsheet_core::calendar::NewEvent;
 use broadsheet_core::{ArticleInput, ArticleStatus, HeroInput, NewMedia, NewSection, Slug, Symbol};
 use broadsheet_store::{Store, StoreError};
 use chrono::{Duration, Utc};
@@ -122,6 +123,37 @@ pub async fn install(store: &dyn Store, media_dir: &Path) -> Result<Installed, I
     for demo in crate::market::instruments(now.date_naive()) {
         let instrument = store.upsert_instrument(&demo.instrument).await?;
         store.save_bars(instrument.id, &demo.bars, "demo").await?;
+    }
+    // The calendar, with the stories written about its releases linked to them.
+    let mut ids = std::collections::HashMap::new();
+    for i in crate::calendar::indicators() {
+        let made = store.upsert_indicator(&i).await?;
+        ids.insert(made.slug.as_str().to_owned(), made.id);
+    }
+    let releases = crate::calendar::releases(now);
+    let events: Vec<NewEvent> = releases
+        .iter()
+        .map(|r| NewEvent {
+            indicator_id: ids.get(r.indicator).copied().unwrap_or_default(),
+            external_id: None,
+            period: r.period.clone(),
+            scheduled: r.scheduled,
+            values: r.values,
+        })
+        .collect();
+    let saved = store.save_events(&events, "demo").await?;
+    for (r, s) in releases.iter().zip(saved) {
+        let Some(headline) = r.story else { continue };
+        let story = site
+            .articles
+            .iter()
+            .find(|a| a.headline == headline)
+            .ok_or_else(|| {
+                InstallError::Content(format!("the demo calendar names no story {headline:?}"))
+            })?;
+        if let Some(a) = store.article_by_external_id(&story.external_id()).await? {
+            store.set_event_articles(s.id(), &[a.id]).await?;
+        }
     }
     Ok(Installed {
         site_name: site.site.name,

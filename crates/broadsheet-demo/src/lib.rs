@@ -3,6 +3,7 @@
 //! through the `Store` into an empty (or earlier demo) site.
 
 mod art;
+pub mod calendar;
 mod install;
 pub mod market;
 

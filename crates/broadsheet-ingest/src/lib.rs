@@ -5,6 +5,7 @@
 //! `market`: market-data CSV files in their many layouts, through a column mapping.
 //! `wire`: agency copy (ninjs, NewsML-G2, NITF, IPTC 7901/ANPA, RSS, Atom, JSON Feed).
 
+pub mod calendar;
 pub mod jsonl;
 pub mod market;
 pub mod wire;

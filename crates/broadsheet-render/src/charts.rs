@@ -209,6 +209,54 @@ fn chart_id(title: &str, description: &str) -> String {
 /// date ticks at calendar boundaries. On narrow screens the stylesheet hides every other date
 /// label (class `minor`).
 pub fn line_chart(points: &[(NaiveDate, f64)], title: &str, description: &str) -> String {
+    let dates: Vec<NaiveDate> = points.iter().map(|p| p.0).collect();
+    let values: Vec<Option<f64>> = points.iter().map(|p| Some(p.1)).collect();
+    chart(
+        &dates,
+        &[Series {
+            values: &values,
+            dashed: false,
+        }],
+        title,
+        description,
+    )
+}
+
+/// One line of a chart: a value (or a gap) per date.
+pub struct Series<'a> {
+    pub values: &'a [Option<f64>],
+    /// Drawn dashed (a forecast), else solid (what happened).
+    pub dashed: bool,
+}
+
+/// An economic release's history: the actual figures as a solid line and the consensus
+/// forecasts as a dashed one, one point per release, with the same axes and labels as the
+/// market charts. A release without a figure leaves a gap.
+pub fn release_chart(
+    dates: &[NaiveDate],
+    actual: &[Option<f64>],
+    consensus: &[Option<f64>],
+    title: &str,
+    description: &str,
+) -> String {
+    chart(
+        dates,
+        &[
+            Series {
+                values: consensus,
+                dashed: true,
+            },
+            Series {
+                values: actual,
+                dashed: false,
+            },
+        ],
+        title,
+        description,
+    )
+}
+
+fn chart(days: &[NaiveDate], series: &[Series<'_>], title: &str, description: &str) -> String {
     // The plot's own units; it is stretched to the figure's size.
     const W: f64 = 1000.0;
     const H: f64 = 400.0;
@@ -217,23 +265,27 @@ pub fn line_chart(points: &[(NaiveDate, f64)], title: &str, description: &str) -
     const PLOT: f64 = 84.0;
     const LABEL: &str = r##"fill="#555b66" stroke="#fff" stroke-width="3" paint-order="stroke""##;
     let id = chart_id(title, description);
-    let mut s = String::with_capacity(4096 + points.len() * 16);
+    let mut s = String::with_capacity(4096 + days.len() * 16);
     let _ = write!(
         s,
         r#"<svg class="chart" role="img" aria-labelledby="{id}-title {id}-desc" font-size="12"><title id="{id}-title">{}</title><desc id="{id}-desc">{}</desc>"#,
         escape(title),
         escape(description)
     );
-    let Some((lo, hi)) = bounds(points.iter().map(|p| p.1)) else {
+    let Some((lo, hi)) = bounds(
+        series
+            .iter()
+            .flat_map(|s| s.values.iter().flatten().copied()),
+    ) else {
         s.push_str("</svg>");
         return s;
     };
     let y = |v: f64| (hi - v) / (hi - lo) * H;
-    let n = points.len().max(2) - 1;
+    let n = days.len().max(2) - 1;
     let x = |i: usize| i as f64 * W / n as f64;
     let (ticks, tick_decimals) = value_ticks(lo, hi);
-    let (first, last) = match (points.first(), points.last()) {
-        (Some(a), Some(b)) => (a.0, b.0),
+    let (first, last) = match (days.first(), days.last()) {
+        (Some(a), Some(b)) => (*a, *b),
         _ => unreachable!("bounds() found a value"),
     };
     let (_, mut dates) = date_ticks(first, last);
@@ -248,7 +300,7 @@ pub fn line_chart(points: &[(NaiveDate, f64)], title: &str, description: &str) -
     let date_x: Vec<(f64, &str)> = dates
         .iter()
         .filter_map(|(d, label)| {
-            let i = points.iter().position(|(day, _)| day >= d)?;
+            let i = days.iter().position(|day| day >= d)?;
             Some((x(i) / W * 100.0, label.as_str()))
         })
         .collect();
@@ -270,16 +322,34 @@ pub fn line_chart(points: &[(NaiveDate, f64)], title: &str, description: &str) -
             x = pct * W / 100.0
         );
     }
-    let path: Vec<String> = points
-        .iter()
-        .enumerate()
-        .map(|(i, (_, v))| format!("{:.1},{:.1}", x(i), y(*v)))
-        .collect();
-    let _ = write!(
-        s,
-        r##"</g><polyline points="{}" fill="none" stroke="#0a5aa0" stroke-width="2" stroke-linejoin="round" vector-effect="non-scaling-stroke"/></svg>"##,
-        path.join(" ")
-    );
+    s.push_str("</g>");
+    for line in series {
+        // A gap (a release without the figure) ends one polyline and starts the next.
+        let mut runs: Vec<Vec<String>> = vec![Vec::new()];
+        for (i, v) in line.values.iter().enumerate() {
+            match v {
+                Some(v) => {
+                    if let Some(run) = runs.last_mut() {
+                        run.push(format!("{:.1},{:.1}", x(i), y(*v)));
+                    }
+                }
+                None => runs.push(Vec::new()),
+            }
+        }
+        let (colour, dash) = if line.dashed {
+            ("#8a4b00", r#" stroke-dasharray="6 5""#)
+        } else {
+            ("#0a5aa0", "")
+        };
+        for run in runs.iter().filter(|r| !r.is_empty()) {
+            let _ = write!(
+                s,
+                r##"<polyline points="{}" fill="none" stroke="{colour}" stroke-width="2"{dash} stroke-linejoin="round" vector-effect="non-scaling-stroke"/>"##,
+                run.join(" ")
+            );
+        }
+    }
+    s.push_str("</svg>");
     // Value labels: just above their gridlines at the left edge, with a white halo over the line.
     // Percentages of the outer height cannot add the TOP offset, so `dy` does.
     for v in &ticks {

@@ -1,7 +1,9 @@
 //! Market data inside stories: `{{quote SYMBOL}}` becomes the instrument's latest value and
-//! change, `{{chart SYMBOL RANGE}}` its chart. The tags stay as text in the stored body and are
-//! expanded when the page is rendered, so a cached story shows current values (article pages
-//! depend on the `market` cache key).
+//! change, `{{chart SYMBOL RANGE}}` its chart, `{{event INDICATOR}}` an economic release's
+//! figures (the latest out, else the next due) with its surprise. The tags stay as text in the
+//! stored body and are expanded when the page is rendered, so a cached story shows current
+//! values (article pages depend on the `market` cache key, and on `calendar` when they embed a
+//! release: `uses_calendar`).
 
 use std::fmt::Write;
 
@@ -17,6 +19,12 @@ use crate::state::AppState;
 enum Tag {
     Quote(String),
     Chart(String, Option<i64>, &'static str),
+    Event(String),
+}
+
+/// Whether a body embeds a release (its page then depends on the `calendar` key).
+pub(crate) fn uses_calendar(html: &str) -> bool {
+    html.contains("{{event ")
 }
 
 fn parse_tag(inner: &str) -> Option<Tag> {
@@ -28,6 +36,10 @@ fn parse_tag(inner: &str) -> Option<Tag> {
                 .next()
                 .is_none()
                 .then(|| Tag::Quote(symbol.to_owned()))
+        }
+        "event" => {
+            let slug = words.next()?;
+            words.next().is_none().then(|| Tag::Event(slug.to_owned()))
         }
         "chart" => {
             let symbol = words.next()?.to_owned();
@@ -68,7 +80,16 @@ pub(crate) async fn expand(state: &AppState, html: &str) -> Result<String, AppEr
         rest = &after[end + 2..];
         match parse_tag(&after[..end]) {
             Some(tag) => match render(state, &tag).await? {
-                Some(html) => out.push_str(&html),
+                Some(html) => {
+                    // A figure or an aside alone in its paragraph replaces the paragraph: a
+                    // `<p>` cannot hold one.
+                    let block = !matches!(tag, Tag::Quote(_));
+                    if block && out.ends_with("<p>") && rest.starts_with("</p>") {
+                        out.truncate(out.len() - 3);
+                        rest = &rest[4..];
+                    }
+                    out.push_str(&html);
+                }
                 None => out.push_str(original),
             },
             None => out.push_str(original),
@@ -79,7 +100,12 @@ pub(crate) async fn expand(state: &AppState, html: &str) -> Result<String, AppEr
 }
 
 async fn render(state: &AppState, tag: &Tag) -> Result<Option<String>, AppError> {
-    let (Tag::Quote(symbol) | Tag::Chart(symbol, ..)) = tag;
+    let (Tag::Quote(symbol) | Tag::Chart(symbol, ..)) = tag else {
+        let Tag::Event(slug) = tag else {
+            return Ok(None);
+        };
+        return release(state, slug).await;
+    };
     let Ok(symbol) = Symbol::parse(symbol) else {
         return Ok(None);
     };
@@ -109,6 +135,7 @@ async fn render(state: &AppState, tag: &Tag) -> Result<Option<String>, AppError>
                 words = q.direction_text,
             );
         }
+        Tag::Event(_) => return Ok(None),
         Tag::Chart(_, days, label) => {
             let from = days.map(|d| q.as_of - Duration::days(d));
             let bars = state.store.bars(i.id, from, Some(q.as_of)).await?;
@@ -137,6 +164,50 @@ async fn render(state: &AppState, tag: &Tag) -> Result<Option<String>, AppError>
     Ok(Some(html))
 }
 
+/// `{{event INDICATOR}}`: the release with its figures and surprise, in words and arrows.
+async fn release(state: &AppState, slug: &str) -> Result<Option<String>, AppError> {
+    let Ok(slug) = broadsheet_core::Slug::parse(slug) else {
+        return Ok(None);
+    };
+    let tz = state.site().tz();
+    let Some(r) = broadsheet_app::calendar::current(state, &slug, tz).await? else {
+        return Ok(None);
+    };
+    let mut html = String::new();
+    let period = if r.period.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", escape(&r.period))
+    };
+    let _ = write!(
+        html,
+        r#"<aside class="embed-release" aria-label="Economic calendar: {country} {title}"><p class="release-head"><a href="{url}">{country} {title}{period}</a> <span class="importance importance-{imp}"><span aria-hidden="true">{symbol}</span> {label} importance</span></p><dl class="release-figures">"#,
+        country = escape(&r.country),
+        title = escape(&r.title),
+        url = r.url,
+        imp = r.importance.as_str(),
+        symbol = r.importance_symbol,
+        label = r.importance_label,
+    );
+    let cell = |v: &Option<String>| v.as_deref().map_or("–".to_owned(), escape);
+    let actual = match (&r.actual, &r.surprise, &r.surprise_text, r.surprise_arrow) {
+        (Some(a), Some(s), Some(words), Some(arrow)) => format!(
+            r#"{} <span class="surprise surprise-{}"><span aria-hidden="true">{arrow}</span> {words}</span>"#,
+            escape(a),
+            s.as_str()
+        ),
+        (Some(a), ..) => escape(a),
+        (None, ..) => format!("due {} {}", r.date, escape(&r.time)),
+    };
+    let _ = write!(
+        html,
+        r#"<div><dt>Actual</dt><dd class="release-actual">{actual}</dd></div><div><dt>Forecast</dt><dd>{}</dd></div><div><dt>Previous</dt><dd>{}</dd></div></dl></aside>"#,
+        cell(&r.consensus),
+        cell(&r.revised_previous.clone().or_else(|| r.previous.clone())),
+    );
+    Ok(Some(html))
+}
+
 use broadsheet_core::html::escape;
 
 #[cfg(test)]
@@ -158,5 +229,10 @@ mod tests {
         assert_eq!(parse_tag("quote"), None);
         assert_eq!(parse_tag("quote A B"), None);
         assert_eq!(parse_tag("weather today"), None);
+        assert_eq!(
+            parse_tag("event valdoria-cpi"),
+            Some(Tag::Event("valdoria-cpi".into()))
+        );
+        assert_eq!(parse_tag("event a b"), None);
     }
 }

@@ -30,7 +30,9 @@ pub use broadsheet_app::SiteConfig;
 pub use broadsheet_app::search_sync::{SyncError, catch_up, rebuild};
 pub use error::AppError;
 pub use serve::{bind, serve};
-pub use state::{AppState, FeedOptions, Limits, MarketOptions, NewsroomOptions, Options};
+pub use state::{
+    AppState, CalendarOptions, FeedOptions, Limits, MarketOptions, NewsroomOptions, Options,
+};
 
 /// The application router for `state`, with all middleware.
 pub fn router(state: AppState) -> axum::Router {

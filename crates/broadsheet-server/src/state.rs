@@ -109,6 +109,15 @@ impl Default for MarketOptions {
     }
 }
 
+/// Economic-calendar settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CalendarOptions {
+    /// The bearer token a data vendor sends to `POST /api/calendar/releases`; pushing is off
+    /// without one.
+    pub push_token: Option<String>,
+}
+
 /// Newsroom settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -192,6 +201,7 @@ mod nets {
 pub struct Options {
     pub limits: Limits,
     pub market: MarketOptions,
+    pub calendar: CalendarOptions,
     pub newsroom: NewsroomOptions,
     /// Where mail goes; without one, to `outbox/` beside the media folder.
     pub mailer: Option<Arc<dyn broadsheet_mail::Mailer>>,
@@ -240,6 +250,7 @@ pub struct Inner {
     pub(crate) search_limiter: DefaultKeyedRateLimiter<IpAddr>,
     pub(crate) api_limiter: DefaultKeyedRateLimiter<IpAddr>,
     pub(crate) market_options: MarketOptions,
+    pub(crate) calendar_options: CalendarOptions,
     pub(crate) feeds: FeedOptions,
     pub(crate) metrics_options: crate::metrics::MetricsOptions,
     /// The market strip shown on every page, computed once per market change.
@@ -357,6 +368,7 @@ impl AppState {
             search_limiter,
             api_limiter,
             market_options: options.market,
+            calendar_options: options.calendar,
             feeds: options.feeds,
             metrics_options: options.metrics.clone(),
             ticker,

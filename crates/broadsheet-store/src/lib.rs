@@ -10,6 +10,7 @@
 )]
 
 pub mod accounts;
+pub mod calendar;
 pub mod copy;
 mod error;
 mod hash;
@@ -29,6 +30,7 @@ use broadsheet_core::{
 };
 
 pub use accounts::{Accounts, ApiKey, ApiKeyKind, NewApiKey, NewUser, SessionInfo, TokenKind};
+pub use calendar::{Calendar, EventEdit, EventFilter, EventRevision, EventSave, KEY_CALENDAR};
 pub use error::StoreError;
 pub use market::Market;
 pub use newsletter::{
@@ -180,6 +182,7 @@ pub trait Store:
     + webhooks::Webhooks
     + wire::Wire
     + market::Market
+    + calendar::Calendar
     + taxonomy::Taxonomy
     + site::SiteState
     + Send

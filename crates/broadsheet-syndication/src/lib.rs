@@ -7,6 +7,7 @@
 //! absolute, built from `Site::origin`.
 
 pub mod feed;
+pub mod ical;
 pub mod jsonld;
 pub mod ninjs;
 pub mod sitemap;

@@ -33,6 +33,9 @@ pub struct Config {
     pub limits: broadsheet_server::Limits,
     #[serde(default)]
     pub market: broadsheet_server::MarketOptions,
+    /// `[calendar]`: the economic calendar's push token.
+    #[serde(default)]
+    pub calendar: broadsheet_server::CalendarOptions,
     #[serde(default)]
     pub newsroom: broadsheet_server::NewsroomOptions,
     #[serde(default)]
@@ -104,6 +107,7 @@ impl Default for Config {
             search: Default::default(),
             limits: Default::default(),
             market: Default::default(),
+            calendar: Default::default(),
             newsroom: Default::default(),
             newsletter: Default::default(),
             mail: Default::default(),

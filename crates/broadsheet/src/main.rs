@@ -82,6 +82,9 @@ enum Command {
     /// Market data: `import` loads prices from CSV files.
     #[command(subcommand)]
     Market(cmd::market::MarketCommand),
+    /// The economic calendar: `import` loads releases from CSV or iCalendar files.
+    #[command(subcommand)]
+    Calendar(cmd::calendar::CalendarCommand),
     /// The newsletter: `send-digest` sends today's daily digest (or resumes it).
     #[command(subcommand)]
     Newsletter(cmd::newsletter::NewsletterCommand),
@@ -155,6 +158,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => cmd::import::run(config, args).await,
         Command::Search(command) => cmd::search::run(config, command).await,
         Command::Market(command) => cmd::market::run(config, command).await,
+        Command::Calendar(command) => cmd::calendar::run(config, command).await,
         Command::User(command) => cmd::user::run(config, command).await,
         Command::ApiKey(command) => cmd::api_key::run(config, command).await,
         Command::Newsletter(command) => cmd::newsletter::run(config, command).await,

@@ -11,6 +11,7 @@
 mod account;
 mod api_keys;
 pub(crate) mod articles;
+mod calendar;
 mod diff;
 mod editor;
 pub(crate) mod media;
@@ -122,6 +123,10 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
         "/admin/wire/sources/action",
         Permission::ManageSite,
     ),
+    (Method::GET, "/admin/calendar", Permission::ManageSite),
+    (Method::POST, "/admin/calendar", Permission::ManageSite),
+    (Method::GET, "/admin/calendar/{id}", Permission::ManageSite),
+    (Method::POST, "/admin/calendar/{id}", Permission::ManageSite),
     (Method::GET, "/admin/api-keys", Permission::Admin),
     (Method::POST, "/admin/api-keys", Permission::Admin),
 ];
@@ -162,6 +167,14 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/admin/webhooks/action", post(webhooks::act))
         .route("/admin/api-keys", get(api_keys::page).post(api_keys::save))
+        .route(
+            "/admin/calendar",
+            get(calendar::page).post(calendar::create),
+        )
+        .route(
+            "/admin/calendar/{id}",
+            get(calendar::edit).post(calendar::save),
+        )
         .route("/admin/wire", get(wire::desk))
         .route("/admin/wire/flags", post(wire::clear_flag))
         .route(
@@ -242,6 +255,12 @@ fn nav(role: Role) -> Vec<NavGroup> {
                 ),
                 ("/admin/media", "Media", "media", Permission::Signed),
                 ("/admin/wire", "Wire", "wire", Permission::Signed),
+                (
+                    "/admin/calendar",
+                    "Calendar",
+                    "calendar",
+                    Permission::ManageSite,
+                ),
             ],
         ),
         (

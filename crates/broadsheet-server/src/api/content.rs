@@ -313,7 +313,12 @@ pub(crate) async fn article(
     answer(&state, key, &headers, async move {
         let a = public_article(&st, &slug).await?;
         let site = st.site().syndication();
-        let deps = vec![key_article(a.id), KEY_ALL.into(), KEY_MARKET.into()];
+        let deps = vec![
+            key_article(a.id),
+            KEY_ALL.into(),
+            KEY_MARKET.into(),
+            broadsheet_store::KEY_CALENDAR.into(),
+        ];
         Ok((
             json!({ "article": full(&site, &a) }),
             deps,
@@ -336,7 +341,12 @@ pub(crate) async fn ninjs(
     answer(&state, key, &headers, async move {
         let a = public_article(&st, &slug).await?;
         let site = st.site().syndication();
-        let deps = vec![key_article(a.id), KEY_ALL.into(), KEY_MARKET.into()];
+        let deps = vec![
+            key_article(a.id),
+            KEY_ALL.into(),
+            KEY_MARKET.into(),
+            broadsheet_store::KEY_CALENDAR.into(),
+        ];
         Ok((
             broadsheet_syndication::ninjs::article(&site, &a),
             deps,
@@ -686,6 +696,108 @@ pub(crate) async fn instrument(
                 "bars": bars,
             }),
             vec![KEY_MARKET.into()],
+            None,
+        ))
+    })
+    .await
+}
+
+/// The most days one calendar request may span.
+const CALENDAR_MAX_DAYS: i64 = 92;
+
+/// `GET /api/v1/calendar?from=&to=&country=&importance=&tz=`: releases between two days
+/// (today and the six after by default), each with its figures as numbers and as a reader
+/// sees them, and the surprise.
+pub(crate) async fn calendar(
+    State(state): State<AppState>,
+    _key: ContentKey,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    use broadsheet_core::calendar::Importance;
+    let p = Params::new(query.as_deref());
+    let tz: chrono_tz::Tz = match p.get("tz") {
+        Some(v) => v.parse().map_err(|_| {
+            ApiError::invalid("tz", "must be an IANA time zone such as Europe/London")
+        })?,
+        None => state.site().tz(),
+    };
+    let within = |name: &'static str, d: Option<NaiveDate>| match d {
+        Some(d) if !(1900..=2200).contains(&chrono::Datelike::year(&d)) => Err(ApiError::invalid(
+            name,
+            "must be between the years 1900 and 2200",
+        )),
+        d => Ok(d),
+    };
+    let from = within("from", p.date("from")?)?
+        .unwrap_or_else(|| Utc::now().with_timezone(&tz).date_naive());
+    let to = within("to", p.date("to")?)?.unwrap_or(from + chrono::Duration::days(6));
+    if to < from {
+        return Err(ApiError::invalid("to", "must not be before from"));
+    }
+    if (to - from).num_days() >= CALENDAR_MAX_DAYS {
+        return Err(ApiError::invalid(
+            "to",
+            format!("must be within {CALENDAR_MAX_DAYS} days of from"),
+        ));
+    }
+    let country = p.slug("country")?;
+    let importance = p
+        .get("importance")
+        .map(|v| {
+            v.parse::<Importance>()
+                .map_err(|_| ApiError::invalid("importance", "must be low, medium or high"))
+        })
+        .transpose()?;
+    let key = cache_key("/api/v1/calendar", query.as_deref());
+    let st = state.clone();
+    answer(&state, key, &headers, async move {
+        let agenda = broadsheet_app::calendar::Agenda {
+            from,
+            days: (to - from).num_days() as u32 + 1,
+            country: country.map(|c| c.as_str().to_owned()),
+            importance,
+            tz,
+        };
+        let days = broadsheet_app::calendar::agenda(&st, &agenda)
+            .await
+            .map_err(AppError::from)?;
+        let releases: Vec<_> = days.into_iter().flat_map(|d| d.releases).collect();
+        Ok((
+            json!({
+                "releases": releases,
+                "meta": { "from": from, "to": to, "time_zone": tz.name() },
+            }),
+            vec![broadsheet_store::KEY_CALENDAR.into()],
+            None,
+        ))
+    })
+    .await
+}
+
+/// `GET /api/v1/calendar/{indicator}`: an indicator, its releases oldest first, and the next.
+pub(crate) async fn indicator(
+    State(state): State<AppState>,
+    _key: ContentKey,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let slug = slug_param("indicator", &slug)?;
+    let key = cache_key(&format!("/api/v1/calendar/{slug}"), None);
+    let st = state.clone();
+    answer(&state, key, &headers, async move {
+        let tz = st.site().tz();
+        let h = broadsheet_app::calendar::history(&st, &slug, tz)
+            .await
+            .map_err(AppError::from)?
+            .ok_or_else(|| ApiError::NotFound("no such indicator".into()))?;
+        Ok((
+            json!({
+                "indicator": h.indicator,
+                "releases": h.past,
+                "next": h.next,
+            }),
+            vec![broadsheet_store::KEY_CALENDAR.into()],
             None,
         ))
     })

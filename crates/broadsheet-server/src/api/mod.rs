@@ -1,5 +1,6 @@
 //! The Content API under `/api/v1`: read-only JSON for articles (also as IPTC ninjs),
-//! sections, authors, tags, search and market data, for apps and partner sites.
+//! sections, authors, tags, search, market data and the economic calendar, for apps and partner
+//! sites.
 //!
 //! Every request but the OpenAPI document carries a content key (`?key=` or
 //! `Authorization: Bearer`), made with `broadsheet api-key add`. Errors are RFC 9457
@@ -46,6 +47,8 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/api/v1/search", get(content::search))
         .route("/api/v1/markets", get(content::markets))
         .route("/api/v1/markets/{symbol}", get(content::instrument))
+        .route("/api/v1/calendar", get(content::calendar))
+        .route("/api/v1/calendar/{indicator}", get(content::indicator))
         .route(
             "/api/v1/admin/articles",
             post(admin::create).layer(DefaultBodyLimit::max(admin::MAX_JSON_BYTES)),

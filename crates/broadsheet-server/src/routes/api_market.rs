@@ -1,6 +1,7 @@
 //! `POST /api/market/quotes`: a data vendor pushes prices, authenticated with a bearer token.
 //! Errors are RFC 9457 problem+json; each quote is accepted or rejected on its own, by
-//! `broadsheet_app::markets::push_quotes`.
+//! `broadsheet_app::markets::push_quotes`. The token check, the body's limits and the report
+//! are shared with the calendar's push (`api_calendar.rs`).
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -23,6 +24,70 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The problem to answer when a push does not carry `expected` as its bearer token (`None`
+/// or empty: pushing is off, and `off` says how to turn it on).
+pub(crate) fn check_bearer(
+    headers: &HeaderMap,
+    expected: Option<&str>,
+    off: &str,
+) -> Option<Response> {
+    let Some(expected) = expected.filter(|t| !t.is_empty()) else {
+        return Some(problem(StatusCode::UNAUTHORIZED, off));
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    match given {
+        None => Some(problem(
+            StatusCode::UNAUTHORIZED,
+            "an Authorization: Bearer token is required",
+        )),
+        Some(t) if !same(t.as_bytes(), expected.as_bytes()) => {
+            Some(problem(StatusCode::UNAUTHORIZED, "the token is not valid"))
+        }
+        Some(_) => None,
+    }
+}
+
+/// The body of a push, or the problem to answer: 413 over the limit, 400 otherwise.
+pub(crate) fn push_body<T: serde::de::DeserializeOwned>(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, Box<Response>> {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return Err(Box::new(problem(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("the body is over {MAX_PUSH_BYTES} bytes"),
+            )));
+        }
+        Err(e) => return Err(Box::new(problem(StatusCode::BAD_REQUEST, &e.body_text()))),
+    };
+    serde_json::from_slice(&body).map_err(|e| {
+        Box::new(problem(
+            StatusCode::BAD_REQUEST,
+            &format!("the body is not a valid push: {e}"),
+        ))
+    })
+}
+
+/// A push's per-item report: 422 when nothing was accepted and something was refused.
+pub(crate) fn report(nothing_accepted: bool, json: String) -> Response {
+    let status = if nothing_accepted {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let mut response = (status, json).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Push {
@@ -34,64 +99,20 @@ pub(crate) async fn push(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
-    let Some(expected) = state
-        .market_options
-        .push_token
-        .as_deref()
-        .filter(|t| !t.is_empty())
-    else {
-        return Ok(problem(
-            StatusCode::UNAUTHORIZED,
-            "pushing market data is not enabled on this site (set market.push_token)",
-        ));
-    };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    match given {
-        None => {
-            return Ok(problem(
-                StatusCode::UNAUTHORIZED,
-                "an Authorization: Bearer token is required",
-            ));
-        }
-        Some(t) if !same(t.as_bytes(), expected.as_bytes()) => {
-            return Ok(problem(StatusCode::UNAUTHORIZED, "the token is not valid"));
-        }
-        Some(_) => {}
+    if let Some(refused) = check_bearer(
+        &headers,
+        state.market_options.push_token.as_deref(),
+        "pushing market data is not enabled on this site (set market.push_token)",
+    ) {
+        return Ok(refused);
     }
-    let body = match body {
-        Ok(b) => b,
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return Ok(problem(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                &format!("the body is over {MAX_PUSH_BYTES} bytes"),
-            ));
-        }
-        Err(e) => return Ok(problem(StatusCode::BAD_REQUEST, &e.body_text())),
-    };
-    let push: Push = match serde_json::from_slice(&body) {
+    let push: Push = match push_body(body) {
         Ok(p) => p,
-        Err(e) => {
-            return Ok(problem(
-                StatusCode::BAD_REQUEST,
-                &format!("the body is not a valid push: {e}"),
-            ));
-        }
+        Err(problem) => return Ok(*problem),
     };
     let outcome = broadsheet_app::markets::push_quotes(&state, &push.quotes).await?;
-    let status = if outcome.accepted == 0 && !outcome.rejected.is_empty() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    let mut response =
-        (status, serde_json::to_string(&outcome).unwrap_or_default()).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    Ok(response)
+    Ok(report(
+        outcome.accepted == 0 && !outcome.rejected.is_empty(),
+        serde_json::to_string(&outcome).unwrap_or_default(),
+    ))
 }

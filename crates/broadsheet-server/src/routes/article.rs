@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use broadsheet_core::{Article, ArticleSummary, section_path};
-use broadsheet_store::{KEY_ALL, KEY_MARKET, ListFilter, key_article, key_section};
+use broadsheet_store::{KEY_ALL, KEY_CALENDAR, KEY_MARKET, ListFilter, key_article, key_section};
 use chrono::Utc;
 use http::HeaderMap;
 use serde::Serialize;
@@ -65,6 +65,7 @@ async fn render(
         .public_article_by_slug(&slug, now)
         .await?
         .ok_or(AppError::NotFound)?;
+    let embeds_release = crate::embeds::uses_calendar(&article.body_html);
     article.body_html = crate::embeds::expand(state, &article.body_html).await?;
     let mut markets = Vec::new();
     for symbol in &article.instruments {
@@ -116,12 +117,15 @@ async fn render(
     });
     let credit = article.hero.as_ref().is_some_and(|h| !h.credit.is_empty());
     let last_modified = Some(article.updated_at);
-    let deps = vec![
+    let mut deps = vec![
         key_article(article.id),
         key_section(section_id),
         KEY_ALL.into(),
         KEY_MARKET.into(),
     ];
+    if embeds_release {
+        deps.push(KEY_CALENDAR.into());
+    }
     let mut chrome = views::chrome(state, &sections, &active, &path).await;
     structured_data(state, &mut chrome, &article, &breadcrumb);
     let page = ArticlePage {

@@ -46,8 +46,11 @@ pub(crate) async fn error_pages(
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    // API errors are problem+json already; pages get the themed page.
-    if content_type.starts_with("application/problem+json") {
+    // API errors are problem+json already, and a push's per-item report (422 when nothing was
+    // accepted) is JSON a machine reads: both are left as they are; pages get the themed page.
+    if content_type.starts_with("application/problem+json")
+        || content_type.starts_with("application/json")
+    {
         return response;
     }
     let is_html = content_type.starts_with("text/html");

@@ -126,6 +126,7 @@ async fn render(
     if meta.full_text {
         // Bodies expand market embeds, as pages do.
         deps.push(KEY_MARKET.into());
+        deps.push(broadsheet_store::KEY_CALENDAR.into());
     }
     deps.extend(articles.iter().map(|a| key_article(a.id)));
     let body = feed::render(format, &state.site().syndication(), &meta, &articles);

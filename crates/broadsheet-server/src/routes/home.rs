@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use axum::extract::State;
 use axum::response::Response;
 use broadsheet_core::{ArticleSummary, build_menu, section_subtree};
-use broadsheet_store::{KEY_ALL, KEY_HOME, KEY_MARKET, ListFilter};
+use broadsheet_store::{KEY_ALL, KEY_CALENDAR, KEY_HOME, KEY_MARKET, ListFilter};
 use chrono::Utc;
 use http::HeaderMap;
 use serde::Serialize;
@@ -35,6 +35,8 @@ struct Home {
     top: Vec<ArticleSummary>,
     latest: Vec<ArticleSummary>,
     sections: Vec<SectionBlock>,
+    /// Today's calendar: the high and medium releases.
+    calendar: Vec<broadsheet_app::calendar::Release>,
 }
 
 pub(crate) async fn home(
@@ -113,11 +115,17 @@ async fn render(state: &AppState) -> Result<Rendered, AppError> {
             top,
             latest,
             sections: blocks,
+            calendar: super::calendar::today(state, 8).await,
         },
     )?;
     Ok(Rendered {
         html,
-        deps: vec![KEY_HOME.into(), KEY_ALL.into(), KEY_MARKET.into()],
+        deps: vec![
+            KEY_HOME.into(),
+            KEY_ALL.into(),
+            KEY_MARKET.into(),
+            KEY_CALENDAR.into(),
+        ],
         last_modified,
     })
 }

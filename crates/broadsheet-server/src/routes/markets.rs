@@ -80,11 +80,17 @@ pub(crate) async fn markets(
             #[derive(Serialize)]
             struct Page {
                 groups: Vec<Group>,
+                calendar: Vec<broadsheet_app::calendar::Release>,
             }
-            let html = views::render(&state, "markets.html", chrome, Page { groups })?;
+            let calendar = super::calendar::today(&state, 12).await;
+            let html = views::render(&state, "markets.html", chrome, Page { groups, calendar })?;
             Ok(Rendered {
                 html,
-                deps: vec![KEY_MARKET.into(), KEY_ALL.into()],
+                deps: vec![
+                    KEY_MARKET.into(),
+                    KEY_ALL.into(),
+                    broadsheet_store::KEY_CALENDAR.into(),
+                ],
                 last_modified: None,
             })
         })

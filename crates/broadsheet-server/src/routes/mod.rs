@@ -1,8 +1,10 @@
 //! The route table and its middleware stack. One file per resource.
 
+mod api_calendar;
 pub(crate) mod api_market;
 mod article;
 mod assets;
+mod calendar;
 mod error_pages;
 mod extract;
 mod feeds;
@@ -113,6 +115,15 @@ pub(crate) fn router(state: AppState) -> Router {
                 state.wire_options.max_bytes,
             )),
         )
+        .route(
+            "/api/calendar/releases",
+            axum::routing::post(api_calendar::push)
+                .layer(axum::extract::DefaultBodyLimit::max(api_market::MAX_PUSH_BYTES)),
+        )
+        .route("/calendar", get(calendar::page))
+        .route("/calendar.ics", get(calendar::feed))
+        .route("/calendar/{indicator}", get(calendar::indicator))
+        .route("/calendar/{indicator}/data.csv", get(calendar::csv))
         .route("/markets", get(markets::markets))
         .route("/markets/{symbol}", get(markets::instrument))
         .route("/markets/{symbol}/data.csv", get(markets::csv))

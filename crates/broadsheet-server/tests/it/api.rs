@@ -620,7 +620,8 @@ async fn the_openapi_document_describes_the_routes_that_answer() {
                     _ => "copper",
                 },
             )
-            .replace("{symbol}", "GOLD");
+            .replace("{symbol}", "GOLD")
+            .replace("{indicator}", "valdoria-cpi-y-y");
         let uri = if path == "/api/v1/search" {
             format!("{uri}?q=copper")
         } else {

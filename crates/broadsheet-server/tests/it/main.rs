@@ -2,6 +2,7 @@
 
 mod api;
 mod caching;
+mod calendar;
 mod markets;
 mod newsletter;
 mod newsroom;

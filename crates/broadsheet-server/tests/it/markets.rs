@@ -385,6 +385,13 @@ async fn pushes_without_the_right_token_or_in_bad_shape_are_refused_as_problems(
     )
     .await;
     assert_eq!(none_good.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The vendor gets the reasons, not the site's error page.
+    assert_eq!(none_good.header("content-type"), "application/json");
+    assert!(
+        none_good.text().contains(r#""rejected":["#),
+        "{}",
+        none_good.text()
+    );
     // A site without a token configured accepts no pushes at all.
     let closed = Site::build_with(None, true, broadsheet_server::Options::default()).await;
     let r = push(&closed, Some(""), ok_body).await;

@@ -77,6 +77,9 @@ impl Site {
             Options {
                 limits,
                 market,
+                calendar: broadsheet_server::CalendarOptions {
+                    push_token: Some(PUSH_TOKEN.into()),
+                },
                 ..Default::default()
             },
         )

@@ -23,6 +23,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "search",
         include_str!("../../migrations/postgres/0003_search.sql"),
     ),
+    (
+        4,
+        "calendar",
+        include_str!("../../migrations/postgres/0004_calendar.sql"),
+    ),
 ];
 
 pub(super) async fn run(pool: &PgPool) -> Result<()> {

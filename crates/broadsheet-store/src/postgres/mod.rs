@@ -7,6 +7,8 @@
 mod accounts;
 #[path = "../sql/articles.rs"]
 mod articles;
+#[path = "../sql/calendar.rs"]
+mod calendar;
 #[path = "../sql/market.rs"]
 mod market;
 mod migrate;

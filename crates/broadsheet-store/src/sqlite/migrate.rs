@@ -53,6 +53,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "job_leases",
         include_str!("../../migrations/sqlite/0009_job_leases.sql"),
     ),
+    (
+        10,
+        "calendar",
+        include_str!("../../migrations/sqlite/0010_calendar.sql"),
+    ),
 ];
 
 pub(super) async fn run(pool: &SqlitePool, path: &Path) -> Result<()> {

@@ -32,6 +32,7 @@ macro_rules! store_suite {
             wire_items_keep_their_versions_and_a_kill_flags_the_articles_made_from_them,
             a_job_lease_has_one_holder_until_it_runs_out,
             a_delivery_lease_is_renewed_by_its_holder_only,
+            calendar_releases_are_matched_versioned_and_linked,
         );
         $crate::store_suite!(@newsroom $open;
             accounts_are_unique_by_address_and_get_a_byline,
@@ -1745,4 +1746,199 @@ pub async fn a_delivery_lease_is_renewed_by_its_holder_only(store: &dyn Store) {
         store.send_counts(issue.id).await.expect("counts").bounced,
         1
     );
+}
+
+pub async fn calendar_releases_are_matched_versioned_and_linked(store: &dyn Store) {
+    use broadsheet_core::calendar::{
+        EventValues, Importance, NewEvent, NewIndicator, Scale, Scheduled, Timing,
+    };
+    use broadsheet_store::{EventEdit, EventFilter, EventSave};
+    let cpi = store
+        .upsert_indicator(&NewIndicator {
+            slug: Slug::parse("valdoria-cpi").expect("store"),
+            country: "Valdoria".into(),
+            title: "CPI y/y".into(),
+            category: "Inflation".into(),
+            importance: Importance::High,
+            unit: "%".into(),
+            scale: Scale::Units,
+            decimals: 1,
+            instrument: None,
+        })
+        .await
+        .expect("store");
+    let at = Utc::now()
+        .date_naive()
+        .and_hms_opt(8, 30, 0)
+        .expect("store")
+        .and_utc();
+    let release = |values: EventValues, external: Option<&str>| NewEvent {
+        indicator_id: cpi.id,
+        external_id: external.map(str::to_owned),
+        period: "Nov".into(),
+        scheduled: Scheduled::exact(at),
+        values,
+    };
+    let schedule = EventValues {
+        consensus: Some(3.0),
+        previous: Some(3.1),
+        ..Default::default()
+    };
+    let since = store.changes_since(0).await.expect("store").upto;
+    let first = store
+        .save_events(&[release(schedule, None)], "import")
+        .await
+        .expect("store");
+    let EventSave::Inserted(id) = first[0] else {
+        panic!("{first:?}")
+    };
+    assert!(
+        store
+            .changes_since(since)
+            .await
+            .expect("store")
+            .keys
+            .contains(&"calendar".to_owned()),
+        "pages showing the calendar are told"
+    );
+    // The same release again changes nothing; a missing figure never blanks a known one; a
+    // figure fills in.
+    assert_eq!(
+        store
+            .save_events(&[release(schedule, None)], "import")
+            .await
+            .expect("store"),
+        [EventSave::Unchanged(id)]
+    );
+    let actual = EventValues {
+        actual: Some(3.4),
+        ..Default::default()
+    };
+    assert_eq!(
+        store
+            .save_events(&[release(actual, None)], "push")
+            .await
+            .expect("store"),
+        [EventSave::Updated(id)]
+    );
+    let e = store.event(id).await.expect("store").expect("store");
+    assert_eq!(e.values.consensus, Some(3.0));
+    assert_eq!(e.values.actual, Some(3.4));
+    // An id, once known, matches the release even when its day moves.
+    assert_eq!(
+        store
+            .save_events(&[release(schedule, Some("vendor-1"))], "push")
+            .await
+            .expect("store"),
+        [EventSave::Updated(id)]
+    );
+    let mut moved = release(schedule, Some("vendor-1"));
+    moved.scheduled = Scheduled::day(at.date_naive() + Duration::days(1), Timing::Tentative);
+    assert_eq!(
+        store.save_events(&[moved], "push").await.expect("store"),
+        [EventSave::Updated(id)]
+    );
+    let e = store
+        .event_by_external_id("vendor-1")
+        .await
+        .expect("store")
+        .expect("store");
+    assert_eq!(e.scheduled.timing, Timing::Tentative);
+    // The newsroom's edit replaces every figure, and each version is kept, newest first.
+    let edited = store
+        .edit_event(
+            id,
+            &EventEdit {
+                period: "Nov".into(),
+                scheduled: Scheduled::exact(at),
+                values: EventValues {
+                    actual: Some(3.5),
+                    ..Default::default()
+                },
+            },
+            "admin:ed@example.com",
+        )
+        .await
+        .expect("store")
+        .expect("store");
+    assert_eq!(edited.values.consensus, None);
+    let versions = store.event_revisions(id).await.expect("store");
+    assert_eq!(versions.len(), 5, "{versions:?}");
+    assert_eq!(versions[0].source, "admin:ed@example.com");
+    assert_eq!(versions[0].values.actual, Some(3.5));
+    assert_eq!(versions[4].source, "import");
+    // A second release on the same day of the same indicator is a conflict, not a duplicate.
+    let other = store
+        .save_events(
+            &[NewEvent {
+                scheduled: Scheduled::exact(at + Duration::days(30)),
+                ..release(schedule, None)
+            }],
+            "import",
+        )
+        .await
+        .expect("store");
+    let clash = store
+        .edit_event(
+            other[0].id(),
+            &EventEdit {
+                period: "Dec".into(),
+                scheduled: Scheduled::exact(at + Duration::hours(2)),
+                values: EventValues::default(),
+            },
+            "admin:ed@example.com",
+        )
+        .await;
+    assert!(matches!(clash, Err(StoreError::Conflict(_))), "{clash:?}");
+    // Reads by time and by indicator.
+    let all = store
+        .events(&EventFilter {
+            indicator_id: Some(cpi.id),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("store");
+    assert_eq!(
+        all.iter().map(|e| e.id).collect::<Vec<_>>(),
+        [id, other[0].id()]
+    );
+    let later = store
+        .events(&EventFilter {
+            from: Some(at + Duration::days(1)),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("store");
+    assert_eq!(later.len(), 1);
+    // Stories linked to a release; a story that does not exist is not linked.
+    let story = store
+        .save_article(&input("cal-1", "Inflation jumps", 1))
+        .await
+        .expect("store");
+    store
+        .set_event_articles(id, &[story.id, story.id, 999_999])
+        .await
+        .expect("store");
+    assert_eq!(
+        store.event_articles(&[id]).await.expect("store"),
+        [(id, story.id)]
+    );
+    store.set_event_articles(id, &[]).await.expect("store");
+    assert!(store.event_articles(&[id]).await.expect("store").is_empty());
+    // Bad figures are refused before anything is written.
+    let bad = store
+        .save_events(
+            &[release(
+                EventValues {
+                    actual: Some(f64::NAN),
+                    ..Default::default()
+                },
+                None,
+            )],
+            "push",
+        )
+        .await;
+    assert!(matches!(bad, Err(StoreError::Invalid(_))), "{bad:?}");
 }

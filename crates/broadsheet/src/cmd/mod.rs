@@ -2,6 +2,7 @@
 
 pub mod api_key;
 pub mod backup;
+pub mod calendar;
 pub mod demo;
 pub mod import;
 pub mod market;
@@ -220,6 +221,7 @@ pub fn server_options(config: &Config, app: &App) -> broadsheet_server::Options 
     broadsheet_server::Options {
         limits: config.limits,
         market: config.market.clone(),
+        calendar: config.calendar.clone(),
         newsroom: config.newsroom,
         mailer: Some(app.mailer.clone()),
         newsletter: app.newsletter.options.clone(),

@@ -3,6 +3,7 @@
 
 mod architecture;
 mod backup;
+mod calendar;
 mod cli;
 mod clients;
 mod corpus;
