@@ -159,6 +159,7 @@ def setup(binary, work):
         "[newsroom]\nsign_in_per_ip_per_minute = 100000\nsign_in_per_account_per_minute = 100000\n"
         "sign_in_account_ceiling_per_minute = 100000\n"
         "[market]\npush_token = \"hostile-market-token-0123456789\"\n"
+        "[calendar]\npush_token = \"hostile-market-token-0123456789\"\n"
     )
     return data, config, content_key, admin_key, wire_token
 
@@ -216,6 +217,13 @@ def cases(ctx):
                   "/static/", "/sitemaps/", "/section/economy/", "/tag/rates/", "/"]:
             get("pages", p + e)
         get("pages", f"/markets/{e}/data.csv")
+        get("pages", f"/calendar/{e}")
+        get("pages", f"/calendar/{e}.ics")
+        get("pages", f"/calendar/{e}/data.csv")
+        get("pages", f"/calendar?view={e}&date={e}&country={e}&importance={e}&tz={e}")
+        get("feeds", f"/calendar.ics?country={e}&importance={e}")
+        get("api", f"/api/v1/calendar?from={e}&to={e}&country={e}&importance={e}&tz={e}&key={key}")
+        get("api", f"/api/v1/calendar/{e}?key={key}")
         get("pages", f"/?page={e}")
         get("pages", f"/section/economy?page={e}&before={e}")
         get("search", f"/search?q={e}")
@@ -263,6 +271,14 @@ def cases(ctx):
         out.append(("forms", request("POST", "/admin/articles/new", headers=signed, body=form(fields[1:]))))
         get("forms", f"/admin/articles?q={e}&status={e}&page={e}", headers={"Cookie": cookie})
         get("forms", f"/admin/wire?q={e}&page={e}", headers={"Cookie": cookie})
+        out.append(("forms", request("POST", "/admin/calendar", headers=signed, body=form(
+            [("csrf", csrf), ("action", "release"), ("indicator", x), ("date", x), ("time", x), ("timing", x),
+             ("period", x), ("consensus", x), ("previous", x)]))))
+        out.append(("forms", request("POST", "/admin/calendar", headers=signed, body=form(
+            [("csrf", csrf), ("action", "indicator"), ("country", x), ("title", x), ("importance", x),
+             ("unit", x), ("scale", x), ("decimals", x), ("instrument", x)]))))
+        out.append(("forms", request("POST", f"/admin/calendar/{e}", headers=signed, body=form(
+            [("csrf", csrf), ("actual", x), ("date", x), ("time", x), ("timing", x), ("stories", x), ("alert", x)]))))
         auth = {"Authorization": f"Bearer {admin}", "Content-Type": "application/json"}
         bodies = [
             json.dumps({"headline": x, "body": x, "section": "economy"}),
@@ -281,6 +297,10 @@ def cases(ctx):
         out.append(("pushes", request("POST", "/api/market/quotes", headers=mk, body=json.dumps(
             {"quotes": [{"symbol": x, "date": x, "close": x}, {"symbol": "BRENT", "date": "2026-11-30", "close": 1e308}]}))))
         out.append(("pushes", request("POST", "/api/market/quotes", headers=mk, body=x)))
+        out.append(("pushes", request("POST", "/api/calendar/releases", headers=mk, body=json.dumps(
+            {"releases": [{"indicator": x, "date": "2026-12-08", "time": x, "timezone": x, "actual": x},
+                          {"id": x, "actual": 1e308}, {"indicator": "valdoria-cpi-y-y", "at": x}]}))))
+        out.append(("pushes", request("POST", "/api/calendar/releases", headers=mk, body=x)))
         out.append(("pushes", request("POST", "/api/market/quotes", headers={"Authorization": f"Bearer {enc(x)[:50]}"}, body="{}")))
         wk = {"Authorization": f"Bearer {wire}", "Content-Type": "application/xml"}
         out.append(("pushes", request("POST", "/api/wire/agency", headers=wk,

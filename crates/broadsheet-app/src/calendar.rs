@@ -372,25 +372,7 @@ pub async fn start_alert(app: &App, event: &Event) -> Result<bool, Error> {
     };
     // Mail needs absolute links: refuse without a public address, before anything is made.
     app.mail_base()?;
-    let (issue, created) = app
-        .store
-        .create_issue(&broadsheet_store::NewIssue {
-            key,
-            kind: broadsheet_store::IssueKind::Alert,
-            subject: headline,
-            intro: String::new(),
-            content: serde_json::to_string(&content).unwrap_or_default(),
-        })
-        .await?;
-    if created {
-        let app = app.clone();
-        tokio::spawn(async move {
-            if let Err(e) = crate::newsletter::send::send_issue(&app, &issue).await {
-                tracing::error!(issue = issue.id, error = %e, "cannot send the calendar alert");
-            }
-        });
-    }
-    Ok(created)
+    crate::newsletter::send::start_alert_issue(app, key, headline, &content).await
 }
 
 /// A release as readers see it: the indicator's words, the time in a zone, the figures

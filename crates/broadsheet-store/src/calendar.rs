@@ -83,4 +83,9 @@ pub trait Calendar: Send + Sync {
     async fn set_event_articles(&self, event_id: i64, article_ids: &[i64]) -> Result<()>;
     /// The stories linked to these releases, as (event id, article id) pairs.
     async fn event_articles(&self, event_ids: &[i64]) -> Result<Vec<(i64, i64)>>;
+    /// Replaces the releases a story is linked to (the editor's choice); a release that does
+    /// not exist is left out.
+    async fn set_article_events(&self, article_id: i64, event_ids: &[i64]) -> Result<()>;
+    /// The releases a story is linked to, by id.
+    async fn article_events(&self, article_id: i64) -> Result<Vec<i64>>;
 }

@@ -120,14 +120,25 @@ pub async fn start_alert(app: &App, article_id: i64) -> Result<bool, Error> {
         }),
         ..Default::default()
     };
+    start_alert_issue(app, key, format!("Breaking: {}", a.headline), &content).await
+}
+
+/// Makes the alert issue `key` (once: `false` when it exists) and sends it in the background
+/// to subscribers who want alerts: a breaking story's, or an economic release's figure.
+pub async fn start_alert_issue(
+    app: &App,
+    key: String,
+    subject: String,
+    content: &DigestContent,
+) -> Result<bool, Error> {
     let (issue, created) = app
         .store
         .create_issue(&NewIssue {
             key,
             kind: IssueKind::Alert,
-            subject: format!("Breaking: {}", a.headline),
+            subject,
             intro: String::new(),
-            content: serde_json::to_string(&content).unwrap_or_default(),
+            content: serde_json::to_string(content).unwrap_or_default(),
         })
         .await?;
     if created {

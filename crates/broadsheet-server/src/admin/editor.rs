@@ -52,6 +52,10 @@ pub(crate) struct EditorForm {
     pub(crate) note_text: String,
     /// Send it to alert subscribers once it is public.
     pub(crate) alert: String,
+    /// The economic release the story is about (an id), and the one it was about when the
+    /// form was opened: only a change is saved, so links made from the release's page stay.
+    pub(crate) release: String,
+    pub(crate) release_was: String,
     pub(crate) action: String,
 }
 
@@ -217,6 +221,78 @@ struct EditorPage {
     conflict: Option<i64>,
     /// The wire item it was made from, and what has happened to its story since.
     wire: Option<super::wire::WireLink>,
+    /// Economic releases of the weeks around today a story can be about.
+    releases: Vec<ReleaseOption>,
+}
+
+#[derive(Serialize)]
+struct ReleaseOption {
+    id: String,
+    label: String,
+}
+
+/// The releases from six weeks ago to three weeks ahead, newest first, with the one `keep`
+/// names even when it is older.
+async fn release_options(
+    state: &AppState,
+    keep: &str,
+    tz: chrono_tz::Tz,
+) -> Result<Vec<ReleaseOption>, AppError> {
+    let now = Utc::now();
+    let mut events = state
+        .store
+        .events(&broadsheet_store::EventFilter {
+            from: Some(now - chrono::Duration::days(42)),
+            until: Some(now + chrono::Duration::days(21)),
+            limit: 500,
+            newest_first: true,
+            ..Default::default()
+        })
+        .await?;
+    if let Ok(id) = keep.parse::<i64>()
+        && !events.iter().any(|e| e.id == id)
+        && let Some(e) = state.store.event(id).await?
+    {
+        events.push(e);
+    }
+    let indicators = broadsheet_app::calendar::indicators(state).await?;
+    Ok(events
+        .iter()
+        .filter_map(|e| {
+            let r = broadsheet_app::calendar::Release::new(indicators.get(&e.indicator_id)?, e, tz);
+            let period = if r.period.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", r.period)
+            };
+            Some(ReleaseOption {
+                id: e.id.to_string(),
+                label: format!("{} {}{period}, {} {}", r.country, r.title, r.date, r.time),
+            })
+        })
+        .collect())
+}
+
+/// Saves the editor's choice of release for a story: only when it changed, replacing the one
+/// the form was opened with and leaving other links alone.
+async fn save_release(
+    state: &AppState,
+    article_id: i64,
+    form: &EditorForm,
+) -> Result<(), AppError> {
+    if form.release == form.release_was {
+        return Ok(());
+    }
+    let mut linked = state.store.article_events(article_id).await?;
+    if let Ok(was) = form.release_was.parse::<i64>() {
+        linked.retain(|id| *id != was);
+    }
+    if let Ok(now) = form.release.parse::<i64>() {
+        linked.push(now);
+    }
+    state.store.set_article_events(article_id, &linked).await?;
+    state.sync_changes().await?;
+    Ok(())
 }
 
 #[derive(Serialize)]
@@ -250,6 +326,7 @@ async fn editor(
         None => (may_publish(session.user.role, true), false),
     };
     let now = Utc::now();
+    let releases = release_options(state, &e.form.release, tz).await?;
     let view = EditorPage {
         id: e.article.map(|a| a.id),
         status: e.article.map_or("New", |a| status_label(a.status)),
@@ -287,6 +364,7 @@ async fn editor(
             Some(a) => super::wire::link_of(state, a.id).await?,
             None => None,
         },
+        releases,
     };
     page.render(state, Some(session), view)
 }
@@ -356,7 +434,11 @@ pub(crate) async fn edit(
         "restore" => Some("The revision was restored as a new version.".to_owned()),
         _ => Some("Saved.".to_owned()),
     };
-    let form = EditorForm::from_article(&article, state.site().tz());
+    let mut form = EditorForm::from_article(&article, state.site().tz());
+    if let Some(id) = state.store.article_events(article.id).await?.first() {
+        form.release = id.to_string();
+        form.release_was = form.release.clone();
+    }
     let mut page =
         Page::new("admin/editor.html", article.headline.clone(), "articles").notice(notice);
     if let Some(problem) = broadsheet_app::wire_use::PictureProblem::parse(&q.picture) {
@@ -455,6 +537,7 @@ async fn submit(
     }
     match edit_from_form(&state, &session, article.as_ref(), &form).await {
         Ok((saved, status)) => {
+            save_release(&state, saved.id, &form).await?;
             let action = if form.action.is_empty() {
                 "save"
             } else {

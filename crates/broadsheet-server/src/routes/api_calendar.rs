@@ -11,7 +11,7 @@ use broadsheet_app::calendar::PushedRelease;
 use http::HeaderMap;
 use serde::Deserialize;
 
-use super::api_market::{check_bearer, push_body, report};
+use super::api_market::receive;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -26,20 +26,17 @@ pub(crate) async fn push(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
-    if let Some(refused) = check_bearer(
+    let app = state.clone();
+    receive(
         &headers,
         state.calendar_options.push_token.as_deref(),
         "pushing calendar releases is not enabled on this site (set calendar.push_token)",
-    ) {
-        return Ok(refused);
-    }
-    let push: Push = match push_body(body) {
-        Ok(p) => p,
-        Err(problem) => return Ok(*problem),
-    };
-    let outcome = broadsheet_app::calendar::push(&state, &push.releases).await?;
-    Ok(report(
-        outcome.accepted == 0 && !outcome.rejected.is_empty(),
-        serde_json::to_string(&outcome).unwrap_or_default(),
-    ))
+        body,
+        |push: Push| async move {
+            let outcome = broadsheet_app::calendar::push(&app, &push.releases).await?;
+            let nothing = outcome.accepted == 0 && !outcome.rejected.is_empty();
+            Ok((outcome, nothing))
+        },
+    )
+    .await
 }

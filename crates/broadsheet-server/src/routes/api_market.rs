@@ -26,11 +26,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 
 /// The problem to answer when a push does not carry `expected` as its bearer token (`None`
 /// or empty: pushing is off, and `off` says how to turn it on).
-pub(crate) fn check_bearer(
-    headers: &HeaderMap,
-    expected: Option<&str>,
-    off: &str,
-) -> Option<Response> {
+fn check_bearer(headers: &HeaderMap, expected: Option<&str>, off: &str) -> Option<Response> {
     let Some(expected) = expected.filter(|t| !t.is_empty()) else {
         return Some(problem(StatusCode::UNAUTHORIZED, off));
     };
@@ -52,7 +48,7 @@ pub(crate) fn check_bearer(
 }
 
 /// The body of a push, or the problem to answer: 413 over the limit, 400 otherwise.
-pub(crate) fn push_body<T: serde::de::DeserializeOwned>(
+fn push_body<T: serde::de::DeserializeOwned>(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<T, Box<Response>> {
     let body = match body {
@@ -73,19 +69,40 @@ pub(crate) fn push_body<T: serde::de::DeserializeOwned>(
     })
 }
 
-/// A push's per-item report: 422 when nothing was accepted and something was refused.
-pub(crate) fn report(nothing_accepted: bool, json: String) -> Response {
+/// A vendor's push, whatever it carries: the bearer token (`expected`; pushing is off
+/// without one, and `off` says how to turn it on), the body's limit and shape, then `apply`,
+/// whose report is the answer: 200, or 422 when it says nothing was accepted.
+pub(crate) async fn receive<P, O, Fut>(
+    headers: &HeaderMap,
+    expected: Option<&str>,
+    off: &str,
+    body: Result<Bytes, BytesRejection>,
+    apply: impl FnOnce(P) -> Fut,
+) -> Result<Response, AppError>
+where
+    P: serde::de::DeserializeOwned,
+    O: serde::Serialize,
+    Fut: Future<Output = Result<(O, bool), AppError>>,
+{
+    if let Some(refused) = check_bearer(headers, expected, off) {
+        return Ok(refused);
+    }
+    let push: P = match push_body(body) {
+        Ok(p) => p,
+        Err(problem) => return Ok(*problem),
+    };
+    let (report, nothing_accepted) = apply(push).await?;
     let status = if nothing_accepted {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
     };
-    let mut response = (status, json).into_response();
+    let mut response = (status, serde_json::to_string(&report).unwrap_or_default()).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    response
+    Ok(response)
 }
 
 #[derive(Deserialize)]
@@ -99,20 +116,17 @@ pub(crate) async fn push(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
-    if let Some(refused) = check_bearer(
+    let app = state.clone();
+    receive(
         &headers,
         state.market_options.push_token.as_deref(),
         "pushing market data is not enabled on this site (set market.push_token)",
-    ) {
-        return Ok(refused);
-    }
-    let push: Push = match push_body(body) {
-        Ok(p) => p,
-        Err(problem) => return Ok(*problem),
-    };
-    let outcome = broadsheet_app::markets::push_quotes(&state, &push.quotes).await?;
-    Ok(report(
-        outcome.accepted == 0 && !outcome.rejected.is_empty(),
-        serde_json::to_string(&outcome).unwrap_or_default(),
-    ))
+        body,
+        |push: Push| async move {
+            let outcome = broadsheet_app::markets::push_quotes(&app, &push.quotes).await?;
+            let nothing = outcome.accepted == 0 && !outcome.rejected.is_empty();
+            Ok((outcome, nothing))
+        },
+    )
+    .await
 }

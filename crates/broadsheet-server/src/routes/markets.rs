@@ -136,6 +136,9 @@ struct InstrumentPage {
     chart_data: Vec<(String, String)>,
     /// "updated 30 November 2026, 14:05 UTC from push": when and whence the latest value came.
     updated: Option<String>,
+    /// The economic releases linked to the instrument: each indicator's latest figure, or its
+    /// next release.
+    releases: Vec<broadsheet_app::calendar::Release>,
 }
 
 fn parse_range(query: Option<&str>) -> Result<usize, AppError> {
@@ -243,7 +246,18 @@ pub(crate) async fn instrument(
                         at.format("%-d %B %Y, %H:%M UTC")
                     ))
                 });
+            let tz = state.site().tz();
+            let mut releases = Vec::new();
+            for indicator in state.store.indicators().await? {
+                if indicator.instrument.as_ref() == Some(&i.symbol)
+                    && let Some(r) =
+                        broadsheet_app::calendar::current(&state, &indicator.slug, tz).await?
+                {
+                    releases.push(r);
+                }
+            }
             let page = InstrumentPage {
+                releases,
                 updated,
                 chart_data,
                 group: i.group.clone(),
@@ -282,7 +296,11 @@ pub(crate) async fn instrument(
             let html = views::render(&state, "instrument.html", chrome, page)?;
             Ok(Rendered {
                 html,
-                deps: vec![KEY_MARKET.into(), KEY_ALL.into()],
+                deps: vec![
+                    KEY_MARKET.into(),
+                    KEY_ALL.into(),
+                    broadsheet_store::KEY_CALENDAR.into(),
+                ],
                 last_modified: None,
             })
         })

@@ -171,6 +171,11 @@ async fn an_indicator_page_has_its_history_chart_next_release_and_stories() {
             .any(|s| s.contains("Bank of Valdoria holds rates at 4.25%")),
         "{rate}"
     );
+    // The instrument it moves links back, with the latest figure.
+    let instrument = site.get("/markets/EURVDC").await.text();
+    assert!(instrument.contains("Economic releases that move it"));
+    assert!(instrument.contains(r#"href="/calendar/valdoria-cpi-y-y""#));
+    assert!(rate.contains(r#"Moves: <a href="/markets/VDC10Y">"#));
     let csv = site.get("/calendar/valdoria-cpi-y-y/data.csv").await;
     assert_eq!(csv.header("content-type"), "text/csv; charset=utf-8");
     let body = csv.text();
@@ -607,5 +612,99 @@ async fn a_release_alert_goes_out_once_to_subscribers_who_want_alerts() {
         location(&again),
         format!("/admin/calendar/{id}?saved=1"),
         "once"
+    );
+}
+
+#[tokio::test]
+async fn the_editor_picks_the_release_a_story_is_about() {
+    use crate::newsroom::{form_of, post_form, with};
+    let site = Site::demo().await;
+    let editor = member(&site, "editor@example.com", Role::Editor).await;
+    let (release, _) = release_now(&site, "valdoria-gdp-q-q", 0.3).await;
+    let story = site
+        .store
+        .article_by_slug(
+            &broadsheet_core::Slug::parse("exporters-report-strongest-order-books-since-2019")
+                .expect("slug"),
+        )
+        .await
+        .expect("store")
+        .expect("a demo story");
+    let form = form_of(&site, &editor, story.id).await;
+    let offered = editor
+        .get(&site, &format!("/admin/articles/{}", story.id))
+        .await
+        .text();
+    assert!(
+        offered.contains(&format!(
+            r#"<option value="{release}">Valdoria GDP q/q (Test)"#
+        )),
+        "the release is offered"
+    );
+    let saved = post_form(
+        &site,
+        &editor,
+        &format!("/admin/articles/{}", story.id),
+        &with(
+            &form,
+            &[("release", &release.to_string()), ("action", "save")],
+        ),
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
+    let page = site.get("/calendar/valdoria-gdp-q-q").await.text();
+    assert!(
+        page.contains("Exporters report strongest order books since 2019"),
+        "{page}"
+    );
+    // Reopened, the choice is shown; a link made from the release's page is kept by a save
+    // that does not change the choice.
+    let again = form_of(&site, &editor, story.id).await;
+    assert!(again.contains(&("release".to_owned(), release.to_string())));
+    let other = site
+        .store
+        .events(&EventFilter {
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .expect("events")[0]
+        .id;
+    site.store
+        .set_event_articles(other, &[story.id])
+        .await
+        .expect("link");
+    let kept = post_form(
+        &site,
+        &editor,
+        &format!("/admin/articles/{}", story.id),
+        &with(&again, &[("action", "save")]),
+    )
+    .await;
+    assert_eq!(kept.status, StatusCode::SEE_OTHER);
+    let mut linked = site.store.article_events(story.id).await.expect("links");
+    linked.sort_unstable();
+    let mut expected = vec![other, release];
+    expected.sort_unstable();
+    assert_eq!(linked, expected);
+    // Choosing none removes only the release the form showed as chosen.
+    let shown_form = form_of(&site, &editor, story.id).await;
+    let shown: i64 = shown_form
+        .iter()
+        .find(|(k, _)| k == "release")
+        .and_then(|(_, v)| v.parse().ok())
+        .expect("a release is shown");
+    let cleared = post_form(
+        &site,
+        &editor,
+        &format!("/admin/articles/{}", story.id),
+        &with(&shown_form, &[("release", ""), ("action", "save")]),
+    )
+    .await;
+    assert_eq!(cleared.status, StatusCode::SEE_OTHER);
+    let left: Vec<i64> = expected.into_iter().filter(|id| *id != shown).collect();
+    assert_eq!(
+        site.store.article_events(story.id).await.expect("links"),
+        left
     );
 }

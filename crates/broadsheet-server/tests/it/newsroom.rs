@@ -155,7 +155,7 @@ fn story<'a>(headline: &'a str, body: &'a str, action: &'a str) -> Vec<(&'a str,
 }
 
 /// The editor form of article `id` as `m` sees it, as field pairs to post back.
-async fn form_of(site: &Site, m: &Member, id: i64) -> Vec<(String, String)> {
+pub async fn form_of(site: &Site, m: &Member, id: i64) -> Vec<(String, String)> {
     let html = m.get(site, &format!("/admin/articles/{id}")).await.text();
     let doc = scraper::Html::parse_document(&html);
     let sel =
@@ -191,7 +191,7 @@ async fn form_of(site: &Site, m: &Member, id: i64) -> Vec<(String, String)> {
     out
 }
 
-fn with(form: &[(String, String)], changes: &[(&str, &str)]) -> Vec<(String, String)> {
+pub fn with(form: &[(String, String)], changes: &[(&str, &str)]) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = form
         .iter()
         .filter(|(k, _)| !changes.iter().any(|(c, _)| c == k))
@@ -205,7 +205,7 @@ fn with(form: &[(String, String)], changes: &[(&str, &str)]) -> Vec<(String, Str
     out
 }
 
-async fn post_form(site: &Site, m: &Member, uri: &str, form: &[(String, String)]) -> Reply {
+pub async fn post_form(site: &Site, m: &Member, uri: &str, form: &[(String, String)]) -> Reply {
     let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     m.post(site, uri, &pairs).await
 }

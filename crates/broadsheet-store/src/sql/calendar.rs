@@ -102,17 +102,31 @@ async fn write_revision(tx: &mut Conn, event: &Event, source: &str, now: i64) ->
     Ok(())
 }
 
+/// The release whose `column` is `value`, read through `exec` (a pool or a transaction).
+async fn event_by<'e, E, V>(exec: E, column: &str, value: V) -> Result<Option<Event>>
+where
+    E: sqlx::Executor<'e, Database = Db>,
+    V: 'e + Send + sqlx::Encode<'e, Db> + sqlx::Type<Db>,
+{
+    let mut q = QueryBuilder::<Db>::new("SELECT ");
+    q.push(EVENT_COLUMNS);
+    q.push(format!(" FROM calendar_events WHERE {column} = "));
+    q.push_bind(value);
+    q.build()
+        .fetch_optional(exec)
+        .await?
+        .as_ref()
+        .map(event_from_row)
+        .transpose()
+}
+
 /// The stored release an incoming one is: the one with its id, else the one of its indicator
 /// on its day (which then takes the id, unless it has another: two releases, a conflict).
 async fn find_event(tx: &mut Conn, e: &NewEvent) -> Result<Option<Event>> {
-    if let Some(id) = &e.external_id {
-        let mut q = QueryBuilder::<Db>::new("SELECT ");
-        q.push(EVENT_COLUMNS);
-        q.push(" FROM calendar_events WHERE external_id = ");
-        q.push_bind(id.clone());
-        if let Some(row) = q.build().fetch_optional(&mut *tx).await? {
-            return event_from_row(&row).map(Some);
-        }
+    if let Some(id) = &e.external_id
+        && let Some(found) = event_by(&mut *tx, "external_id", id.clone()).await?
+    {
+        return Ok(Some(found));
     }
     let mut q = QueryBuilder::<Db>::new("SELECT ");
     q.push(EVENT_COLUMNS);
@@ -339,47 +353,18 @@ impl Calendar for Backend {
     }
 
     async fn event(&self, id: i64) -> Result<Option<Event>> {
-        let mut q = QueryBuilder::<Db>::new("SELECT ");
-        q.push(EVENT_COLUMNS);
-        q.push(" FROM calendar_events WHERE id = ");
-        q.push_bind(id);
-        q.build()
-            .fetch_optional(&self.read)
-            .await?
-            .as_ref()
-            .map(event_from_row)
-            .transpose()
+        event_by(&self.read, "id", id).await
     }
 
     async fn event_by_external_id(&self, external_id: &str) -> Result<Option<Event>> {
-        let mut q = QueryBuilder::<Db>::new("SELECT ");
-        q.push(EVENT_COLUMNS);
-        q.push(" FROM calendar_events WHERE external_id = ");
-        q.push_bind(external_id.to_owned());
-        q.build()
-            .fetch_optional(&self.read)
-            .await?
-            .as_ref()
-            .map(event_from_row)
-            .transpose()
+        event_by(&self.read, "external_id", external_id.to_owned()).await
     }
 
     async fn edit_event(&self, id: i64, edit: &EventEdit, source: &str) -> Result<Option<Event>> {
         edit.values.check()?;
         let now = Utc::now().timestamp();
         let mut tx = self.begin().await?;
-        let mut q = QueryBuilder::<Db>::new("SELECT ");
-        q.push(EVENT_COLUMNS);
-        q.push(" FROM calendar_events WHERE id = ");
-        q.push_bind(id);
-        let Some(old) = q
-            .build()
-            .fetch_optional(&mut *tx)
-            .await?
-            .as_ref()
-            .map(event_from_row)
-            .transpose()?
-        else {
+        let Some(old) = event_by(&mut *tx, "id", id).await? else {
             return Ok(None);
         };
         let new = Event {
@@ -476,5 +461,37 @@ impl Calendar for Backend {
             .iter()
             .map(|r| Ok((r.try_get("event_id")?, r.try_get("article_id")?)))
             .collect::<Result<Vec<_>>>()?)
+    }
+
+    async fn set_article_events(&self, article_id: i64, event_ids: &[i64]) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM calendar_event_articles WHERE article_id = $1")
+            .bind(article_id)
+            .execute(&mut *tx)
+            .await?;
+        let unique: BTreeSet<i64> = event_ids.iter().copied().collect();
+        for event_id in unique {
+            sqlx::query(
+                "INSERT INTO calendar_event_articles (event_id, article_id)
+                 SELECT e.id, a.id FROM calendar_events e, articles a
+                 WHERE e.id = $1 AND a.id = $2",
+            )
+            .bind(event_id)
+            .bind(article_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        record_changes(&mut tx, &BTreeSet::from([KEY_CALENDAR.to_owned()])).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn article_events(&self, article_id: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT event_id FROM calendar_event_articles WHERE article_id = $1 ORDER BY event_id",
+        )
+        .bind(article_id)
+        .fetch_all(&self.read)
+        .await?)
     }
 }
