@@ -394,6 +394,8 @@ pub struct Release {
     pub timing: Timing,
     /// The day in the zone shown (`YYYY-MM-DD`).
     pub date: String,
+    /// The same day for a reader: "8 Dec".
+    pub short_date: String,
     /// "13:30", "All day" or "Tentative".
     pub time: String,
     pub unit: String,
@@ -414,13 +416,10 @@ pub struct Release {
 impl Release {
     pub fn new(i: &Indicator, e: &Event, tz: Tz) -> Self {
         let local = e.scheduled.at.with_timezone(&tz);
-        let (date, time) = match e.scheduled.timing {
-            Timing::Exact => (
-                local.date_naive().to_string(),
-                local.format("%H:%M").to_string(),
-            ),
-            Timing::AllDay => (e.scheduled.date().to_string(), "All day".into()),
-            Timing::Tentative => (e.scheduled.date().to_string(), "Tentative".into()),
+        let (day, time) = match e.scheduled.timing {
+            Timing::Exact => (local.date_naive(), local.format("%H:%M").to_string()),
+            Timing::AllDay => (e.scheduled.date(), "All day".into()),
+            Timing::Tentative => (e.scheduled.date(), "Tentative".into()),
         };
         let f = |v: Option<f64>| v.map(|v| i.format(v));
         let surprise = i.surprise(&e.values);
@@ -437,7 +436,8 @@ impl Release {
             period: e.period.clone(),
             at: e.scheduled.at,
             timing: e.scheduled.timing,
-            date,
+            date: day.to_string(),
+            short_date: day.format("%-d %b").to_string(),
             time,
             unit: i.unit.clone(),
             scale: i.scale,

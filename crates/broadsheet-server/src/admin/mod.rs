@@ -255,17 +255,17 @@ fn nav(role: Role) -> Vec<NavGroup> {
                 ),
                 ("/admin/media", "Media", "media", Permission::Signed),
                 ("/admin/wire", "Wire", "wire", Permission::Signed),
-                (
-                    "/admin/calendar",
-                    "Calendar",
-                    "calendar",
-                    Permission::ManageSite,
-                ),
             ],
         ),
         (
             "Site",
             &[
+                (
+                    "/admin/calendar",
+                    "Economic calendar",
+                    "calendar",
+                    Permission::ManageSite,
+                ),
                 ("/admin/home", "Home page", "home", Permission::ManageSite),
                 (
                     "/admin/sections",
