@@ -640,6 +640,23 @@ pub async fn current(app: &App, slug: &Slug, tz: Tz) -> Result<Option<Release>, 
     Ok(h.past.last().cloned().or(h.next))
 }
 
+/// The release of an indicator on a day (in `tz`), for an embed that names its day.
+pub async fn on_day(
+    app: &App,
+    slug: &Slug,
+    day: NaiveDate,
+    tz: Tz,
+) -> Result<Option<Release>, Error> {
+    let Some(h) = history(app, slug, tz).await? else {
+        return Ok(None);
+    };
+    let day = day.to_string();
+    Ok(h.events
+        .iter()
+        .map(|e| Release::new(&h.indicator, e, tz))
+        .find(|r| r.date == day))
+}
+
 /// Checks a figure typed into the admin form, in the indicator's scale.
 pub fn parse_figure(s: &str, scale: Scale) -> Result<Option<f64>, CoreError> {
     parse_value(s, scale, false)

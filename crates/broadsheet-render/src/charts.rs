@@ -542,4 +542,27 @@ mod tests {
             "alternate date labels can hide on phones"
         );
     }
+
+    #[test]
+    fn a_release_chart_draws_the_actual_solid_the_consensus_dashed_and_gaps_as_gaps() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date");
+        let days = [
+            d("2026-07-15"),
+            d("2026-08-14"),
+            d("2026-09-15"),
+            d("2026-10-15"),
+        ];
+        // A release without a figure breaks the actual's line in two.
+        let actual = [Some(3.4), None, Some(3.1), Some(2.9)];
+        let consensus = [Some(3.5), Some(3.2), Some(3.0), Some(3.0)];
+        let svg = release_chart(&days, &actual, &consensus, "CPI", "Four releases");
+        let dashed = svg.matches("stroke-dasharray").count();
+        let lines = svg.matches("<polyline").count();
+        assert_eq!(dashed, 1, "one consensus line: {svg}");
+        assert_eq!(lines, 3, "the consensus, and the actual in two runs: {svg}");
+        assert!(svg.contains(r#"role="img""#) && svg.contains("<title"));
+        // Nothing to draw: an empty chart with its title, not a panic.
+        let empty = release_chart(&days, &[None; 4], &[None; 4], "CPI", "No figures yet");
+        assert!(!empty.contains("<polyline"));
+    }
 }

@@ -19,7 +19,8 @@ use crate::state::AppState;
 enum Tag {
     Quote(String),
     Chart(String, Option<i64>, &'static str),
-    Event(String),
+    /// An indicator's release: its latest (or next), or the one released on a day.
+    Event(String, Option<chrono::NaiveDate>),
 }
 
 /// Whether a body embeds a release (its page then depends on the `calendar` key).
@@ -38,8 +39,12 @@ fn parse_tag(inner: &str) -> Option<Tag> {
                 .then(|| Tag::Quote(symbol.to_owned()))
         }
         "event" => {
-            let slug = words.next()?;
-            words.next().is_none().then(|| Tag::Event(slug.to_owned()))
+            let slug = words.next()?.to_owned();
+            let day = match words.next() {
+                None => None,
+                Some(d) => Some(chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()?),
+            };
+            words.next().is_none().then_some(Tag::Event(slug, day))
         }
         "chart" => {
             let symbol = words.next()?.to_owned();
@@ -101,10 +106,10 @@ pub(crate) async fn expand(state: &AppState, html: &str) -> Result<String, AppEr
 
 async fn render(state: &AppState, tag: &Tag) -> Result<Option<String>, AppError> {
     let (Tag::Quote(symbol) | Tag::Chart(symbol, ..)) = tag else {
-        let Tag::Event(slug) = tag else {
+        let Tag::Event(slug, day) = tag else {
             return Ok(None);
         };
-        return release(state, slug).await;
+        return release(state, slug, *day).await;
     };
     let Ok(symbol) = Symbol::parse(symbol) else {
         return Ok(None);
@@ -135,7 +140,7 @@ async fn render(state: &AppState, tag: &Tag) -> Result<Option<String>, AppError>
                 words = q.direction_text,
             );
         }
-        Tag::Event(_) => return Ok(None),
+        Tag::Event(..) => return Ok(None),
         Tag::Chart(_, days, label) => {
             let from = days.map(|d| q.as_of - Duration::days(d));
             let bars = state.store.bars(i.id, from, Some(q.as_of)).await?;
@@ -164,13 +169,24 @@ async fn render(state: &AppState, tag: &Tag) -> Result<Option<String>, AppError>
     Ok(Some(html))
 }
 
-/// `{{event INDICATOR}}`: the release with its figures and surprise, in words and arrows.
-async fn release(state: &AppState, slug: &str) -> Result<Option<String>, AppError> {
+/// `{{event INDICATOR}}`: the indicator's latest release out (else the next), so a story about
+/// what is coming keeps showing the newest figure; `{{event INDICATOR 2026-11-18}}`: the release
+/// of that day (in the site's zone), so a story about one figure keeps showing it. With its
+/// figures and surprise, in words and arrows.
+async fn release(
+    state: &AppState,
+    slug: &str,
+    day: Option<chrono::NaiveDate>,
+) -> Result<Option<String>, AppError> {
     let Ok(slug) = broadsheet_core::Slug::parse(slug) else {
         return Ok(None);
     };
     let tz = state.site().tz();
-    let Some(r) = broadsheet_app::calendar::current(state, &slug, tz).await? else {
+    let found = match day {
+        None => broadsheet_app::calendar::current(state, &slug, tz).await?,
+        Some(day) => broadsheet_app::calendar::on_day(state, &slug, day, tz).await?,
+    };
+    let Some(r) = found else {
         return Ok(None);
     };
     let mut html = String::new();
@@ -231,8 +247,16 @@ mod tests {
         assert_eq!(parse_tag("weather today"), None);
         assert_eq!(
             parse_tag("event valdoria-cpi"),
-            Some(Tag::Event("valdoria-cpi".into()))
+            Some(Tag::Event("valdoria-cpi".into(), None))
+        );
+        assert_eq!(
+            parse_tag("event valdoria-cpi 2026-11-18"),
+            Some(Tag::Event(
+                "valdoria-cpi".into(),
+                chrono::NaiveDate::from_ymd_opt(2026, 11, 18)
+            ))
         );
         assert_eq!(parse_tag("event a b"), None);
+        assert_eq!(parse_tag("event a 2026-11-18 c"), None);
     }
 }

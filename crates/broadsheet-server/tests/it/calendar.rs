@@ -708,3 +708,59 @@ async fn the_editor_picks_the_release_a_story_is_about() {
         left
     );
 }
+
+#[tokio::test]
+async fn an_embed_that_names_its_day_keeps_showing_that_release() {
+    let site = Site::demo().await;
+    let events = site
+        .store
+        .events(&EventFilter {
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .expect("events");
+    let cpi = site
+        .store
+        .indicator_by_slug(&broadsheet_core::Slug::parse("valdoria-cpi-y-y").expect("slug"))
+        .await
+        .expect("store")
+        .expect("indicator");
+    // An older release of Valdoria's inflation, with its own figure.
+    let old = events
+        .iter()
+        .filter(|e| e.indicator_id == cpi.id && e.values.actual.is_some())
+        .nth(3)
+        .expect("an older release");
+    let day = old.scheduled.at.date_naive();
+    let then = broadsheet_core::calendar::format_value(
+        old.values.actual.expect("a figure"),
+        "%",
+        broadsheet_core::calendar::Scale::Units,
+        1,
+    );
+    let body = format!(
+        "Latest:\n\n{{{{event valdoria-cpi-y-y}}}}\n\nThat month:\n\n{{{{event valdoria-cpi-y-y {day}}}}}\n\nNo release that day: {{{{event valdoria-cpi-y-y 1999-01-01}}}}"
+    );
+    let saved = site
+        .store
+        .save_article(&crate::pages::article(
+            "cal-embed",
+            "economy",
+            "Inflation then and now",
+            &body,
+        ))
+        .await
+        .expect("save");
+    let page = site.get(&format!("/article/{}", saved.slug)).await.text();
+    let shown = texts(&page, ".embed-release .release-actual");
+    assert_eq!(shown.len(), 2, "{page}");
+    assert_eq!(shown[0], "3.1% ▼ below the forecast", "the latest figure");
+    assert!(shown[1].starts_with(&then), "that day's figure: {shown:?}");
+    assert!(
+        page.contains("{{event valdoria-cpi-y-y 1999-01-01}}"),
+        "a day without a release is left as written"
+    );
+    // The embeds are blocks of their own, never inside a paragraph.
+    assert!(!page.contains("<p><aside"), "{page}");
+}
