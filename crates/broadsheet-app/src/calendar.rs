@@ -31,9 +31,10 @@ pub struct Recorded {
     pub new_indicators: usize,
 }
 
-/// A figure in units into the indicator's scale (215000 into thousands is 215).
-fn into_scale(v: Option<f64>, scale: Scale) -> Option<f64> {
-    v.map(|v| ((v / scale.factor()) * 1e9).round() / 1e9)
+/// A figure written in `written` into the indicator's scale (215 thousands into units is
+/// 215,000; into thousands, 215).
+fn into_scale(v: Option<f64>, written: Scale, scale: Scale) -> Option<f64> {
+    v.map(|v| ((v * written.factor() / scale.factor()) * 1e9).round() / 1e9)
 }
 
 fn new_indicator(row: &CalendarRow) -> NewIndicator {
@@ -86,16 +87,18 @@ pub async fn record_rows(
             }
         };
         let v = row.values;
+        // A plain figure is in the indicator's scale unless the row says otherwise.
+        let written = row.indicator.scale.unwrap_or(indicator.scale);
         let event = NewEvent {
             indicator_id: indicator.id,
             external_id: row.external_id,
             period: row.period,
             scheduled: row.scheduled,
             values: EventValues {
-                previous: into_scale(v.previous, indicator.scale),
-                revised_previous: into_scale(v.revised_previous, indicator.scale),
-                consensus: into_scale(v.consensus, indicator.scale),
-                actual: into_scale(v.actual, indicator.scale),
+                previous: into_scale(v.previous, written, indicator.scale),
+                revised_previous: into_scale(v.revised_previous, written, indicator.scale),
+                consensus: into_scale(v.consensus, written, indicator.scale),
+                actual: into_scale(v.actual, written, indicator.scale),
             },
         };
         match event.validate() {

@@ -468,9 +468,10 @@ pub fn is_missing(s: &str) -> bool {
     )
 }
 
-/// Reads a figure as data vendors write it, into `scale`: "3.1", "-0.3%", "215K" (into
-/// thousands: 215), "1.2B", "+0.5", "1,204.5", and with `decimal_comma` "3,1" and "1.204,5".
-/// A missing value ("—", "n/a", "") is `None`.
+/// Reads a figure as data vendors write it, into `scale`: "3.1", "-0.3%", "+0.5", "1,204.5",
+/// and with `decimal_comma` "3,1" and "1.204,5". A plain number is already in `scale` ("215"
+/// for payrolls in thousands is 215 thousands); a letter converts ("215K" into units is
+/// 215,000, "1.2B" into millions 1,200). A missing value ("—", "n/a", "") is `None`.
 pub fn parse_value(s: &str, scale: Scale, decimal_comma: bool) -> Result<Option<f64>, CoreError> {
     let raw = s.trim();
     if is_missing(raw) {
@@ -496,7 +497,7 @@ pub fn parse_value(s: &str, scale: Scale, decimal_comma: bool) -> Result<Option<
             break;
         }
     }
-    let mut given = Scale::Units;
+    let mut given = scale;
     if let Some(last) = t.chars().last()
         && let Some(s) = Scale::from_suffix(last)
     {
@@ -544,6 +545,11 @@ mod tests {
         assert_eq!(p("+0.5 %", Scale::Units), Some(0.5));
         assert_eq!(p("215K", Scale::Thousands), Some(215.0));
         assert_eq!(p("215K", Scale::Units), Some(215_000.0));
+        assert_eq!(
+            p("215", Scale::Thousands),
+            Some(215.0),
+            "plain: in the scale"
+        );
         assert_eq!(p("1.2B", Scale::Millions), Some(1200.0));
         assert_eq!(p("1,204.5", Scale::Units), Some(1204.5));
         assert_eq!(p("−0.2", Scale::Units), Some(-0.2));

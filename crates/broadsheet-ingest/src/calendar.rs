@@ -33,8 +33,9 @@ pub struct IndicatorSpec {
     pub decimals: Option<u8>,
 }
 
-/// One release read from a file. Figures are in units (a "K" already multiplied out); the
-/// application puts them into the indicator's scale.
+/// One release read from a file. Figures are as written, a letter taken off ("215K" is 215);
+/// `indicator.scale` is the scale they are in when the row says (a scale column or a letter),
+/// else they are in the indicator's own scale. The application puts them into it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CalendarRow {
     pub indicator: IndicatorSpec,
@@ -333,10 +334,8 @@ fn written_decimals(s: &str, decimal_comma: bool) -> Option<u8> {
         .or(Some(0))
 }
 
-/// A figure in units, and the scale its letter named ("215K" → 215000, thousands).
+/// A figure as written and the scale its letter named ("215K" → 215, thousands).
 fn figure(s: &str, decimal_comma: bool) -> Result<(Option<f64>, Option<Scale>), String> {
-    let v = broadsheet_core::calendar::parse_value(s, Scale::Units, decimal_comma)
-        .map_err(|e| e.reason)?;
     let letter = s
         .trim()
         .trim_end_matches('%')
@@ -350,6 +349,9 @@ fn figure(s: &str, decimal_comma: bool) -> Result<(Option<f64>, Option<Scale>), 
             'T' => Some(Scale::Trillions),
             _ => None,
         });
+    let v =
+        broadsheet_core::calendar::parse_value(s, letter.unwrap_or(Scale::Units), decimal_comma)
+            .map_err(|e| e.reason)?;
     Ok((v, letter.filter(|_| v.is_some())))
 }
 
@@ -1055,11 +1057,16 @@ mod tests {
             payrolls.scheduled,
             Scheduled::exact(at("2026-12-04T13:30:00Z"))
         );
-        assert_eq!(payrolls.values.actual, Some(215_000.0));
+        assert_eq!(
+            payrolls.values.actual,
+            Some(215.0),
+            "as written, in thousands"
+        );
         assert_eq!(payrolls.values.consensus, None);
         assert_eq!(payrolls.values.previous, None);
         assert_eq!(payrolls.indicator.scale, Some(Scale::Thousands));
-        assert_eq!(p.rows[1].1.values.actual, Some(-1.2e9));
+        assert_eq!(p.rows[1].1.values.actual, Some(-1.2));
+        assert_eq!(p.rows[1].1.indicator.scale, Some(Scale::Billions));
     }
 
     #[test]

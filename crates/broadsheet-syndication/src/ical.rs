@@ -156,9 +156,8 @@ fn event(out: &mut String, site: &Site, host: &str, i: &Indicator, e: &Event) {
         ("REVISED", v.revised_previous),
     ] {
         if let Some(value) = value {
-            // In units, so the importer's scale letter is not needed.
-            let units = value * i.scale.factor();
-            line(out, &format!("X-BROADSHEET-{name}:{units}"));
+            // In the scale X-BROADSHEET-SCALE names.
+            line(out, &format!("X-BROADSHEET-{name}:{value}"));
         }
     }
     line(out, "END:VEVENT");

@@ -360,6 +360,35 @@ async fn a_vendor_pushes_releases_each_checked_on_its_own() {
     assert_eq!(q4.scheduled.at.to_rfc3339(), "2027-01-15T08:00:00+00:00");
     assert_eq!(q4.values.consensus, Some(0.4));
 
+    // Housing starts are counted in thousands: a plain figure is already in thousands, a
+    // letter converts.
+    let starts = r#"{"releases": [
+        {"indicator": "valdoria-housing-starts", "date": "2027-02-01", "actual": "4.1"},
+        {"indicator": "valdoria-housing-starts", "date": "2027-02-02", "actual": "3,900"},
+        {"indicator": "valdoria-housing-starts", "date": "2027-02-03", "actual": "3.8K"},
+        {"indicator": "valdoria-housing-starts", "date": "2027-02-04", "actual": 4.2}
+    ]}"#;
+    let r = push(&site, Some(PUSH_TOKEN), starts).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let stored: Vec<Option<f64>> = site
+        .store
+        .events(&EventFilter {
+            from: Some(
+                chrono::NaiveDate::from_ymd_opt(2027, 2, 1)
+                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+                    .expect("day")
+                    .and_utc(),
+            ),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("events")
+        .iter()
+        .map(|e| e.values.actual)
+        .collect();
+    assert_eq!(stored, [Some(4.1), Some(3900.0), Some(3.8), Some(4.2)]);
+
     for (token, body, status) in [
         (None, good, StatusCode::UNAUTHORIZED),
         (Some("wrong"), good, StatusCode::UNAUTHORIZED),
